@@ -1,0 +1,11 @@
+import { runProgram } from "../cli/command.js";
+import { adminCommands } from "./commands.js";
+
+const description =
+  "Administers a Koschei instance: database, collections, groups, packages and debugging tools.";
+process.exitCode = await runProgram(
+  "koschei-admin",
+  description,
+  adminCommands,
+  process.argv.slice(2),
+);
