@@ -1,0 +1,77 @@
+// Which YAML files each component reads, and turning a file's text into a mapping.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { isMapping, type Mapping } from "./merge.js";
+import type { Component } from "./types.js";
+import { ConfigError } from "./types.js";
+
+export const DEFAULT_CONFIG_DIR = "/etc/koschei";
+
+/** File names without extension, in merge order (later wins). */
+export function configFileStems(component: Component): string[] {
+  // The admin tool works on the backend's database and Koji, so it reads the backend file too.
+  const specific: Record<Component, string[]> = {
+    backend: ["config-backend"],
+    frontend: ["config-frontend"],
+    admin: ["config-backend", "config-admin"],
+  };
+  return ["config", ...specific[component]];
+}
+
+/** The existing files of a component in `dir`, each as `.yaml` or `.yml`. */
+export function findConfigFiles(dir: string, component: Component): string[] {
+  return configFileStems(component).flatMap((stem) => {
+    const found = [".yaml", ".yml"].map((ext) => join(dir, stem + ext)).filter(existsSync);
+    if (found.length > 1) {
+      throw new ConfigError(`${found.join(" and ")}: both exist; keep only one of them`);
+    }
+    return found;
+  });
+}
+
+/** Files listed explicitly (KOSCHEI_CONFIG); each must exist. */
+export function checkListedFiles(paths: string[]): string[] {
+  for (const path of paths) {
+    if (!existsSync(path)) throw new ConfigError(`Config file not found: ${path}`);
+  }
+  return paths;
+}
+
+export function readConfigFile(path: string): Mapping {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${path}: cannot read: ${reason}`);
+  }
+  return parseConfigText(text, path);
+}
+
+/** Parses one file's YAML; an empty file is an empty mapping. */
+export function parseConfigText(text: string, fileName: string): Mapping {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const [error] = document.errors;
+  if (error) {
+    const { line } = lineCounter.linePos(error.pos[0]);
+    throw new ConfigError(`${fileName}:${line}: YAML syntax error: ${firstLine(error.message)}`);
+  }
+  let value: unknown;
+  try {
+    value = document.toJS();
+  } catch (failure) {
+    // e.g. an alias to an undefined anchor, only detected while building the value
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new ConfigError(`${fileName}: YAML error: ${firstLine(reason)}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (!isMapping(value)) {
+    const got = Array.isArray(value) ? "a list" : JSON.stringify(value);
+    throw new ConfigError(`${fileName}: expected a mapping of configuration keys, got ${got}`);
+  }
+  return value;
+}
+
+const firstLine = (text: string): string => text.split("\n", 1)[0]!.trim();

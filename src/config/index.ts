@@ -1,0 +1,5 @@
+// The configuration subsystem's public API; other folders import only from here.
+export { loadConfig } from "./load.js";
+export { databaseTarget, kojiConfig, lookupConfig } from "./lookup.js";
+export { ConfigError } from "./types.js";
+export type * from "./types.js";
