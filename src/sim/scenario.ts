@@ -4,6 +4,13 @@
 // guess a default. Dependency strings everywhere use the srpms.jsonl form:
 // "name", "name >= [E:]V[-R]" (operators = < > <= >=), or a rich dependency "(a or b)".
 
+import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatEvr, parseDependency } from "./rpmmd.js";
+import { validateAndFillDefaults, type JsonSchema } from "./scenario-validator.js";
+import schemaJson from "./scenario.schema.json" with { type: "json" };
+
 /** A whole simulated Koji instance at the simulated clock's start. */
 export interface Scenario {
   name: string;
@@ -189,4 +196,241 @@ export interface SimTaskRule {
   durationSeconds: number | null;
   /** The task fails (BuildError 1005); default false. */
   fail: boolean;
+}
+
+/** A scenario file that is not valid: every problem found, each naming its JSON path. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : "";
+    super(`${source}: ${problems[0]}${more}`);
+    this.name = "ScenarioError";
+  }
+}
+
+/** The JSON Schema of scenario files (shipped next to this module). */
+export const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
+
+/** Owner of builds and packages when a scenario names none. */
+export const defaultOwner = "kojiadmin";
+
+/**
+ * The bundled demo scenario. It lives in the source tree (too large for tsc to type-check as
+ * a JSON import), so from dist/src/sim/ it is found at the package's src/sim/scenarios/.
+ */
+export function bundledScenarioPath(): string {
+  const candidates = ["./scenarios/demo.json", "../../../src/sim/scenarios/demo.json"].map(
+    (relative) => fileURLToPath(new URL(relative, import.meta.url)),
+  );
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found)
+    throw new Error(`bundled demo scenario not found (looked at ${candidates.join(", ")})`);
+  return found;
+}
+
+/** Reads, validates and normalizes a scenario file; the bundled demo when no path is given. */
+export function loadScenario(path?: string): Scenario {
+  const file = path ?? bundledScenarioPath();
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ScenarioError(file, [`cannot read: ${(error as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(file, [`not JSON: ${(error as Error).message}`]);
+  }
+  return parseScenario(json, basename(file));
+}
+
+/**
+ * Validates a parsed scenario against the schema and the cross-references the schema cannot
+ * express, and fills every default in. `json` is modified in place and returned.
+ */
+export function parseScenario(json: unknown, source = "scenario"): Scenario {
+  const problems = validateAndFillDefaults(scenarioSchema, json);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  const scenario = json as Scenario;
+  fillDerivedDefaults(scenario);
+  const crossProblems = checkConsistency(scenario);
+  if (crossProblems.length > 0) throw new ScenarioError(source, crossProblems);
+  return scenario;
+}
+
+/** The defaults that depend on other parts of the scenario (constant ones are in the schema). */
+function fillDerivedDefaults(scenario: Scenario): void {
+  assignIds(scenario.hosts);
+  assignIds(scenario.tags);
+  assignIds(scenario.targets);
+  assignIds(scenario.builds);
+  for (const host of scenario.hosts) host.channels ??= [...scenario.channels];
+  for (const build of scenario.builds) {
+    for (const rpm of build.rpms) {
+      if (rpm.epoch === undefined) rpm.epoch = build.epoch;
+      rpm.version ??= build.version;
+      rpm.release ??= build.release;
+      rpm.summary ??= `${rpm.name} (simulated)`;
+      if (!rpm.provides.some((provide) => parseDependency(provide).name === rpm.name)) {
+        rpm.provides.unshift(`${rpm.name} = ${formatEvr(rpm.epoch, rpm.version, rpm.release)}`);
+      }
+    }
+  }
+  for (const tag of scenario.tags) tag.packages ??= taggedPackages(scenario.builds, tag.name);
+  scenario.repos ??= [...new Set(scenario.targets.map((target) => target.buildTag))].map(
+    (tag) => ({ tag }) as SimRepo,
+  );
+  assignIds(scenario.repos);
+}
+
+/** Gives every item without an id the lowest id not taken (ids start at 1). */
+function assignIds(items: { id: number }[]): void {
+  const taken = new Set(items.map((item) => item.id).filter((id) => id !== undefined));
+  let next = 1;
+  for (const item of items) {
+    if (item.id !== undefined) continue;
+    while (taken.has(next)) next++;
+    item.id = next++;
+  }
+}
+
+function taggedPackages(builds: SimBuild[], tag: string): SimTagPackage[] {
+  const packages = new Map<string, SimTagPackage>();
+  for (const build of builds) {
+    if (build.tags.includes(tag) && !packages.has(build.name)) {
+      packages.set(build.name, { name: build.name, blocked: false, owner: build.owner });
+    }
+  }
+  return [...packages.values()];
+}
+
+function checkConsistency(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  const tagNames = new Set(scenario.tags.map((tag) => tag.name));
+  const channels = new Set(scenario.channels);
+  const requireTag = (name: string, path: string) => {
+    if (!tagNames.has(name)) problems.push(`${path}: no tag named "${name}"`);
+  };
+  problems.push(...duplicates(scenario.hosts, "hosts", (host) => host.name, "name"));
+  problems.push(...duplicates(scenario.hosts, "hosts", (host) => host.id, "id"));
+  problems.push(...duplicates(scenario.tags, "tags", (tag) => tag.name, "name"));
+  problems.push(...duplicates(scenario.tags, "tags", (tag) => tag.id, "id"));
+  problems.push(...duplicates(scenario.targets, "targets", (target) => target.name, "name"));
+  problems.push(...duplicates(scenario.targets, "targets", (target) => target.id, "id"));
+  problems.push(
+    ...duplicates(scenario.builds, "builds", (b) => `${b.name}-${b.version}-${b.release}`, "NVR"),
+  );
+  problems.push(...duplicates(scenario.builds, "builds", (build) => build.id, "id"));
+  problems.push(...duplicates(scenario.repos, "repos", (repo) => repo.id, "id"));
+  const rpms = scenario.builds.flatMap((build, b) =>
+    build.rpms.map((rpm, r) => ({ rpm, path: `builds[${b}].rpms[${r}]` })),
+  );
+  problems.push(
+    ...duplicates(
+      rpms,
+      "",
+      ({ rpm }) => `${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}`,
+      "NVRA",
+      ({ path }) => path,
+    ),
+  );
+  scenario.hosts.forEach((host, h) =>
+    host.channels.forEach((channel, c) => {
+      if (!channels.has(channel))
+        problems.push(`hosts[${h}].channels[${c}]: no channel named "${channel}"`);
+    }),
+  );
+  scenario.tags.forEach((tag, t) => {
+    tag.parents.forEach((parent, p) => requireTag(parent, `tags[${t}].parents[${p}]`));
+    problems.push(...duplicates(tag.groups, `tags[${t}].groups`, (group) => group.name, "name"));
+  });
+  problems.push(...inheritanceCycles(scenario.tags));
+  scenario.targets.forEach((target, t) => {
+    requireTag(target.buildTag, `targets[${t}].buildTag`);
+    requireTag(target.destTag, `targets[${t}].destTag`);
+  });
+  scenario.repos.forEach((repo, r) => requireTag(repo.tag, `repos[${r}].tag`));
+  scenario.builds.forEach((build, b) => {
+    build.tags.forEach((tag, t) => requireTag(tag, `builds[${b}].tags[${t}]`));
+    checkDependencies(build.srpm.buildRequires, `builds[${b}].srpm.buildRequires`, problems);
+    build.rpms.forEach((rpm, r) => {
+      if (rpm.arch === "src")
+        problems.push(`builds[${b}].rpms[${r}].arch: the SRPM is implied, list binary RPMs only`);
+      for (const kind of dependencyKinds) {
+        checkDependencies(rpm[kind], `builds[${b}].rpms[${r}].${kind}`, problems);
+      }
+    });
+  });
+  scenario.taskRules.forEach((rule, r) => {
+    if (rule.repoHas !== null)
+      checkDependencies([rule.repoHas], `taskRules[${r}].repoHas`, problems);
+  });
+  return problems;
+}
+
+/** The dependency lists of a binary RPM, in rpm-md order. */
+export const dependencyKinds = [
+  "provides",
+  "requires",
+  "conflicts",
+  "obsoletes",
+  "recommends",
+  "suggests",
+  "supplements",
+  "enhances",
+] as const;
+
+export type DependencyKind = (typeof dependencyKinds)[number];
+
+function checkDependencies(dependencies: string[], path: string, problems: string[]): void {
+  dependencies.forEach((dependency, i) => {
+    try {
+      parseDependency(dependency);
+    } catch (error) {
+      problems.push(`${path}[${i}]: ${(error as Error).message}`);
+    }
+  });
+}
+
+function duplicates<T>(
+  items: T[],
+  path: string,
+  key: (item: T) => string | number,
+  what: string,
+  itemPath: (item: T, index: number) => string = (_item, i) => `${path}[${i}]`,
+): string[] {
+  const seen = new Map<string | number, string>();
+  const problems: string[] = [];
+  items.forEach((item, i) => {
+    const value = key(item);
+    const first = seen.get(value);
+    if (first !== undefined)
+      problems.push(`${itemPath(item, i)}: same ${what} as ${first} (${value})`);
+    else seen.set(value, itemPath(item, i));
+  });
+  return problems;
+}
+
+function inheritanceCycles(tags: SimTag[]): string[] {
+  const parents = new Map(tags.map((tag) => [tag.name, tag.parents]));
+  const state = new Map<string, "visiting" | "done">();
+  const problems: string[] = [];
+  const visit = (name: string, chain: string[]): void => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting") {
+      problems.push(
+        `tags: inheritance cycle ${[...chain.slice(chain.indexOf(name)), name].join(" -> ")}`,
+      );
+      return;
+    }
+    state.set(name, "visiting");
+    for (const parent of parents.get(name) ?? []) visit(parent, [...chain, name]);
+    state.set(name, "done");
+  };
+  for (const tag of tags) visit(tag.name, []);
+  return problems;
 }
