@@ -1,0 +1,151 @@
+// State codes and the state strings derived from them: builds, Koji tasks and builds,
+// packages (shown on pages and sent in messages) and collections.
+import { DEFAULT_TABLE_ALIASES, sqlIdentifier } from "./sql.js";
+
+// ---- Koschei builds (build.state) ----
+
+export const BuildState = { running: 2, complete: 3, failed: 5 } as const;
+export type BuildStateCode = (typeof BuildState)[keyof typeof BuildState];
+export type BuildStateString = keyof typeof BuildState;
+
+export const FINISHED_BUILD_STATES: readonly BuildStateCode[] = [
+  BuildState.complete,
+  BuildState.failed,
+];
+
+export function buildStateString(code: number): BuildStateString {
+  switch (code) {
+    case BuildState.running:
+      return "running";
+    case BuildState.complete:
+      return "complete";
+    case BuildState.failed:
+      return "failed";
+    default:
+      throw new Error(`unknown build state ${code}`);
+  }
+}
+
+// ---- Koji tasks (koji_task.state and Koji's task info) ----
+
+/** Koji's TASK_STATES, indexed by their numeric code. */
+export const KOJI_TASK_STATES = [
+  "FREE",
+  "OPEN",
+  "CLOSED",
+  "CANCELED",
+  "ASSIGNED",
+  "FAILED",
+] as const;
+export type KojiTaskStateName = (typeof KOJI_TASK_STATES)[number];
+export type KojiTaskStateCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+export const KojiTaskState = {
+  FREE: 0,
+  OPEN: 1,
+  CLOSED: 2,
+  CANCELED: 3,
+  ASSIGNED: 4,
+  FAILED: 5,
+} as const satisfies Record<KojiTaskStateName, KojiTaskStateCode>;
+
+export function kojiTaskStateName(code: number): KojiTaskStateName {
+  const name = KOJI_TASK_STATES[code];
+  if (name === undefined) throw new Error(`unknown Koji task state ${code}`);
+  return name;
+}
+
+export function isKojiTaskStateName(name: string): name is KojiTaskStateName {
+  return (KOJI_TASK_STATES as readonly string[]).includes(name);
+}
+
+/** The lower-case name shown for an architecture task on build pages. */
+export function kojiTaskStateString(code: number): Lowercase<KojiTaskStateName> {
+  return kojiTaskStateName(code).toLowerCase() as Lowercase<KojiTaskStateName>;
+}
+
+/**
+ * The final build state a Koji task state means: CLOSED → complete, FAILED → failed, and
+ * null for a task that has not finished (or was canceled, which deletes the build instead).
+ */
+export function buildStateForTaskState(name: KojiTaskStateName): BuildStateCode | null {
+  if (name === "CLOSED") return BuildState.complete;
+  if (name === "FAILED") return BuildState.failed;
+  return null;
+}
+
+// ---- Koji builds (real builds registered from Koji's build info) ----
+
+export const KojiBuildState = {
+  BUILDING: 0,
+  COMPLETE: 1,
+  DELETED: 2,
+  FAILED: 3,
+  CANCELED: 4,
+} as const;
+
+/** COMPLETE → complete, FAILED → failed; other Koji build states register nothing. */
+export function buildStateForKojiBuildState(code: number): BuildStateCode | null {
+  if (code === KojiBuildState.COMPLETE) return BuildState.complete;
+  if (code === KojiBuildState.FAILED) return BuildState.failed;
+  return null;
+}
+
+// ---- Packages ----
+
+export type PackageState = "blocked" | "untracked" | "unresolved" | "ok" | "failing" | "unknown";
+/** The package states messages and events carry: everything not interesting is "ignored". */
+export type PackageMessageState = "ok" | "failing" | "unresolved" | "ignored";
+
+export interface PackageStateInputs {
+  readonly blocked: boolean;
+  readonly tracked: boolean;
+  /** Result of the latest dependency resolution; null when not attempted. */
+  readonly resolved: boolean | null;
+  /** State of the package's last complete build; null when it has none. */
+  readonly lastCompleteBuildState: number | null;
+}
+
+/** The first matching rule wins: blocked, untracked, unresolved, ok, failing, unknown. */
+export function packageState(pkg: PackageStateInputs): PackageState {
+  if (pkg.blocked) return "blocked";
+  if (!pkg.tracked) return "untracked";
+  if (pkg.resolved === false) return "unresolved";
+  if (pkg.lastCompleteBuildState === BuildState.complete) return "ok";
+  if (pkg.lastCompleteBuildState === BuildState.failed) return "failing";
+  return "unknown";
+}
+
+export function messageState(state: PackageState): PackageMessageState {
+  return state === "ok" || state === "failing" || state === "unresolved" ? state : "ignored";
+}
+
+export function packageMessageState(pkg: PackageStateInputs): PackageMessageState {
+  return messageState(packageState(pkg));
+}
+
+/**
+ * The same rules as `packageState`, as a SQL expression over the `package` table (or the
+ * given alias), for filtering and sorting in queries.
+ */
+export function packageStateSql(packageAlias: string = DEFAULT_TABLE_ALIASES.package): string {
+  const p = sqlIdentifier(packageAlias);
+  return (
+    `(CASE WHEN ${p}.blocked THEN 'blocked'` +
+    ` WHEN NOT ${p}.tracked THEN 'untracked'` +
+    ` WHEN ${p}.resolved IS FALSE THEN 'unresolved'` +
+    ` WHEN ${p}.last_complete_build_state = ${BuildState.complete} THEN 'ok'` +
+    ` WHEN ${p}.last_complete_build_state = ${BuildState.failed} THEN 'failing'` +
+    ` ELSE 'unknown' END)`
+  );
+}
+
+// ---- Collections ----
+
+export type CollectionState = "ok" | "unresolved" | "unknown";
+
+/** From `collection.latest_repo_resolved`: whether the base buildroot is installable. */
+export function collectionState(latestRepoResolved: boolean | null): CollectionState {
+  if (latestRepoResolved === null) return "unknown";
+  return latestRepoResolved ? "ok" : "unresolved";
+}
