@@ -35,7 +35,6 @@ export class KeySources {
         this.record(old, value, source, keyPath);
         continue;
       }
-      this.forgetBelow(keyPath);
       this.byPath.set(encode(keyPath), source);
       if (isMapping(value)) this.record({}, value, source, keyPath);
     }
@@ -48,11 +47,6 @@ export class KeySources {
       if (source !== undefined) return source;
     }
     return undefined;
-  }
-
-  private forgetBelow(path: string[]): void {
-    const prefix = encode(path) + SEPARATOR;
-    for (const key of this.byPath.keys()) if (key.startsWith(prefix)) this.byPath.delete(key);
   }
 }
 

@@ -1,0 +1,324 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ConfigError, loadConfig, type Component } from "../../src/config/index.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "koschei-config-test-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let dirCount = 0;
+
+/** A fresh config directory holding the given files. */
+function configDir(files: Record<string, string>): string {
+  const dir = join(scratch, `conf${++dirCount}`);
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+const load = (component: Component, dir: string, extra: NodeJS.ProcessEnv = {}) =>
+  loadConfig(component, { HOME: scratch, KOSCHEI_CONFIG_DIR: dir, ...extra });
+
+/** Asserts that loading fails with exactly this one-line ConfigError message. */
+function assertConfigError(run: () => unknown, message: string): void {
+  assert.throws(run, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+    assert.equal(error.message, message);
+    return true;
+  });
+}
+
+const everyComponentFile = {
+  "config.yaml": "version: common\npriorities: {t0: 1, t1: 1}\n",
+  "config-backend.yaml": "version: backend\npriorities: {t0: 2}\n",
+  "config-frontend.yaml": "version: frontend\n",
+  "config-admin.yaml": "version: admin\n",
+};
+
+describe("loadConfig: files of each component", () => {
+  const dir = configDir(everyComponentFile);
+
+  it("backend reads config.yaml then config-backend.yaml", () => {
+    const config = load("backend", dir);
+    assert.equal(config.version, "backend");
+    assert.deepEqual([config.priorities.t0, config.priorities.t1], [2, 1]);
+  });
+
+  it("frontend reads config.yaml then config-frontend.yaml, not the backend's", () => {
+    const config = load("frontend", dir);
+    assert.equal(config.version, "frontend");
+    assert.deepEqual([config.priorities.t0, config.priorities.t1], [1, 1]);
+  });
+
+  it("admin reads config.yaml, config-backend.yaml, then config-admin.yaml", () => {
+    const config = load("admin", dir);
+    assert.equal(config.version, "admin");
+    assert.deepEqual([config.priorities.t0, config.priorities.t1], [2, 1]);
+  });
+
+  it("skips missing files and uses the defaults", () => {
+    const config = load("backend", configDir({}));
+    assert.equal(config.priorities.t0, 6);
+    assert.equal(config.koji_config.max_builds, 30);
+  });
+
+  it("accepts the .yml extension", () => {
+    const config = load("backend", configDir({ "config-backend.yml": "version: yml\n" }));
+    assert.equal(config.version, "yml");
+  });
+
+  it("refuses a file present as both .yaml and .yml", () => {
+    const both = configDir({ "config.yaml": "{}\n", "config.yml": "{}\n" });
+    assertConfigError(
+      () => load("backend", both),
+      `${join(both, "config.yaml")} and ${join(both, "config.yml")}: both exist; keep only one of them`,
+    );
+  });
+
+  it("treats an empty file as setting nothing", () => {
+    assert.equal(load("backend", configDir({ "config.yaml": "" })).priorities.t0, 6);
+  });
+});
+
+describe("loadConfig: merging files", () => {
+  it("merges nested mappings and replaces lists, later files winning", () => {
+    const dir = configDir({
+      "config.yaml": [
+        "koji_config:",
+        "  build_arches: [i386, x86_64]",
+        "  login_args: {cert: /a.pem, ca: /ca.pem}",
+        "caching:",
+        "  pagure:",
+        "    users: {expiration_time: 60}",
+        "",
+      ].join("\n"),
+      "config-backend.yaml": [
+        "koji_config:",
+        "  build_arches: [aarch64]",
+        "  login_args: {cert: /b.pem}",
+        "caching:",
+        "  pagure:",
+        "    users: {backend: dogpile.cache.null}",
+        "",
+      ].join("\n"),
+    });
+    const config = load("backend", dir);
+    assert.deepEqual(config.koji_config.build_arches, ["aarch64"]);
+    assert.deepEqual(config.koji_config.login_args, { cert: "/b.pem", ca: "/ca.pem" });
+    assert.deepEqual(config.caching.pagure, {
+      users: {
+        backend: "dogpile.cache.null",
+        expiration_time: 60,
+        arguments: { filename: join(scratch, ".cache", "koschei", "pagure-user-cache.dbm") },
+      },
+    });
+    assert.equal(config.koji_config.max_builds, 30);
+  });
+
+  it("lets null replace a value that may be unset", () => {
+    const dir = configDir({ "config-backend.yaml": "database_config: {host: null}\n" });
+    assert.equal(load("backend", dir).database_config.host, null);
+  });
+
+  it("accepts keys it does not know, for plugins", () => {
+    const dir = configDir({
+      "config.yaml": "my_plugin: {level: 3}\nkoji_config: {extra: [1]}\nservices: {mine: {x: 1}}\n",
+    });
+    const config = load("backend", dir) as unknown as Record<string, unknown>;
+    assert.deepEqual(config.my_plugin, { level: 3 });
+  });
+});
+
+describe("loadConfig: secondary Koji", () => {
+  it("is primary mode with a copy of koji_config when nothing is configured", () => {
+    const config = load("backend", configDir({}));
+    assert.equal(config.secondary_mode, false);
+    assert.deepEqual(config.secondary_koji_config, config.koji_config);
+  });
+
+  it("inherits unset keys from koji_config and replaces nested mappings whole", () => {
+    const dir = configDir({
+      "config.yaml": [
+        "koji_config:",
+        "  server: https://primary.test/kojihub",
+        "  max_builds: 5",
+        "  login_args: {cert: /primary.pem, ca: /ca.pem}",
+        "secondary_koji_config:",
+        "  server: https://secondary.test/kojihub",
+        "",
+      ].join("\n"),
+      "config-backend.yaml": "secondary_koji_config:\n  login_args: {ca: /other-ca.pem}\n",
+    });
+    const config = load("backend", dir);
+    assert.equal(config.secondary_mode, true);
+    assert.equal(config.secondary_koji_config.server, "https://secondary.test/kojihub");
+    assert.equal(config.secondary_koji_config.max_builds, 5);
+    assert.deepEqual(config.secondary_koji_config.login_args, { ca: "/other-ca.pem" });
+    assert.equal(config.koji_config.server, "https://primary.test/kojihub");
+  });
+
+  it("cannot be switched off again by an empty mapping in a later file", () => {
+    const dir = configDir({
+      "config.yaml": "secondary_koji_config: {weburl: https://secondary.test/koji}\n",
+      "config-backend.yaml": "secondary_koji_config: {}\n",
+    });
+    assert.equal(load("backend", dir).secondary_mode, true);
+  });
+});
+
+describe("loadConfig: environment", () => {
+  it("reads /etc/koschei without KOSCHEI_CONFIG_DIR", () => {
+    // Whatever this machine holds there: the copr config path shows the directory used.
+    const config = loadConfig("frontend", { HOME: scratch });
+    assert.equal(config.copr.config_path, "/etc/koschei/copr-config");
+  });
+
+  it("KOSCHEI_DATABASE_URL overrides db_url of the files", () => {
+    const dir = configDir({ "config.yaml": "db_url: postgresql://file@localhost/file\n" });
+    const url = "postgres://env@127.0.0.1:5432/koschei";
+    assert.equal(load("backend", dir, { KOSCHEI_DATABASE_URL: url }).db_url, url);
+    assert.equal(load("backend", dir).db_url, "postgresql://file@localhost/file");
+  });
+
+  it("rejects a KOSCHEI_DATABASE_URL that is not a PostgreSQL URL, hiding its password", () => {
+    assertConfigError(
+      () => load("backend", configDir({}), { KOSCHEI_DATABASE_URL: "mysql://u:secret@db/x" }),
+      'environment variable KOSCHEI_DATABASE_URL: db_url: expected a postgresql:// or postgres:// URL, got "mysql://…"',
+    );
+  });
+
+  it("KOSCHEI_CONFIG lists the files to read instead of the directory's", () => {
+    const dir = configDir(everyComponentFile);
+    const extra = configDir({ "site.yaml": "version: site\n" });
+    const list = `${join(dir, "config-admin.yaml")}:${join(extra, "site.yaml")}`;
+    const config = load("backend", dir, { KOSCHEI_CONFIG: list });
+    assert.equal(config.version, "site");
+    assert.equal(config.priorities.t0, 6, "config.yaml was not read");
+  });
+
+  it("KOSCHEI_CONFIG naming a missing file is an error", () => {
+    const missing = join(scratch, "no-such.yaml");
+    assertConfigError(
+      () => load("backend", configDir({}), { KOSCHEI_CONFIG: missing }),
+      `Config file not found: ${missing}`,
+    );
+  });
+});
+
+describe("loadConfig: errors", () => {
+  it("names the file and key of a badly typed value", () => {
+    const dir = configDir({
+      "config.yaml": "priorities: {build_threshold: 10}\n",
+      "config-backend.yaml": "priorities:\n  build_threshold: high\n",
+    });
+    assertConfigError(
+      () => load("backend", dir),
+      `${join(dir, "config-backend.yaml")}: priorities.build_threshold: expected a number, got "high"`,
+    );
+  });
+
+  it("names the earlier file when a later one set only a sibling key", () => {
+    const dir = configDir({
+      "config.yaml": "koji_config: {max_builds: true}\n",
+      "config-backend.yaml": "koji_config: {task_priority: 10}\n",
+    });
+    assertConfigError(
+      () => load("backend", dir),
+      `${join(dir, "config.yaml")}: koji_config.max_builds: expected a number, got true`,
+    );
+  });
+
+  const cases: [string, string, string][] = [
+    ["koji_config: [a]\n", "koji_config", "expected a mapping, got a list"],
+    [
+      "koji_config: {build_arches: x86_64}\n",
+      "koji_config.build_arches",
+      'expected a list of strings, got "x86_64"',
+    ],
+    [
+      "koji_config: {build_arches: [x86_64, 5]}\n",
+      "koji_config.build_arches[1]",
+      "expected a string, got 5",
+    ],
+    [
+      "secondary_koji_config: {max_builds: many}\n",
+      "secondary_koji_config.max_builds",
+      'expected a number, got "many"',
+    ],
+    [
+      "koji_config: {session_opts: {timeout: soon}}\n",
+      "koji_config.session_opts.timeout",
+      'expected a number, got "soon"',
+    ],
+    [
+      "services: {polling: {watchdog: 1}}\n",
+      "services.polling.watchdog",
+      "expected true or false, got 1",
+    ],
+    [
+      "services: {mine: {interval: fast}}\n",
+      "services.mine.interval",
+      'expected a number, got "fast"',
+    ],
+    ["priorities: {t0: null}\n", "priorities.t0", "expected a number, got null"],
+    ["plugins: [copr, {x: 1}]\n", "plugins[1]", "expected a string, got a mapping"],
+    ["links: [{name: A, url: 3}]\n", "links[0].url", "expected a string, got 3"],
+    ["database_config: {port: '5432'}\n", "database_config.port", 'expected a number, got "5432"'],
+    [
+      "db_url: sqlite:///x\n",
+      "db_url",
+      'expected a postgresql:// or postgres:// URL, got "sqlite://…"',
+    ],
+    [
+      "frontend: {auth: {user_re: [1]}}\n",
+      "frontend.auth.user_re",
+      "expected a string, got a list",
+    ],
+    [
+      "bugreport: {template: {comment: 1}}\n",
+      "bugreport.template.comment",
+      "expected a string, got 1",
+    ],
+  ];
+  for (const [text, key, problem] of cases) {
+    it(`reports ${key}: ${problem}`, () => {
+      const dir = configDir({ "config-frontend.yaml": text });
+      assertConfigError(
+        () => load("frontend", dir),
+        `${join(dir, "config-frontend.yaml")}: ${key}: ${problem}`,
+      );
+    });
+  }
+
+  it("reports a YAML syntax error with file and line", () => {
+    const dir = configDir({
+      "config.yaml": "koji_config:\n  max_builds: 3\n  build_arches: [x86_64]]\nversion: x\n",
+    });
+    assert.throws(
+      () => load("backend", dir),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(
+          `${join(dir, "config.yaml")}:3: YAML syntax error: Unexpected flow-seq-end token`,
+        ) &&
+        !error.message.includes("\n"),
+    );
+  });
+
+  it("reports duplicate keys as YAML errors", () => {
+    const dir = configDir({ "config.yaml": "version: a\nversion: b\n" });
+    assert.throws(
+      () => load("backend", dir),
+      /config\.yaml:2: YAML syntax error: Map keys must be unique/,
+    );
+  });
+
+  it("refuses a file whose top level is not a mapping", () => {
+    const dir = configDir({ "config.yaml": "- a\n- b\n" });
+    assertConfigError(
+      () => load("backend", dir),
+      `${join(dir, "config.yaml")}: expected a mapping of configuration keys, got a list`,
+    );
+  });
+});
