@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
+import { RepoCache, type RepoCacheOptions } from "../../src/repo/repo-cache.js";
+import { sharedPath } from "../support/shared.js";
+import { startRepoServer, type RepoServer } from "./repo-server.js";
+
+const EDGE_REPO = sharedPath("bench/edge/repo");
+const MOUNTS = ["a", "b", "c", "d", "retry", "corrupt", "short", "broken", "slow", "crowd"];
+
+let server: RepoServer;
+let scratchRoot: string;
+
+before(async () => {
+  server = await startRepoServer(Object.fromEntries(MOUNTS.map((name) => [name, EDGE_REPO])));
+  scratchRoot = await mkdtemp(join(tmpdir(), "koschei-repo-cache-"));
+});
+
+after(async () => {
+  await server.close();
+  await rm(scratchRoot, { recursive: true, force: true });
+});
+
+async function newCache(options: Partial<RepoCacheOptions> = {}): Promise<RepoCache> {
+  const cacheDir = options.cacheDir ?? (await mkdtemp(join(scratchRoot, "cache-")));
+  return new RepoCache({ capacity: 10, retries: 2, retryDelayMs: 1, ...options, cacheDir });
+}
+
+/** Entries of the cache's repodata directory (cached repos and any scratch leftovers). */
+async function onDisk(cache: RepoCache): Promise<string[]> {
+  await cache.close();
+  return (await readdir(cache.root)).sort();
+}
+
+test("downloads repomd, primary, filelists and comps, verified, into <cacheDir>/repodata/<key>", async () => {
+  const cache = await newCache();
+  const repo = await cache.acquire(`${server.url}a`, "edge-1");
+  assert.equal(repo.dir, join(cache.root, "edge-1"));
+  assert.equal(repo.key, "edge-1");
+  assert.deepEqual(await readdir(join(repo.dir, "repodata")).then((names) => names.sort()), [
+    "comps.xml",
+    "comps.xml.gz",
+    "filelists.xml.gz",
+    "primary.xml.gz",
+    "repomd.xml",
+  ]);
+  for (const name of ["repomd.xml", "primary.xml.gz", "comps.xml.gz"]) {
+    assert.deepEqual(
+      await readFile(join(repo.dir, "repodata", name)),
+      await readFile(join(EDGE_REPO, "repodata", name)),
+    );
+  }
+  assert.equal(repo.dataPath("primary"), join(repo.dir, "repodata/primary.xml.gz"));
+  assert.equal(repo.dataPath("group"), join(repo.dir, "repodata/comps.xml"));
+  assert.equal(repo.dataPath("other"), undefined, "other.xml is not downloaded");
+  assert.equal(server.requestCount("/a/repodata/other.xml.gz"), 0);
+  assert.deepEqual(
+    repo.repomd.data.map((d) => d.type),
+    ["primary", "filelists", "other", "group", "group_gz"],
+  );
+  repo.release();
+  assert.deepEqual(await onDisk(cache), ["edge-1"]);
+});
+
+test("a key derived from the URL is used when none is given", async () => {
+  const cache = await newCache();
+  const repo = await cache.acquire(`${server.url}a/`);
+  assert.match(repo.key, /^127\.0\.0\.1_\d+_a-[0-9a-f]{12}$/);
+  assert.equal(repo.dir, join(cache.root, repo.key));
+  repo.release();
+});
+
+test("a checksum mismatch fails with RepoChecksumError and leaves nothing in the cache", async () => {
+  const primary = await readFile(join(EDGE_REPO, "repodata/primary.xml.gz"));
+  const corrupted = Buffer.from(primary);
+  corrupted[100] = corrupted[100]! ^ 0xff;
+  server.replaceBody("/corrupt/repodata/primary.xml.gz", corrupted);
+  server.replaceBody("/short/repodata/filelists.xml.gz", Buffer.from("truncated"));
+  const cache = await newCache();
+  await assert.rejects(cache.acquire(`${server.url}corrupt`, "corrupt"), (error) => {
+    assert.ok(error instanceof RepoChecksumError);
+    assert.match(error.message, /primary\.xml\.gz: sha256 checksum [0-9a-f]+ does not match/);
+    return true;
+  });
+  await assert.rejects(
+    cache.acquire(`${server.url}short`, "short"),
+    /filelists\.xml\.gz: received 9 bytes, repomd\.xml lists 3410/,
+  );
+  assert.deepEqual(await onDisk(cache), []);
+});
+
+test("a missing repomd.xml is a RepoNotFoundError, for URLs and local paths", async () => {
+  const cache = await newCache();
+  await assert.rejects(cache.acquire(`${server.url}gone/`, "gone"), (error) => {
+    assert.ok(error instanceof RepoNotFoundError);
+    assert.match(error.message, /repository http:\S+\/gone\/ does not exist/);
+    return true;
+  });
+  await assert.rejects(cache.acquire(join(scratchRoot, "nowhere")), RepoNotFoundError);
+  assert.deepEqual(await onDisk(cache), []);
+});
+
+test("transient HTTP errors are retried with back-off, then reported", async () => {
+  server.failWith("/retry/repodata/repomd.xml", 500, 2);
+  const cache = await newCache({ retries: 2 });
+  const repo = await cache.acquire(`${server.url}retry`, "retry");
+  assert.equal(server.requestCount("/retry/repodata/repomd.xml"), 3);
+  repo.release();
+
+  server.failWith("/broken/repodata/filelists.xml.gz", 503);
+  await assert.rejects(cache.acquire(`${server.url}broken`, "broken"), (error) => {
+    assert.ok(error instanceof RepoDownloadError);
+    assert.match(error.message, /filelists\.xml\.gz failed after 3 attempts: .*HTTP 503/);
+    return true;
+  });
+  assert.deepEqual(await onDisk(cache), ["retry"]);
+});
+
+test("a server that stops answering fails the attempt after the inactivity timeout", async () => {
+  server.hang("/slow/repodata/repomd.xml");
+  const cache = await newCache({ timeoutMs: 50, retries: 0 });
+  await assert.rejects(cache.acquire(`${server.url}slow`, "slow"), /no progress for 50 ms/);
+});
+
+test("concurrent acquisitions of one repository download it once", async () => {
+  const cache = await newCache();
+  const repos = await Promise.all([1, 2, 3].map(() => cache.acquire(`${server.url}crowd`)));
+  assert.equal(new Set(repos.map((repo) => repo.dir)).size, 1);
+  assert.equal(server.requestCount("/crowd/repodata/repomd.xml"), 1);
+  assert.equal(server.requestCount("/crowd/repodata/primary.xml.gz"), 1);
+  for (const repo of repos) repo.release();
+});
+
+test("beyond capacity the least recently used repository not in use is evicted", async () => {
+  const cache = await newCache({ capacity: 2 });
+  const acquireAndRelease = async (name: string) =>
+    (await cache.acquire(`${server.url}${name}`, name)).release();
+  await acquireAndRelease("a");
+  await acquireAndRelease("b");
+  await acquireAndRelease("a"); // a becomes the most recently used
+  await acquireAndRelease("c");
+  assert.deepEqual(await onDisk(cache), ["a", "c"]);
+
+  const held = await cache.acquire(`${server.url}a`, "a");
+  await acquireAndRelease("b"); // c goes; a is older but in use
+  assert.deepEqual(await onDisk(cache), ["a", "b"]);
+  const alsoHeld = await cache.acquire(`${server.url}d`, "d"); // b goes
+  assert.deepEqual(await onDisk(cache), ["a", "d"]);
+  await acquireAndRelease("c"); // a and d in use: c goes as soon as it is released
+  assert.deepEqual(await onDisk(cache), ["a", "d"]);
+  held.release();
+  held.release(); // a second release changes nothing
+  alsoHeld.release();
+  assert.deepEqual(await onDisk(cache), ["a", "d"]);
+  await acquireAndRelease("b");
+  assert.deepEqual(await onDisk(cache), ["b", "d"]);
+});
+
+test("local paths and file:// URLs are used in place", async () => {
+  const cache = await newCache();
+  for (const location of [EDGE_REPO, pathToFileURL(EDGE_REPO).href]) {
+    const repo = await cache.acquire(location);
+    assert.equal(repo.dir, EDGE_REPO);
+    assert.equal(repo.dataPath("other"), join(EDGE_REPO, "repodata/other.xml.gz"));
+    repo.release();
+  }
+  await assert.rejects(readdir(cache.root), { code: "ENOENT" }, "nothing copied into the cache");
+});
+
+test("after a restart complete repositories are reused and leftovers removed", async () => {
+  const cacheDir = await mkdtemp(join(scratchRoot, "restart-"));
+  const first = await newCache({ cacheDir, capacity: 2 });
+  for (const name of ["b", "c"]) (await first.acquire(`${server.url}${name}`, name)).release();
+  await first.close();
+  // c was used before b, a dead process left a download behind, and a stray directory exists.
+  await utimes(join(first.root, "c"), new Date(1000), new Date(1000));
+  await mkdir(join(first.root, ".download-999999999-abc", "repodata"), { recursive: true });
+  await mkdir(join(first.root, "stray"));
+  await writeFile(join(first.root, "stray", "file"), "");
+  const requestsBefore = server.requestCount("/b/repodata/repomd.xml");
+
+  const second = await newCache({ cacheDir, capacity: 1 });
+  const repo = await second.acquire(`${server.url}b`, "b");
+  assert.equal(server.requestCount("/b/repodata/repomd.xml"), requestsBefore, "not downloaded");
+  assert.equal(repo.repomd.data.length, 5);
+  repo.release();
+  assert.deepEqual(await onDisk(second), ["b"], "c evicted as least recently used");
+});
