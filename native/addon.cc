@@ -1,0 +1,194 @@
+// Node-API binding of BuildDepPool: `new Pool(options)`, `pool.resolve(...)`, `pool.close()`.
+#include <napi.h>
+
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "build_dep_pool.h"
+
+extern "C" {
+#include <solv/solvversion.h>
+}
+
+namespace koschei {
+namespace {
+
+std::vector<std::string> stringArray(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<std::string> strings;
+  strings.reserve(array.Length());
+  for (uint32_t i = 0; i < array.Length(); i++) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsString()) {
+      throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
+    }
+    strings.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return strings;
+}
+
+std::string stringProperty(const Napi::Object& object, const char* key, bool required) {
+  Napi::Value value = object.Get(key);
+  if (value.IsString()) return value.As<Napi::String>().Utf8Value();
+  if (!required && (value.IsUndefined() || value.IsNull())) return "";
+  throw Napi::TypeError::New(object.Env(), std::string(key) + " must be a string");
+}
+
+/** Splits libsolv's "[E:]V[-R]" into its parts (epoch 0 when absent). */
+void splitEvr(const char* evr, uint32_t& epoch, std::string& version, std::string& release) {
+  const char* start = evr;
+  const char* p = evr;
+  while (*p >= '0' && *p <= '9') p++;
+  epoch = 0;
+  if (*p == ':' && p != evr) {
+    epoch = static_cast<uint32_t>(std::strtoul(evr, nullptr, 10));
+    start = p + 1;
+  }
+  const char* dash = std::strrchr(start, '-');
+  if (dash) {
+    version.assign(start, dash - start);
+    release.assign(dash + 1);
+  } else {
+    version.assign(start);
+    release.clear();
+  }
+}
+
+class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Pool",
+                       {InstanceMethod<&PoolWrap::Resolve>("resolve"),
+                        InstanceMethod<&PoolWrap::BuildGroup>("buildGroup"),
+                        InstanceMethod<&PoolWrap::Close>("close"),
+                        InstanceAccessor<&PoolWrap::Repos>("repos")});
+  }
+
+  explicit PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Pool options must be an object");
+    Napi::Object options = info[0].As<Napi::Object>();
+    PoolOptions poolOptions;
+    poolOptions.arch = stringProperty(options, "arch", false);
+    if (poolOptions.arch.empty()) poolOptions.arch = "x86_64";
+    poolOptions.repoDirs = stringArray(options.Get("repos"), "repos");
+    poolOptions.cacheDir = stringProperty(options, "cacheDir", false);
+    poolOptions.ignoreWeakDeps = options.Get("ignoreWeakDeps").ToBoolean().Value();
+    try {
+      pool_ = std::make_unique<BuildDepPool>(poolOptions);
+    } catch (const std::exception& error) {
+      throw Napi::Error::New(env, error.what());
+    }
+  }
+
+ private:
+  BuildDepPool& open(Napi::Env env) {
+    if (!pool_) throw Napi::Error::New(env, "the pool is closed");
+    return *pool_;
+  }
+
+  Napi::Value Resolve(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    BuildDepPool& pool = open(env);
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source package must be an object");
+    Napi::Object sourceObject = info[0].As<Napi::Object>();
+    SourcePackage source;
+    source.name = stringProperty(sourceObject, "name", true);
+    source.version = stringProperty(sourceObject, "version", true);
+    source.release = stringProperty(sourceObject, "release", true);
+    Napi::Value epoch = sourceObject.Get("epoch");
+    if (epoch.IsNumber()) {
+      double value = epoch.As<Napi::Number>().DoubleValue();
+      if (value < 0 || value > 4294967295.0 || value != static_cast<uint32_t>(value)) {
+        throw Napi::TypeError::New(env, "epoch must be a non-negative integer");
+      }
+      source.epoch = static_cast<uint32_t>(value);
+    } else if (!epoch.IsUndefined() && !epoch.IsNull()) {
+      throw Napi::TypeError::New(env, "epoch must be a number");
+    }
+    std::vector<std::string> buildRequires = stringArray(info[1], "buildRequires");
+    std::vector<std::string> buildGroup = stringArray(info[2], "buildGroup");
+
+    Resolution resolution = pool.resolve(source, buildRequires, buildGroup);
+
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("resolved", Napi::Boolean::New(env, resolution.resolved));
+    Napi::Array problems = Napi::Array::New(env, resolution.problems.size());
+    for (size_t i = 0; i < resolution.problems.size(); i++) {
+      problems.Set(i, Napi::String::New(env, resolution.problems[i]));
+    }
+    result.Set("problems", problems);
+    if (!resolution.resolved) {
+      result.Set("installs", env.Null());
+      return result;
+    }
+    const Pool* solvPool = pool.pool();
+    Napi::Array installs = Napi::Array::New(env, resolution.installs.size());
+    std::string version, release;
+    for (size_t i = 0; i < resolution.installs.size(); i++) {
+      const Install& install = resolution.installs[i];
+      const Solvable* s = solvPool->solvables + install.solvable;
+      uint32_t epochValue;
+      splitEvr(pool_id2str(solvPool, s->evr), epochValue, version, release);
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("name", pool_id2str(solvPool, s->name));
+      entry.Set("epoch", Napi::Number::New(env, epochValue));
+      entry.Set("version", version);
+      entry.Set("release", release);
+      entry.Set("arch", pool_id2str(solvPool, s->arch));
+      entry.Set("distance", install.distance ? Napi::Number::New(env, install.distance) : env.Null());
+      installs.Set(i, entry);
+    }
+    result.Set("installs", installs);
+    return result;
+  }
+
+  Napi::Value BuildGroup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    BuildDepPool& pool = open(env);
+    if (!info[0].IsString()) throw Napi::TypeError::New(env, "group id must be a string");
+    const CompsGroups& groups = pool.compsGroups();
+    auto found = groups.find(info[0].As<Napi::String>().Utf8Value());
+    if (found == groups.end()) return env.Null();
+    Napi::Array names = Napi::Array::New(env, found->second.size());
+    for (size_t i = 0; i < found->second.size(); i++) names.Set(i, found->second[i]);
+    return names;
+  }
+
+  Napi::Value Repos(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::vector<LoadedRepo>& repos = open(env).repos();
+    Napi::Array list = Napi::Array::New(env, repos.size());
+    for (size_t i = 0; i < repos.size(); i++) {
+      Napi::Object entry = Napi::Object::New(env);
+      entry.Set("dir", repos[i].dir);
+      entry.Set("packages", repos[i].packages);
+      entry.Set("fromCache", repos[i].fromCache);
+      list.Set(i, entry);
+    }
+    return list;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    pool_.reset();
+    return info.Env().Undefined();
+  }
+
+  // Freed by close() or, failing that, when the JS object is garbage-collected.
+  std::unique_ptr<BuildDepPool> pool_;
+};
+
+}  // namespace
+}  // namespace koschei
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("Pool", koschei::PoolWrap::Define(env));
+  exports.Set("libsolvVersion", Napi::String::New(env, solv_version));
+  return exports;
+}
+
+NODE_API_MODULE(koschei_solv, InitModule)
