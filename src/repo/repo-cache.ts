@@ -104,7 +104,10 @@ export class RepoCache {
 
     const cacheKey = key ?? cacheKeyForUrl(location.url);
     assertValidCacheKey(cacheKey);
-    await (this.initialized ??= this.initialize());
+    await (this.initialized ??= this.initialize().catch((error: unknown) => {
+      this.initialized = undefined; // let the next acquisition try again
+      throw error;
+    }));
 
     const entry = this.entries.get(cacheKey) ?? {
       key: cacheKey,
