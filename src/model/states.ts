@@ -97,13 +97,14 @@ export type PackageState = "blocked" | "untracked" | "unresolved" | "ok" | "fail
 /** The package states messages and events carry: everything not interesting is "ignored". */
 export type PackageMessageState = "ok" | "failing" | "unresolved" | "ignored";
 
+/** The package columns the state depends on (a `package` row satisfies it). */
 export interface PackageStateInputs {
   readonly blocked: boolean;
   readonly tracked: boolean;
   /** Result of the latest dependency resolution; null when not attempted. */
   readonly resolved: boolean | null;
   /** State of the package's last complete build; null when it has none. */
-  readonly lastCompleteBuildState: number | null;
+  readonly last_complete_build_state: number | null;
 }
 
 /** The first matching rule wins: blocked, untracked, unresolved, ok, failing, unknown. */
@@ -111,8 +112,8 @@ export function packageState(pkg: PackageStateInputs): PackageState {
   if (pkg.blocked) return "blocked";
   if (!pkg.tracked) return "untracked";
   if (pkg.resolved === false) return "unresolved";
-  if (pkg.lastCompleteBuildState === BuildState.complete) return "ok";
-  if (pkg.lastCompleteBuildState === BuildState.failed) return "failing";
+  if (pkg.last_complete_build_state === BuildState.complete) return "ok";
+  if (pkg.last_complete_build_state === BuildState.failed) return "failing";
   return "unknown";
 }
 

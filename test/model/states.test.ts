@@ -25,7 +25,7 @@ const healthy: PackageStateInputs = {
   blocked: false,
   tracked: true,
   resolved: true,
-  lastCompleteBuildState: BuildState.complete,
+  last_complete_build_state: BuildState.complete,
 };
 
 describe("package state (PackageStateStringTest.test_state_string)", () => {
@@ -34,13 +34,13 @@ describe("package state (PackageStateStringTest.test_state_string)", () => {
     ["untracked", { tracked: false }, "untracked"],
     ["resolved false", { resolved: false }, "unresolved"],
     ["resolved true, last complete build complete", {}, "ok"],
-    ["resolved true, last complete build failed", { lastCompleteBuildState: 5 }, "failing"],
-    ["resolved NULL, no build", { resolved: null, lastCompleteBuildState: null }, "unknown"],
-    ["resolved true, no build", { lastCompleteBuildState: null }, "unknown"],
+    ["resolved true, last complete build failed", { last_complete_build_state: 5 }, "failing"],
+    ["resolved NULL, no build", { resolved: null, last_complete_build_state: null }, "unknown"],
+    ["resolved true, no build", { last_complete_build_state: null }, "unknown"],
     // Precedence of the rules, first match wins.
     ["blocked beats untracked", { blocked: true, tracked: false }, "blocked"],
     ["untracked beats unresolved", { tracked: false, resolved: false }, "untracked"],
-    ["unresolved beats failing", { resolved: false, lastCompleteBuildState: 5 }, "unresolved"],
+    ["unresolved beats failing", { resolved: false, last_complete_build_state: 5 }, "unresolved"],
     ["not yet resolved still shows the build", { resolved: null }, "ok"],
   ];
   for (const [name, change, expected] of cases) {
@@ -62,7 +62,7 @@ describe("package state (PackageStateStringTest.test_state_string)", () => {
       assert.equal(messageState(state as PackageState), message);
     }
     assert.equal(packageMessageState({ ...healthy, blocked: true }), "ignored");
-    assert.equal(packageMessageState({ ...healthy, lastCompleteBuildState: 5 }), "failing");
+    assert.equal(packageMessageState({ ...healthy, last_complete_build_state: 5 }), "failing");
   });
 
   test("the SQL form refers to the given alias and rejects anything but an identifier", () => {
