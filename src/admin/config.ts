@@ -6,7 +6,7 @@ import { loadConfig, lookupConfig } from "../config/index.js";
 export function formatConfigValue(value: unknown, json: boolean): string {
   if (json) return JSON.stringify(value, null, 2) + "\n";
   if (typeof value === "object" && value !== null) return stringify(value);
-  return `${value === undefined ? "null" : String(value)}\n`;
+  return `${String(value)}\n`;
 }
 
 export const configCommand: Command = {

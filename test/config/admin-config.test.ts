@@ -24,6 +24,8 @@ function koscheiAdmin(dir: string, ...args: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env, KOSCHEI_CONFIG_DIR: dir, HOME: scratch };
   delete env.KOSCHEI_CONFIG;
   delete env.KOSCHEI_DATABASE_URL;
+  delete env.XDG_CACHE_HOME;
+  delete env.XDG_DATA_HOME;
   const result = spawnSync(process.execPath, [bin, "config", ...args], { env, encoding: "utf8" });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
