@@ -1,0 +1,22 @@
+import { sql as tables } from "./0001_tables.js";
+import { sql as buildTriggers } from "./0002_build_triggers.js";
+import { sql as rpmvercmp } from "./0003_rpmvercmp.js";
+import { sql as stats } from "./0004_stats.js";
+
+export interface Migration {
+  /** Sortable identifier recorded in schema_migrations once applied, e.g. "0001_tables". */
+  id: string;
+  /** One or more SQL statements, run in a single transaction. */
+  sql: string;
+}
+
+/**
+ * Every schema migration in the order it must be applied. Append new ones at the end and
+ * never edit an applied one: databases in the field record which ids they already ran.
+ */
+export const migrations: readonly Migration[] = [
+  { id: "0001_tables", sql: tables },
+  { id: "0002_build_triggers", sql: buildTriggers },
+  { id: "0003_rpmvercmp", sql: rpmvercmp },
+  { id: "0004_stats", sql: stats },
+];
