@@ -1,0 +1,1445 @@
+// The simulated Koji instance: users, tags with inheritance and tagging history, builds and
+// their RPMs, repos, builder hosts, tasks that progress over simulated time, and sessions.
+// Everything here is synchronous and free of I/O; the hub (hub.ts) turns it into XML-RPC
+// answers and messages.ts publishes the events it emits.
+
+import { randomBytes } from "node:crypto";
+import { KojiFault, kojiFaultCode, type KojiErrorClass } from "../koji/errors.js";
+import type { XmlRpcValue } from "../koji/xmlrpc.js";
+import { compareEvr, type Evr } from "../model/evr.js";
+import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
+import type {
+  Scenario,
+  SimGroup,
+  SimRpm,
+  SimSrpm,
+  SimTaskRule,
+  SimGroupPackageType,
+} from "./scenario.js";
+
+export const TaskState = { FREE: 0, OPEN: 1, CLOSED: 2, CANCELED: 3, ASSIGNED: 4, FAILED: 5 };
+export const TASK_STATE_NAMES = ["FREE", "OPEN", "CLOSED", "CANCELED", "ASSIGNED", "FAILED"];
+export const BuildState = { BUILDING: 0, COMPLETE: 1, DELETED: 2, FAILED: 3, CANCELED: 4 };
+export const RepoState = { INIT: 0, READY: 1, EXPIRED: 2, DELETED: 3, PROBLEM: 4 };
+export const REPO_STATE_NAMES = ["INIT", "READY", "EXPIRED", "DELETED", "PROBLEM"];
+
+/** Task weights as kojid's defaults give them (load on hosts is the sum of running weights). */
+const WEIGHTS = { build: 0.2, srpm: 1.0, buildArch: 1.5, newRepo: 0.1, createrepo: 1.5 };
+/** Seconds between a task becoming FREE and the scheduler considering it. */
+export const SCHEDULER_DELAY_SECONDS = 5;
+/** Simulated duration of one createrepo task of a newRepo. */
+export const CREATEREPO_SECONDS = 60;
+/** Sessions expire this long after login or renewal (Koji's SessionRenewalTimeout default). */
+export const SESSION_LIFETIME_SECONDS = 24 * 3600;
+const ADMIN_USER = "kojiadmin";
+
+/** Raises a Koji exception of the given class (answered as its fault code by the hub). */
+export function kojiError(kojiClass: KojiErrorClass, message: string): KojiFault {
+  return new KojiFault(kojiFaultCode(kojiClass), message);
+}
+
+/**
+ * A fault stored as a failed task's result: getTaskResult re-raises it verbatim, so in a
+ * multicall it carries no traceback (unlike exceptions raised by hub code).
+ */
+export class StoredFault extends KojiFault {}
+
+// ---------------------------------------------------------------------------------------------
+// Simulated time
+
+/**
+ * Simulated time in epoch seconds. With `speed` > 0 it runs `speed` simulated seconds per real
+ * second; with speed 0 it only moves through `advance` (tests). `advance` works in both modes.
+ */
+export class SimClock {
+  private offset = 0;
+  private readonly realStart = performance.now();
+
+  constructor(
+    readonly start: number,
+    readonly speed: number = 0,
+  ) {}
+
+  now(): number {
+    const running = this.speed > 0 ? ((performance.now() - this.realStart) / 1000) * this.speed : 0;
+    return this.start + this.offset + running;
+  }
+
+  advance(seconds: number): void {
+    this.offset += seconds;
+  }
+}
+
+/** Koji's timestamp text: `isoformat(' ')` in UTC, the fraction left out when zero. */
+export function formatKojiTime(ts: number): string {
+  const micros = Math.round(ts * 1e6);
+  const seconds = Math.floor(micros / 1e6);
+  const fraction = micros - seconds * 1e6;
+  const base = new Date(seconds * 1000).toISOString().slice(0, 19).replace("T", " ");
+  return `${base}${fraction ? `.${String(fraction).padStart(6, "0")}` : ""}+00:00`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dependencies and arches
+
+/** EVR of a dependency entry; a release missing on either side is not compared (rpm's ranges). */
+function entryOrder(provide: DependencyEntry, require: DependencyEntry): number {
+  const bothReleases = provide.rel !== undefined && require.rel !== undefined;
+  const evr = (e: DependencyEntry): Evr => ({
+    epoch: Number(e.epoch ?? 0),
+    version: e.ver ?? "",
+    release: bothReleases ? e.rel! : null,
+  });
+  return compareEvr(evr(provide), evr(require));
+}
+
+/** Whether a provide ("foo = 2.1-1" or unversioned "foo") satisfies a requirement ("foo >= 2"). */
+export function provideSatisfies(provide: DependencyEntry, require: DependencyEntry): boolean {
+  if (provide.name !== require.name) return false;
+  if (!require.flags || !provide.flags) return true;
+  const order = entryOrder(provide, require);
+  const sense = (flags: string, cmp: number) =>
+    (flags.includes("E") && cmp === 0) ||
+    (flags.startsWith("L") && cmp < 0) ||
+    (flags.startsWith("G") && cmp > 0);
+  // The provided range (relative to the required EVR) and the required range must overlap.
+  if (provide.flags === "EQ") return sense(require.flags, order);
+  if (require.flags === "EQ") return sense(provide.flags, -order);
+  const provideUp = provide.flags.startsWith("G");
+  const requireUp = require.flags.startsWith("G");
+  if (provideUp === requireUp) return true;
+  if (order === 0) return provide.flags.includes("E") && require.flags.includes("E");
+  return provideUp ? order < 0 : order > 0;
+}
+
+/** koji.canonArch: the builder arch family of an rpm arch. */
+export function canonArch(arch: string): string {
+  if (/^i.86$|^athlon$/.test(arch)) return "i386";
+  if (arch === "ia32e") return "x86_64";
+  if (arch === "ppc64le") return "ppc64le";
+  if (arch.startsWith("ppc64")) return "ppc64";
+  if (arch.startsWith("sparc64")) return "sparc64";
+  if (arch.startsWith("sparc")) return "sparc";
+  if (arch.startsWith("alpha")) return "alpha";
+  if (/^arm.*h.*/.test(arch)) return "armhfp";
+  if (arch.startsWith("arm")) return "arm";
+  return arch;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+export interface UserRecord {
+  id: number;
+  name: string;
+  admin: boolean;
+}
+
+export interface TagPackageEntry {
+  packageId: number;
+  blocked: boolean;
+  ownerId: number;
+}
+
+export interface TagRecord {
+  id: number;
+  name: string;
+  arches: string[];
+  /** Parent tag ids, highest priority first. */
+  parents: number[];
+  perm: string | null;
+  locked: boolean;
+  groups: SimGroup[];
+  packages: Map<number, TagPackageEntry>;
+}
+
+export interface TargetRecord {
+  id: number;
+  name: string;
+  buildTagId: number;
+  destTagId: number;
+}
+
+export interface RpmRecord {
+  id: number;
+  buildId: number;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  arch: string;
+  size: number;
+  buildtime: number;
+  payloadhash: string;
+  buildrootId: number;
+  /** The binary package description; null for the SRPM. */
+  binary: SimRpm | null;
+}
+
+export interface BuildRecord {
+  id: number;
+  packageId: number;
+  name: string;
+  epoch: number | null;
+  version: string;
+  release: string;
+  state: number;
+  ownerId: number;
+  taskId: number | null;
+  createEvent: number;
+  creationTs: number;
+  startTs: number;
+  completionTs: number;
+  srpm: SimSrpm;
+  srpmRpm: RpmRecord;
+  rpms: RpmRecord[];
+}
+
+export interface TagHistoryEntry {
+  tagId: number;
+  buildId: number;
+  createEvent: number;
+  revokeEvent: number | null;
+  creatorId: number;
+}
+
+export interface RepoRecord {
+  id: number;
+  tagId: number;
+  createEvent: number;
+  createTs: number;
+  state: number;
+  stateTs: number;
+  taskId: number | null;
+}
+
+export interface HostRecord {
+  id: number;
+  userId: number;
+  name: string;
+  arches: string[];
+  capacity: number;
+  /** Load from outside the simulation (the scenario's starting load). */
+  baseLoad: number;
+  enabled: boolean;
+  checkedIn: boolean;
+  channelIds: number[];
+  description: string | null;
+  comment: string | null;
+}
+
+export interface ChannelRecord {
+  id: number;
+  name: string;
+}
+
+/** What a task does when it runs (never exposed on the wire). */
+type TaskPlan =
+  | { kind: "build"; buildTagId: number | null; repoId: number | null; source: BuildRecord | null }
+  | { kind: "srpm"; durationSeconds: number; fail: boolean; srpmName: string }
+  | { kind: "buildArch"; durationSeconds: number; fail: boolean; rpmPaths: string[] }
+  | { kind: "newRepo"; tagId: number; repoId: number | null }
+  | { kind: "createrepo"; repoId: number }
+  | { kind: "done" };
+
+export interface TaskRecord {
+  id: number;
+  method: string;
+  arch: string;
+  label: string | null;
+  parent: number | null;
+  state: number;
+  createTs: number;
+  startTs: number | null;
+  completionTs: number | null;
+  channelId: number;
+  hostId: number | null;
+  owner: number;
+  priority: number;
+  weight: number;
+  request: XmlRpcValue[];
+  waiting: boolean | null;
+  awaited: boolean | null;
+  result: XmlRpcValue;
+  fault: { code: number; message: string } | null;
+  /** The scheduler considers a FREE task from this time on. */
+  eligibleTs: number;
+  /** A running leaf task finishes at this time. */
+  endsTs: number | null;
+  plan: TaskPlan;
+}
+
+export interface SessionRecord {
+  id: number;
+  key: string;
+  userId: number;
+  lastCallnum: number | null;
+  renewedTs: number;
+  closed: boolean;
+}
+
+/** Domain events, turned into buildsys.* messages by messages.ts. */
+export type SimEvent =
+  | { kind: "taskState"; taskId: number; old: number | null; new: number }
+  | { kind: "tag"; tagId: number; buildId: number; userId: number }
+  | { kind: "repoInit"; repoId: number }
+  | { kind: "repoDone"; repoId: number };
+
+/** A new build to tag (control interface): like a scenario build, with the tag to put it in. */
+export interface NewBuildSpec {
+  name: string;
+  epoch?: number | null;
+  version: string;
+  release: string;
+  owner?: string;
+  srpm?: Partial<SimSrpm>;
+  rpms?: (Partial<SimRpm> & { name: string; arch: string })[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulated hub
+
+export class SimState {
+  readonly kojiVersion: string;
+  time: number;
+  private lastEventId = 0;
+  private readonly eventTimes = new Map<number, number>();
+  private readonly ids = {
+    user: 0,
+    package: 0,
+    build: 0,
+    rpm: 0,
+    repo: 0,
+    task: 0,
+    session: 0,
+    buildroot: 0,
+  };
+  readonly users = new Map<number, UserRecord>();
+  readonly packages = new Map<number, string>();
+  readonly tags = new Map<number, TagRecord>();
+  readonly targets = new Map<number, TargetRecord>();
+  readonly builds = new Map<number, BuildRecord>();
+  readonly rpms = new Map<number, RpmRecord>();
+  readonly history: TagHistoryEntry[] = [];
+  readonly repos = new Map<number, RepoRecord>();
+  readonly hosts = new Map<number, HostRecord>();
+  readonly channels = new Map<number, ChannelRecord>();
+  readonly tasks = new Map<number, TaskRecord>();
+  readonly sessions = new Map<number, SessionRecord>();
+  private readonly taskRules: SimTaskRule[];
+  private readonly defaultDuration: number;
+  private readonly listeners: ((event: SimEvent) => void)[] = [];
+
+  constructor(scenario: Scenario) {
+    this.kojiVersion = scenario.kojiVersion;
+    this.taskRules = scenario.taskRules;
+    this.defaultDuration = scenario.defaultTaskDurationSeconds;
+    const start = Date.parse(scenario.startTime) / 1000;
+    if (Number.isNaN(start))
+      throw new Error(`scenario startTime is not a date: ${scenario.startTime}`);
+    // The world before the start: builds were made an hour apart, the repos a minute before.
+    this.time = start - 3600 * (scenario.builds.length + 1);
+    // Ids look like a real hub's: distinct ranges so mixing kinds up shows in tests.
+    this.ids.task = 10_000_000;
+    this.ids.rpm = 5_000_000;
+    this.ids.buildroot = 900_000;
+    this.ids.session = 70_000;
+    this.ids.package = 1000;
+    this.ids.user = 0;
+    this.ids.repo = 0;
+    this.lastEventId = 30_000;
+    this.newEvent();
+    this.loadScenario(scenario);
+    this.time = start;
+  }
+
+  private loadScenario(scenario: Scenario): void {
+    this.userByName(ADMIN_USER, true);
+    scenario.channels.forEach((name, index) =>
+      this.channels.set(index + 1, { id: index + 1, name }),
+    );
+    for (const tag of scenario.tags) {
+      this.tags.set(tag.id, {
+        id: tag.id,
+        name: tag.name,
+        arches: tag.arches,
+        parents: [],
+        perm: tag.perm,
+        locked: tag.locked,
+        groups: tag.groups,
+        packages: new Map(),
+      });
+    }
+    for (const tag of scenario.tags) {
+      const record = this.tags.get(tag.id)!;
+      record.parents = tag.parents.map((name) => this.tagByName(name).id);
+      for (const entry of tag.packages) {
+        const packageId = this.packageId(entry.name);
+        const ownerId = this.userByName(entry.owner).id;
+        record.packages.set(packageId, { packageId, blocked: entry.blocked, ownerId });
+      }
+    }
+    for (const target of scenario.targets) {
+      this.targets.set(target.id, {
+        id: target.id,
+        name: target.name,
+        buildTagId: this.tagByName(target.buildTag).id,
+        destTagId: this.tagByName(target.destTag).id,
+      });
+    }
+    this.ids.build = Math.max(0, ...scenario.builds.map((b) => b.id));
+    for (const build of scenario.builds) {
+      this.time += 3600;
+      const record = this.addBuild({ ...build, id: build.id });
+      for (const tagName of build.tags)
+        this.tagBuild(this.tagByName(tagName), record, record.ownerId);
+    }
+    scenario.hosts.forEach((host) => {
+      const user = this.userByName(host.name);
+      this.hosts.set(host.id, {
+        id: host.id,
+        userId: user.id,
+        name: host.name,
+        arches: host.arches,
+        capacity: host.capacity,
+        baseLoad: host.taskLoad,
+        enabled: host.enabled,
+        checkedIn: host.ready,
+        channelIds: host.channels.map((name) => this.channelByName(name).id),
+        description: host.description,
+        comment: host.comment,
+      });
+    });
+    this.time += 3540;
+    this.ids.repo = Math.max(0, ...scenario.repos.map((r) => r.id));
+    for (const repo of scenario.repos) {
+      const record = this.createRepo(this.tagByName(repo.tag), null, repo.id);
+      this.markRepoReady(record);
+    }
+  }
+
+  // --- events and listeners ---------------------------------------------------------------
+
+  onEvent(listener: (event: SimEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
+    };
+  }
+
+  private emit(event: SimEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** A new Koji event (every change to tags and repos happens in one). */
+  newEvent(): number {
+    const id = ++this.lastEventId;
+    this.eventTimes.set(id, this.time);
+    return id;
+  }
+
+  lastEvent(): { id: number; ts: number } {
+    return { id: this.lastEventId, ts: this.eventTimes.get(this.lastEventId)! };
+  }
+
+  eventTime(eventId: number): number | undefined {
+    return this.eventTimes.get(eventId);
+  }
+
+  // --- lookups ----------------------------------------------------------------------------
+
+  userByName(name: string, admin = false): UserRecord {
+    for (const user of this.users.values()) if (user.name === name) return user;
+    const user = { id: ++this.ids.user, name, admin };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  packageId(name: string): number {
+    for (const [id, packageName] of this.packages) if (packageName === name) return id;
+    const id = ++this.ids.package;
+    this.packages.set(id, name);
+    return id;
+  }
+
+  findPackage(info: XmlRpcValue): number | undefined {
+    if (typeof info === "number") return this.packages.has(info) ? info : undefined;
+    for (const [id, name] of this.packages) if (name === info) return id;
+    return undefined;
+  }
+
+  channelByName(name: string): ChannelRecord {
+    for (const channel of this.channels.values()) if (channel.name === name) return channel;
+    throw new Error(`unknown channel ${name}`);
+  }
+
+  /** A tag by id, name or {id|name} struct, or undefined. */
+  findTag(info: XmlRpcValue): TagRecord | undefined {
+    if (typeof info === "number") return this.tags.get(info);
+    if (typeof info === "string") {
+      for (const tag of this.tags.values()) if (tag.name === info) return tag;
+      return undefined;
+    }
+    if (info && typeof info === "object" && !Array.isArray(info)) {
+      const struct = info as Record<string, XmlRpcValue>;
+      if (struct.id !== undefined) return this.findTag(struct.id);
+      if (struct.name !== undefined) return this.findTag(struct.name);
+    }
+    return undefined;
+  }
+
+  tagByName(name: string): TagRecord {
+    const tag = this.findTag(name);
+    if (!tag) throw new Error(`unknown tag ${name}`);
+    return tag;
+  }
+
+  findTarget(info: XmlRpcValue): TargetRecord | undefined {
+    for (const target of this.targets.values()) {
+      if (target.id === info || target.name === info) return target;
+    }
+    return undefined;
+  }
+
+  /** A build by id, "N-V-R" or {name, version, release} struct. */
+  findBuild(info: XmlRpcValue): BuildRecord | undefined {
+    if (typeof info === "number") return this.builds.get(info);
+    const matches = (b: BuildRecord, name: unknown, version: unknown, release: unknown) =>
+      b.name === name && b.version === version && b.release === release;
+    if (typeof info === "string") {
+      for (const b of this.builds.values()) {
+        if (`${b.name}-${b.version}-${b.release}` === info) return b;
+      }
+      return undefined;
+    }
+    if (info && typeof info === "object" && !Array.isArray(info)) {
+      const s = info as Record<string, XmlRpcValue>;
+      if (typeof s.id === "number") return this.builds.get(s.id);
+      for (const b of this.builds.values()) if (matches(b, s.name, s.version, s.release)) return b;
+    }
+    return undefined;
+  }
+
+  /** An RPM by id, "N-V-R.A" or {name, version, release, arch} struct (epoch ignored). */
+  findRpm(info: XmlRpcValue): RpmRecord | undefined {
+    if (typeof info === "number") return this.rpms.get(info);
+    for (const rpm of this.rpms.values()) {
+      if (typeof info === "string") {
+        if (`${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}` === info) return rpm;
+      } else if (info && typeof info === "object" && !Array.isArray(info)) {
+        const s = info as Record<string, XmlRpcValue>;
+        if (
+          rpm.name === s.name &&
+          rpm.version === s.version &&
+          rpm.release === s.release &&
+          rpm.arch === s.arch
+        ) {
+          return rpm;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  // --- tags, inheritance and tagged builds --------------------------------------------------
+
+  /** The tag followed by its ancestors, depth first in priority order (readFullInheritance). */
+  inheritanceChain(tag: TagRecord): TagRecord[] {
+    const chain: TagRecord[] = [];
+    const visit = (current: TagRecord) => {
+      if (chain.includes(current)) return;
+      chain.push(current);
+      for (const parentId of current.parents) visit(this.tags.get(parentId)!);
+    };
+    visit(tag);
+    return chain;
+  }
+
+  /** Arches of a build tag, inherited from the nearest tag that sets them. */
+  inheritedArches(tag: TagRecord): string[] {
+    return this.inheritanceChain(tag).find((t) => t.arches.length > 0)?.arches ?? [];
+  }
+
+  /** The package list with inheritance: the nearest tag's entry for each package wins. */
+  packageList(tag: TagRecord, inherit: boolean): { entry: TagPackageEntry; tag: TagRecord }[] {
+    const seen = new Map<number, { entry: TagPackageEntry; tag: TagRecord }>();
+    for (const current of inherit ? this.inheritanceChain(tag) : [tag]) {
+      for (const entry of current.packages.values()) {
+        if (!seen.has(entry.packageId)) seen.set(entry.packageId, { entry, tag: current });
+      }
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * Builds tagged in a tag (COMPLETE, package listed and not blocked), newest tagging first,
+   * at an event (default: now); with `latest` only the first per package along the chain.
+   */
+  taggedBuilds(
+    tag: TagRecord,
+    options: { event?: number | null; inherit?: boolean; latest?: boolean; packageName?: string },
+  ): { build: BuildRecord; entry: TagHistoryEntry; tag: TagRecord }[] {
+    const event = options.event ?? this.lastEventId;
+    const allowed = new Set(
+      this.packageList(tag, true)
+        .filter((p) => !p.entry.blocked)
+        .map((p) => p.entry.packageId),
+    );
+    const result: { build: BuildRecord; entry: TagHistoryEntry; tag: TagRecord }[] = [];
+    const seenPackages = new Set<number>();
+    for (const current of options.inherit ? this.inheritanceChain(tag) : [tag]) {
+      const entries = this.history
+        .filter(
+          (h) =>
+            h.tagId === current.id &&
+            h.createEvent <= event &&
+            (h.revokeEvent === null || h.revokeEvent > event),
+        )
+        .sort((a, b) => b.createEvent - a.createEvent || b.buildId - a.buildId);
+      const fromThisTag = new Set<number>();
+      for (const entry of entries) {
+        const build = this.builds.get(entry.buildId)!;
+        if (build.state !== BuildState.COMPLETE || !allowed.has(build.packageId)) continue;
+        if (options.packageName !== undefined && build.name !== options.packageName) continue;
+        if (options.latest && seenPackages.has(build.packageId)) continue;
+        fromThisTag.add(build.packageId);
+        result.push({ build, entry, tag: current });
+        if (options.latest) seenPackages.add(build.packageId);
+      }
+      for (const id of fromThisTag) seenPackages.add(id);
+    }
+    return result;
+  }
+
+  /** Comps groups of a tag with inheritance (nearest definition of a group and entry wins). */
+  tagGroups(
+    tag: TagRecord,
+    inherit: boolean,
+  ): {
+    name: string;
+    tagId: number;
+    description: string | null;
+    packages: { name: string; type: SimGroupPackageType; blocked: boolean; tagId: number }[];
+  }[] {
+    const groups = new Map<
+      string,
+      {
+        name: string;
+        tagId: number;
+        description: string | null;
+        packages: Map<
+          string,
+          { name: string; type: SimGroupPackageType; blocked: boolean; tagId: number }
+        >;
+      }
+    >();
+    for (const current of inherit ? this.inheritanceChain(tag) : [tag]) {
+      for (const group of current.groups) {
+        let merged = groups.get(group.name);
+        if (!merged) {
+          merged = {
+            name: group.name,
+            tagId: current.id,
+            description: group.description,
+            packages: new Map(),
+          };
+          groups.set(group.name, merged);
+        }
+        for (const p of group.packages) {
+          if (!merged.packages.has(p.package)) {
+            merged.packages.set(p.package, {
+              name: p.package,
+              type: p.type,
+              blocked: p.blocked,
+              tagId: current.id,
+            });
+          }
+        }
+      }
+    }
+    return [...groups.values()].map((g) => ({ ...g, packages: [...g.packages.values()] }));
+  }
+
+  /** A stable id per comps group name (Koji's groups table). */
+  groupId(name: string): number {
+    const names = [...new Set([...this.tags.values()].flatMap((t) => t.groups.map((g) => g.name)))];
+    return names.indexOf(name) + 1;
+  }
+
+  // --- builds -----------------------------------------------------------------------------
+
+  private addBuild(spec: NewBuildSpec & { id?: number }): BuildRecord {
+    const owner = this.userByName(spec.owner ?? ADMIN_USER);
+    const id = spec.id ?? ++this.ids.build;
+    const packageId = this.packageId(spec.name);
+    const epoch = spec.epoch ?? null;
+    const buildtime = Math.floor(this.time);
+    const buildrootId = ++this.ids.buildroot;
+    const rpm = (
+      name: string,
+      arch: string,
+      size: number,
+      binary: SimRpm | null,
+      nevr = { epoch, version: spec.version, release: spec.release },
+    ): RpmRecord => {
+      const record: RpmRecord = {
+        id: ++this.ids.rpm,
+        buildId: id,
+        name,
+        ...nevr,
+        arch,
+        size,
+        buildtime,
+        payloadhash: pseudoHash(`${name}-${nevr.version}-${nevr.release}.${arch}`),
+        buildrootId,
+        binary,
+      };
+      this.rpms.set(record.id, record);
+      return record;
+    };
+    const srpm: SimSrpm = {
+      buildRequires: [],
+      buildArchs: [],
+      exclusiveArch: [],
+      excludeArch: [],
+      size: 10000,
+      ...spec.srpm,
+    };
+    const binaries = (spec.rpms ?? []).map((partial) => {
+      const binary: SimRpm = {
+        epoch,
+        version: spec.version,
+        release: spec.release,
+        provides: [],
+        requires: [],
+        conflicts: [],
+        obsoletes: [],
+        recommends: [],
+        suggests: [],
+        supplements: [],
+        enhances: [],
+        files: [],
+        size: 10000,
+        summary: `${partial.name} (simulated)`,
+        ...partial,
+      };
+      return binary;
+    });
+    const event = this.newEvent();
+    const build: BuildRecord = {
+      id,
+      packageId,
+      name: spec.name,
+      epoch,
+      version: spec.version,
+      release: spec.release,
+      state: BuildState.COMPLETE,
+      ownerId: owner.id,
+      taskId: null,
+      createEvent: event,
+      creationTs: this.time - 1800,
+      startTs: this.time - 1800,
+      completionTs: this.time,
+      srpm,
+      srpmRpm: rpm(spec.name, "src", srpm.size, null),
+      rpms: [],
+    };
+    build.rpms = binaries.map((b) =>
+      rpm(b.name, b.arch, b.size, b, { epoch: b.epoch, version: b.version, release: b.release }),
+    );
+    this.builds.set(id, build);
+    return build;
+  }
+
+  private tagBuild(tag: TagRecord, build: BuildRecord, userId: number): void {
+    const event = this.newEvent();
+    for (const entry of this.history) {
+      if (entry.tagId === tag.id && entry.buildId === build.id && entry.revokeEvent === null) {
+        entry.revokeEvent = event;
+      }
+    }
+    this.history.push({
+      tagId: tag.id,
+      buildId: build.id,
+      createEvent: event,
+      revokeEvent: null,
+      creatorId: userId,
+    });
+    if (!this.packageList(tag, true).some((p) => p.entry.packageId === build.packageId)) {
+      tag.packages.set(build.packageId, {
+        packageId: build.packageId,
+        blocked: false,
+        ownerId: build.ownerId,
+      });
+    }
+    this.emit({ kind: "tag", tagId: tag.id, buildId: build.id, userId });
+  }
+
+  /** Imports a new COMPLETE build and tags it (control interface and tagBuild of a new NVR). */
+  addTaggedBuild(tag: TagRecord, spec: NewBuildSpec, userId?: number): BuildRecord {
+    const existing = this.findBuild({
+      name: spec.name,
+      version: spec.version,
+      release: spec.release,
+    });
+    if (existing)
+      throw kojiError(
+        "GenericError",
+        `Build already exists: ${spec.name}-${spec.version}-${spec.release}`,
+      );
+    const build = this.addBuild(spec);
+    this.tagBuild(tag, build, userId ?? build.ownerId);
+    return build;
+  }
+
+  /** Tags an existing build (hub tagBuild); returns the id of the finished tagBuild task. */
+  tagExistingBuild(tag: TagRecord, build: BuildRecord, user: UserRecord): number {
+    const task = this.createTask({
+      method: "tagBuild",
+      arch: "noarch",
+      label: null,
+      parent: null,
+      owner: user.id,
+      priority: 10,
+      weight: 0.1,
+      request: [tag.id, build.id, false, null, false],
+      plan: { kind: "done" },
+    });
+    if (tag.locked) throw kojiError("TagError", `tag ${tag.name} is locked`);
+    this.tagBuild(tag, build, user.id);
+    this.setTaskState(task, TaskState.CLOSED);
+    return task.id;
+  }
+
+  // --- repos ------------------------------------------------------------------------------
+
+  private createRepo(tag: TagRecord, taskId: number | null, id?: number): RepoRecord {
+    const repo: RepoRecord = {
+      id: id ?? ++this.ids.repo,
+      tagId: tag.id,
+      createEvent: this.newEvent(),
+      createTs: this.time,
+      state: RepoState.INIT,
+      stateTs: this.time,
+      taskId,
+    };
+    this.repos.set(repo.id, repo);
+    this.emit({ kind: "repoInit", repoId: repo.id });
+    return repo;
+  }
+
+  private markRepoReady(repo: RepoRecord): void {
+    for (const other of this.repos.values()) {
+      if (other.tagId === repo.tagId && other.state === RepoState.READY) {
+        other.state = RepoState.EXPIRED;
+        other.stateTs = this.time;
+      }
+    }
+    repo.state = RepoState.READY;
+    repo.stateTs = this.time;
+    this.emit({ kind: "repoDone", repoId: repo.id });
+  }
+
+  /** A new READY repo of the tag right now (control interface); older ones become EXPIRED. */
+  regenerateRepo(tag: TagRecord): RepoRecord {
+    const repo = this.createRepo(tag, null);
+    this.markRepoReady(repo);
+    return repo;
+  }
+
+  /** The newest repo of a tag in a state (or at an event), as getRepo selects it. */
+  latestRepo(
+    tag: TagRecord,
+    options: { state?: number; event?: number | null },
+  ): RepoRecord | undefined {
+    const candidates = [...this.repos.values()].filter((r) => {
+      if (r.tagId !== tag.id) return false;
+      if (options.event !== undefined && options.event !== null)
+        return r.createEvent <= options.event;
+      return r.state === (options.state ?? RepoState.READY);
+    });
+    return candidates.sort((a, b) => b.createTs - a.createTs || b.id - a.id)[0];
+  }
+
+  /** The binary RPMs a repo contains: latest builds of its tag (inherited) at its event. */
+  repoRpms(repo: RepoRecord): RpmRecord[] {
+    const tag = this.tags.get(repo.tagId)!;
+    return this.taggedBuilds(tag, { event: repo.createEvent, inherit: true, latest: true }).flatMap(
+      ({ build }) => build.rpms,
+    );
+  }
+
+  /** Whether some package in the repo provides the dependency (e.g. "foo >= 2"). */
+  repoProvides(repo: RepoRecord, dependency: string): boolean {
+    const wanted = parseDependency(dependency);
+    return this.repoRpms(repo).some((rpm) =>
+      rpmProvides(rpm).some((p) => provideSatisfies(p, wanted)),
+    );
+  }
+
+  // --- tasks ------------------------------------------------------------------------------
+
+  private createTask(fields: {
+    method: string;
+    arch: string;
+    label: string | null;
+    parent: number | null;
+    owner: number;
+    priority: number;
+    weight: number;
+    request: XmlRpcValue[];
+    plan: TaskPlan;
+    channel?: string;
+  }): TaskRecord {
+    const task: TaskRecord = {
+      id: ++this.ids.task,
+      method: fields.method,
+      arch: fields.arch,
+      label: fields.label,
+      parent: fields.parent,
+      state: TaskState.FREE,
+      createTs: this.time,
+      startTs: null,
+      completionTs: null,
+      channelId: this.channelByName(fields.channel ?? "default").id,
+      hostId: null,
+      owner: fields.owner,
+      priority: fields.priority,
+      weight: fields.weight,
+      request: fields.request,
+      waiting: fields.parent === null ? false : null,
+      awaited: fields.parent === null ? null : false,
+      result: null,
+      fault: null,
+      eligibleTs: this.time + SCHEDULER_DELAY_SECONDS,
+      endsTs: null,
+      plan: fields.plan,
+    };
+    this.tasks.set(task.id, task);
+    this.emit({ kind: "taskState", taskId: task.id, old: null, new: TaskState.FREE });
+    return task;
+  }
+
+  private setTaskState(task: TaskRecord, state: number): void {
+    const old = task.state;
+    task.state = state;
+    if (state === TaskState.OPEN) task.startTs = this.time;
+    if (state === TaskState.CLOSED || state === TaskState.FAILED || state === TaskState.CANCELED) {
+      task.completionTs = this.time;
+      task.endsTs = null;
+      if (task.waiting) task.waiting = false;
+      if (task.awaited) task.awaited = false;
+    }
+    this.emit({ kind: "taskState", taskId: task.id, old, new: state });
+  }
+
+  static isFinished(task: TaskRecord): boolean {
+    return (
+      task.state === TaskState.CLOSED ||
+      task.state === TaskState.FAILED ||
+      task.state === TaskState.CANCELED
+    );
+  }
+
+  children(task: TaskRecord): TaskRecord[] {
+    return [...this.tasks.values()].filter((t) => t.parent === task.id);
+  }
+
+  /** Current load of a host: its starting load plus the weights of the tasks running on it. */
+  hostLoad(host: HostRecord): number {
+    let load = host.baseLoad;
+    for (const task of this.tasks.values()) {
+      if (task.hostId === host.id && task.state === TaskState.OPEN) load += task.weight;
+    }
+    return load;
+  }
+
+  /** Koji's `ready` flag: the host checked in and has room for more work. */
+  hostReady(host: HostRecord): boolean {
+    return host.enabled && host.checkedIn && this.hostLoad(host) < host.capacity;
+  }
+
+  /** Submits a build task (hub `build`); everything else happens as the build runs. */
+  submitBuild(
+    src: string,
+    target: XmlRpcValue,
+    opts: Record<string, XmlRpcValue>,
+    priority: number,
+    user: UserRecord,
+  ): number {
+    const task = this.createTask({
+      method: "build",
+      arch: "noarch",
+      label: null,
+      parent: null,
+      owner: user.id,
+      priority: 20 + priority,
+      weight: WEIGHTS.build,
+      request: [src, target, opts],
+      plan: { kind: "build", buildTagId: null, repoId: null, source: null },
+    });
+    return task.id;
+  }
+
+  /** Submits a newRepo task (hub `newRepo`). */
+  submitNewRepo(tag: TagRecord, user: UserRecord, options: Record<string, XmlRpcValue>): number {
+    const request: XmlRpcValue[] = Object.keys(options).length
+      ? [tag.name, { __starstar: true, ...options }]
+      : [tag.name];
+    return this.createTask({
+      method: "newRepo",
+      arch: "noarch",
+      label: null,
+      parent: null,
+      owner: user.id,
+      priority: 15,
+      weight: WEIGHTS.newRepo,
+      request,
+      channel: "createrepo",
+      plan: { kind: "newRepo", tagId: tag.id, repoId: null },
+    }).id;
+  }
+
+  /** Cancels a task and its unfinished descendants (hub `cancelTask`). */
+  cancelTask(task: TaskRecord): void {
+    if (SimState.isFinished(task)) return;
+    for (const child of this.children(task)) this.cancelTask(child);
+    this.setTaskState(task, TaskState.CANCELED);
+  }
+
+  /** The stored result of a finished task, re-raising a failure's fault (getTaskResult). */
+  taskResult(task: TaskRecord): XmlRpcValue {
+    if (task.state === TaskState.CANCELED)
+      throw kojiError("GenericError", `Task ${task.id} is canceled`);
+    if (task.state === TaskState.FAILED)
+      throw new StoredFault(task.fault!.code, task.fault!.message);
+    if (task.state !== TaskState.CLOSED)
+      throw kojiError("GenericError", `Task ${task.id} is not finished`);
+    return task.result;
+  }
+
+  /** Runs the simulation up to `target` (epoch seconds): scheduling, task ends, follow-ups. */
+  advanceTo(target: number): void {
+    for (;;) {
+      this.assignFreeTasks();
+      const next = this.nextEventTime();
+      if (next === null || next > target) break;
+      this.time = Math.max(this.time, next);
+      const ending = [...this.tasks.values()]
+        .filter((t) => t.state === TaskState.OPEN && t.endsTs !== null && t.endsTs <= this.time)
+        .sort((a, b) => a.endsTs! - b.endsTs! || a.id - b.id);
+      for (const task of ending) if (task.state === TaskState.OPEN) this.finishTask(task);
+    }
+    this.time = Math.max(this.time, target);
+  }
+
+  private nextEventTime(): number | null {
+    let next: number | null = null;
+    for (const task of this.tasks.values()) {
+      const at =
+        task.state === TaskState.OPEN
+          ? task.endsTs
+          : task.state === TaskState.FREE && task.eligibleTs > this.time
+            ? task.eligibleTs
+            : null;
+      if (at !== null && (next === null || at < next)) next = at;
+    }
+    return next;
+  }
+
+  private assignFreeTasks(): void {
+    const waiting = [...this.tasks.values()]
+      .filter((t) => t.state === TaskState.FREE && t.eligibleTs <= this.time)
+      .sort((a, b) => a.priority - b.priority || a.id - b.id);
+    for (const task of waiting) {
+      const host = this.pickHost(task);
+      if (!host) continue;
+      task.hostId = host.id;
+      this.setTaskState(task, TaskState.ASSIGNED);
+      this.setTaskState(task, TaskState.OPEN);
+      this.startTask(task);
+    }
+  }
+
+  private pickHost(task: TaskRecord): HostRecord | undefined {
+    const candidates = [...this.hosts.values()].filter((host) => {
+      if (!host.enabled || !host.checkedIn || !host.channelIds.includes(task.channelId))
+        return false;
+      if (task.arch !== "noarch" && !host.arches.includes(task.arch)) return false;
+      const load = this.hostLoad(host);
+      return load === 0 || load + task.weight <= host.capacity;
+    });
+    return candidates.sort(
+      (a, b) => this.hostLoad(a) / a.capacity - this.hostLoad(b) / b.capacity || a.id - b.id,
+    )[0];
+  }
+
+  private startTask(task: TaskRecord): void {
+    const plan = task.plan;
+    switch (plan.kind) {
+      case "build":
+        this.startBuild(task);
+        return;
+      case "srpm":
+      case "buildArch":
+        task.endsTs = this.time + plan.durationSeconds;
+        return;
+      case "newRepo":
+        this.startNewRepo(task, plan);
+        return;
+      case "createrepo":
+        task.endsTs = this.time + CREATEREPO_SECONDS;
+        return;
+      case "done":
+        return;
+    }
+  }
+
+  private failTask(task: TaskRecord, fault: KojiFault): void {
+    task.fault = { code: fault.faultCode, message: fault.faultString };
+    this.setTaskState(task, TaskState.FAILED);
+  }
+
+  /** kojid's build handler: resolve the repo and the SRPM, then run the SRPM task. */
+  private startBuild(task: TaskRecord): void {
+    const [src, targetInfo, rawOpts] = task.request;
+    const opts = (rawOpts && typeof rawOpts === "object" ? rawOpts : {}) as Record<
+      string,
+      XmlRpcValue
+    >;
+    let repo: RepoRecord | undefined;
+    let buildTag: TagRecord | undefined;
+    if (typeof opts.repo_id === "number") {
+      repo = this.repos.get(opts.repo_id);
+      if (!repo)
+        return this.failTask(task, kojiError("BuildError", `No such repo: ${opts.repo_id}`));
+      if (repo.state !== RepoState.READY && repo.state !== RepoState.EXPIRED) {
+        return this.failTask(
+          task,
+          kojiError("BuildError", `Bad repo: ${repo.id} (${REPO_STATE_NAMES[repo.state]})`),
+        );
+      }
+      buildTag = this.tags.get(repo.tagId);
+    } else {
+      const target = this.findTarget(targetInfo ?? null);
+      if (!target)
+        return this.failTask(
+          task,
+          kojiError("GenericError", `unknown build target: ${String(targetInfo)}`),
+        );
+      buildTag = this.tags.get(target.buildTagId)!;
+      repo = this.latestRepo(buildTag, { state: RepoState.READY });
+      if (!repo)
+        return this.failTask(
+          task,
+          kojiError("BuildError", `No repo available for tag ${buildTag.name}`),
+        );
+    }
+    const source = this.buildForSource(String(src), targetInfo ?? null);
+    if (!source) {
+      return this.failTask(
+        task,
+        kojiError("GenericError", `Unable to find source rpm: ${String(src)}`),
+      );
+    }
+    task.plan = { kind: "build", buildTagId: buildTag!.id, repoId: repo.id, source };
+    const scm = /^git\+|^git:|\.git[#?]/.test(String(src));
+    const rule = this.ruleFor(source.name, "noarch", repo);
+    task.waiting = true;
+    this.createTask({
+      method: scm ? "buildSRPMFromSCM" : "rebuildSRPM",
+      arch: "noarch",
+      label: "srpm",
+      parent: task.id,
+      owner: task.owner,
+      priority: task.priority - 1,
+      weight: WEIGHTS.srpm,
+      request: [String(src), buildTag!.id, { repo_id: repo.id, scratch: opts.scratch ?? null }],
+      plan: {
+        kind: "srpm",
+        durationSeconds: rule.durationSeconds,
+        fail: rule.fail,
+        srpmName: `${source.name}-${source.version}-${source.release}.src.rpm`,
+      },
+    }).awaited = true;
+  }
+
+  /** The build whose SRPM a `build` source names: a packages/ path, or an SCM URL's package. */
+  private buildForSource(src: string, targetInfo: XmlRpcValue): BuildRecord | undefined {
+    const path = /packages\/([^/]+)\/([^/]+)\/([^/]+)\/src\/[^/]+\.src\.rpm$/.exec(src);
+    if (path) return this.findBuild({ name: path[1]!, version: path[2]!, release: path[3]! });
+    const scm = /\/([^/#?]+?)(?:\.git)?(?:[?#].*)?$/.exec(src);
+    const target = this.findTarget(targetInfo);
+    if (!scm || !target) return undefined;
+    const destTag = this.tags.get(target.destTagId)!;
+    return this.taggedBuilds(destTag, { inherit: true, latest: true, packageName: scm[1]! })[0]
+      ?.build;
+  }
+
+  private ruleFor(
+    packageName: string,
+    arch: string,
+    repo: RepoRecord,
+  ): { durationSeconds: number; fail: boolean } {
+    const rule = this.taskRules.find(
+      (r) =>
+        globToRegExp(r.package).test(packageName) &&
+        (r.arch === null || r.arch === arch) &&
+        (r.repoHas === null || this.repoProvides(repo, r.repoHas)),
+    );
+    return {
+      durationSeconds: rule?.durationSeconds ?? this.defaultDuration,
+      fail: rule?.fail ?? false,
+    };
+  }
+
+  /** Arches kojid builds a package for: tag arches (or the override) narrowed by the SRPM. */
+  private buildArches(build: BuildRecord, buildTag: TagRecord, override: XmlRpcValue): string[] {
+    const srpm = build.srpm;
+    if (srpm.buildArchs.length > 0 && srpm.buildArchs.every((a) => a === "noarch"))
+      return ["noarch"];
+    let arches =
+      typeof override === "string" && override.trim()
+        ? override.trim().split(/\s+/)
+        : this.inheritedArches(buildTag);
+    if (srpm.exclusiveArch.length > 0)
+      arches = arches.filter((a) => srpm.exclusiveArch.includes(a));
+    return arches.filter((a) => !srpm.excludeArch.includes(a));
+  }
+
+  private finishTask(task: TaskRecord): void {
+    const plan = task.plan;
+    if (plan.kind === "srpm") {
+      if (plan.fail) {
+        return this.childFailed(
+          task,
+          kojiError(
+            "BuildError",
+            "error building srpm, mock exited with status 1; see root.log for more information",
+          ),
+        );
+      }
+      const srpmPath = `${taskRelPath(task.id)}/${plan.srpmName}`;
+      task.result = {
+        srpm: srpmPath,
+        logs: taskLogs(task.id, ["build.log", "root.log", "state.log", "mock_output.log"]),
+        brootid: ++this.ids.buildroot,
+      };
+      this.setTaskState(task, TaskState.CLOSED);
+      this.startBuildArches(this.tasks.get(task.parent!)!, srpmPath);
+    } else if (plan.kind === "buildArch") {
+      if (plan.fail) {
+        return this.childFailed(
+          task,
+          kojiError(
+            "BuildError",
+            `error building package (arch ${task.label}), mock exited with status 1; see build.log for more information`,
+          ),
+        );
+      }
+      task.result = {
+        brootid: ++this.ids.buildroot,
+        logs: taskLogs(task.id, ["build.log", "root.log", "state.log", "mock_output.log"]),
+        rpms: plan.rpmPaths.map((name) => `${taskRelPath(task.id)}/${name}`),
+        srpms: [],
+      };
+      this.setTaskState(task, TaskState.CLOSED);
+      this.childClosed(task);
+    } else if (plan.kind === "createrepo") {
+      task.result = [
+        `repos/${task.id}`,
+        ["repomd.xml", "primary.xml.gz", "filelists.xml.gz", "other.xml.gz", "comps.xml"],
+      ];
+      this.setTaskState(task, TaskState.CLOSED);
+      this.childClosed(task);
+    }
+  }
+
+  private startBuildArches(parent: TaskRecord, srpmPath: string): void {
+    if (parent.plan.kind !== "build" || !parent.plan.source) return;
+    const { source, repoId, buildTagId } = parent.plan;
+    const repo = this.repos.get(repoId!)!;
+    const opts = parent.request[2] as Record<string, XmlRpcValue>;
+    const arches = this.buildArches(
+      source,
+      this.tags.get(buildTagId!)!,
+      opts.arch_override ?? null,
+    );
+    if (arches.length === 0) {
+      return this.failTask(parent, kojiError("BuildError", "No matching arches were found"));
+    }
+    arches.forEach((label, index) => {
+      const rule = this.ruleFor(source.name, canonArch(label), repo);
+      const rpmPaths = source.rpms
+        .filter((r) => r.arch === label || r.arch === "noarch")
+        .map((r) => `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`);
+      this.createTask({
+        method: "buildArch",
+        arch: canonArch(label),
+        label,
+        parent: parent.id,
+        owner: parent.owner,
+        priority: parent.priority - 1,
+        weight: WEIGHTS.buildArch,
+        request: [srpmPath, buildTagId!, label, index === 0, { repo_id: repoId! }],
+        plan: {
+          kind: "buildArch",
+          durationSeconds: rule.durationSeconds,
+          fail: rule.fail,
+          rpmPaths,
+        },
+      }).awaited = true;
+    });
+  }
+
+  /** failany: a failed child fails its parent with the same fault and cancels the siblings. */
+  private childFailed(task: TaskRecord, fault: KojiFault): void {
+    this.failTask(task, fault);
+    const parent = this.tasks.get(task.parent!)!;
+    for (const sibling of this.children(parent)) this.cancelTask(sibling);
+    if (parent.plan.kind === "newRepo" && parent.plan.repoId !== null) {
+      const repo = this.repos.get(parent.plan.repoId)!;
+      repo.state = RepoState.PROBLEM;
+      repo.stateTs = this.time;
+    }
+    this.failTask(parent, fault);
+  }
+
+  private childClosed(task: TaskRecord): void {
+    const parent = this.tasks.get(task.parent!)!;
+    if (!this.children(parent).every((c) => c.state === TaskState.CLOSED)) return;
+    if (parent.plan.kind === "newRepo") {
+      const repo = this.repos.get(parent.plan.repoId!)!;
+      this.markRepoReady(repo);
+      parent.result = [repo.id, repo.createEvent];
+    }
+    this.setTaskState(parent, TaskState.CLOSED);
+  }
+
+  private startNewRepo(task: TaskRecord, plan: Extract<TaskPlan, { kind: "newRepo" }>): void {
+    const tag = this.tags.get(plan.tagId)!;
+    const oldRepo = this.latestRepo(tag, { state: RepoState.READY });
+    const repo = this.createRepo(tag, task.id);
+    plan.repoId = repo.id;
+    const arches = this.inheritedArches(tag);
+    if (arches.length === 0) {
+      this.markRepoReady(repo);
+      task.result = [repo.id, repo.createEvent];
+      this.setTaskState(task, TaskState.CLOSED);
+      return;
+    }
+    task.waiting = true;
+    for (const arch of arches) {
+      this.createTask({
+        method: "createrepo",
+        arch: canonArch(arch),
+        label: arch,
+        parent: task.id,
+        owner: task.owner,
+        priority: task.priority - 1,
+        weight: WEIGHTS.createrepo,
+        request: [repo.id, arch, oldRepo ? { id: oldRepo.id, tag_id: tag.id } : null],
+        channel: "createrepo",
+        plan: { kind: "createrepo", repoId: repo.id },
+      }).awaited = true;
+    }
+  }
+
+  // --- sessions ---------------------------------------------------------------------------
+
+  /** sslLogin: a new session for the user (created on first login, as LoginCreatesUser). */
+  login(userName: string, renew?: SessionRecord): SessionRecord {
+    const user = this.userByName(userName);
+    const key = `${user.id}-${randomKey(19)}`;
+    if (renew) {
+      renew.key = key;
+      renew.renewedTs = this.time;
+      renew.lastCallnum = null;
+      return renew;
+    }
+    const session: SessionRecord = {
+      id: ++this.ids.session,
+      key,
+      userId: user.id,
+      lastCallnum: null,
+      renewedTs: this.time,
+      closed: false,
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Checks session credentials of a call; throws the AuthError family faults Koji raises. */
+  checkSession(id: number, key: string, callnum: number | null, method: string): SessionRecord {
+    const session = this.sessions.get(id);
+    if (!session || session.closed || session.key !== key) {
+      throw kojiError("AuthError", "Invalid session or bad credentials");
+    }
+    if (
+      this.time - session.renewedTs > SESSION_LIFETIME_SECONDS &&
+      method !== "sslLogin" &&
+      method !== "login"
+    ) {
+      throw kojiError("AuthExpired", `session "${session.id}" has expired`);
+    }
+    if (callnum !== null && session.lastCallnum !== null && callnum < session.lastCallnum) {
+      throw kojiError(
+        "SequenceError",
+        `${session.lastCallnum} > ${callnum} (session ${session.id})`,
+      );
+    }
+    if (callnum !== null) session.lastCallnum = callnum;
+    return session;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Koji's relative work path of a task: tasks/<id % 10000>/<id>. */
+export function taskRelPath(taskId: number): string {
+  return `tasks/${taskId % 10000}/${taskId}`;
+}
+
+function taskLogs(taskId: number, names: string[]): string[] {
+  return names.map((name) => `${taskRelPath(taskId)}/${name}`);
+}
+
+/** The provides of a binary RPM, with its own "name = [E:]V-R" as rpmbuild adds it. */
+export function rpmProvides(rpm: RpmRecord): DependencyEntry[] {
+  const provides = (rpm.binary?.provides ?? []).map(parseDependency);
+  if (!provides.some((p) => p.name === rpm.name)) {
+    const evr = parseEvr(`${rpm.epoch ? `${rpm.epoch}:` : ""}${rpm.version}-${rpm.release}`);
+    provides.push({
+      name: rpm.name,
+      flags: "EQ",
+      epoch: evr.epoch ?? "0",
+      ver: evr.ver,
+      rel: evr.rel,
+    });
+  }
+  return provides;
+}
+
+function pseudoHash(text: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    h1 = Math.imul(h1 ^ text.charCodeAt(i), 16777619) >>> 0;
+    h2 = Math.imul(h2 + text.charCodeAt(i), 2246822519) >>> 0;
+  }
+  return (h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0")).repeat(2);
+}
+
+const KEY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function randomKey(length: number): string {
+  const bytes = randomBytes(length);
+  return Array.from(bytes, (b) => KEY_ALPHABET[b % KEY_ALPHABET.length]).join("");
+}

@@ -1,0 +1,138 @@
+// A scenario mirroring the Fedora data of the recorded Koji answers (contracts/recorded/):
+// same tag, target, build and host names and ids where the recordings show them.
+
+import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
+
+export function recordedWorldScenario(): Scenario {
+  return parseScenario(
+    {
+      name: "recorded-world",
+      startTime: "2018-04-05T12:00:00Z",
+      hosts: [
+        {
+          id: 60,
+          name: "buildvm-02.phx2.fedoraproject.org",
+          arches: ["i386", "x86_64"],
+          capacity: 4,
+        },
+        {
+          id: 62,
+          name: "buildvm-04.phx2.fedoraproject.org",
+          arches: ["i386", "x86_64"],
+          capacity: 4,
+          taskLoad: 1.5,
+        },
+        {
+          id: 239,
+          name: "buildvm-ppc64le-01.ppc.fedoraproject.org",
+          arches: ["ppc64le"],
+          capacity: 2,
+        },
+        {
+          id: 323,
+          name: "buildvm-s390x-08.s390.fedoraproject.org",
+          arches: ["s390x"],
+          capacity: 4,
+        },
+        { id: 340, name: "buildvm-ppc64-16.ppc.fedoraproject.org", arches: ["ppc64"], capacity: 2 },
+        {
+          id: 400,
+          name: "buildvm-armv7-01.arm.fedoraproject.org",
+          arches: ["armhfp"],
+          capacity: 2,
+        },
+        {
+          id: 410,
+          name: "buildvm-aarch64-01.arm.fedoraproject.org",
+          arches: ["aarch64"],
+          capacity: 2,
+        },
+      ],
+      tags: [
+        { id: 335, name: "f25" },
+        { id: 3418, name: "f29", parents: ["f25"] },
+        {
+          id: 3428,
+          name: "f29-build",
+          parents: ["f29"],
+          arches: ["armv7hl", "i686", "x86_64", "aarch64", "ppc64", "ppc64le", "s390x"],
+          groups: [
+            {
+              name: "build",
+              packages: [{ package: "bash" }, { package: "rpm-build" }, { package: "tar" }],
+            },
+          ],
+        },
+        { id: 3430, name: "f29-pending" },
+        { id: 1928, name: "f28-build", arches: ["x86_64"] },
+        { id: 1918, name: "f28-updates-candidate" },
+      ],
+      targets: [
+        { id: 2032, name: "f29", buildTag: "f29-build", destTag: "f29" },
+        { id: 1291, name: "f28", buildTag: "f28-build", destTag: "f28-updates-candidate" },
+      ],
+      builds: [
+        {
+          id: 548392,
+          name: "eclipse",
+          epoch: 1,
+          version: "4.4.0",
+          release: "10.fc22",
+          owner: "rgrunber",
+          tags: ["f25"],
+          srpm: { buildRequires: ["maven-local", "java-devel >= 1:1.8"] },
+          rpms: [{ name: "eclipse-platform", arch: "x86_64", requires: ["java >= 1:1.8"] }],
+        },
+        {
+          id: 1046486,
+          name: "rnv",
+          version: "1.7.11",
+          release: "15.fc28",
+          owner: "msimacek",
+          tags: ["f29"],
+          srpm: { buildRequires: ["expat-devel", "gcc"] },
+          rpms: [{ name: "rnv", arch: "x86_64", requires: ["libexpat.so.1()(64bit)"] }],
+        },
+        {
+          id: 1072874,
+          name: "maven",
+          epoch: 1,
+          version: "3.5.3",
+          release: "2.fc29",
+          owner: "msimacek",
+          tags: ["f29"],
+          srpm: { buildArchs: ["noarch", "noarch"], buildRequires: ["maven-local"] },
+          rpms: [{ name: "maven", arch: "noarch", provides: ["mvn = 3.5.3"] }],
+        },
+        {
+          id: 1000001,
+          name: "bash",
+          version: "4.4.19",
+          release: "2.fc29",
+          tags: ["f29"],
+          rpms: [{ name: "bash", arch: "x86_64", provides: ["/bin/sh"] }],
+        },
+        {
+          id: 1000002,
+          name: "expat",
+          version: "2.2.5",
+          release: "3.fc29",
+          tags: ["f29"],
+          rpms: [
+            { name: "expat", arch: "x86_64", provides: ["libexpat.so.1()(64bit)"] },
+            { name: "expat-devel", arch: "x86_64", requires: ["expat = 2.2.5-3.fc29"] },
+          ],
+        },
+      ],
+      repos: [
+        { id: 888027, tag: "f29-build" },
+        { id: 880001, tag: "f28-build" },
+      ],
+      taskRules: [
+        { package: "rnv", arch: "i386", fail: true, durationSeconds: 300 },
+        { package: "*", durationSeconds: 600 },
+      ],
+    },
+    "recorded-world",
+  );
+}
