@@ -15,6 +15,7 @@ import {
   StoredFault,
   TaskState,
   formatKojiTime,
+  globToRegExp,
   kojiError,
   type BuildRecord,
   type HostRecord,
@@ -673,17 +674,12 @@ const METHODS: Record<string, MethodDef> = {
         tags = tags.filter((t) => t.packages.has(packageId));
       }
       if (typeof args.pattern === "string") {
-        const pattern = new RegExp(
-          `^${args.pattern
-            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-            .replace(/\*/g, ".*")
-            .replace(/\?/g, ".")}$`,
-          "i",
-        );
+        const pattern = globToRegExp(args.pattern, "i");
         tags = tags.filter((t) => pattern.test(t.name));
       }
       const rows = tags.map((tag) => {
-        const { extra: _extra, ...row } = tagStruct(tag);
+        const row = tagStruct(tag);
+        delete row.extra;
         if (!args.perms) {
           delete row.perm_id;
           delete row.perm;

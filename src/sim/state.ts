@@ -126,9 +126,10 @@ export function canonArch(arch: string): string {
   return arch;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** A shell glob (`*`, `?`) as an anchored regular expression. */
+export function globToRegExp(glob: string, flags = ""): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  return new RegExp(`^${escaped.replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
 }
 
 // ---------------------------------------------------------------------------------------------
