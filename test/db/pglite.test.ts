@@ -1,28 +1,45 @@
-// The database layer on the embedded PGlite: one in-memory instance for this file, plus
-// one in a data directory for what concerns files.
-import { mkdtempSync, rmSync } from "node:fs";
+// The database layer on the embedded PGlite: one in-memory instance for this file (each
+// start costs seconds). Data directories are exercised by the CLI tests.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { openDatabase, type Database } from "../../src/db/index.js";
 import { freshPglite } from "../support/database.js";
 import { buildTriggerTests } from "./suites/build-triggers.js";
-import { createDbTests, migrationTests } from "./suites/migrations.js";
+import { lockTests } from "./suites/locks.js";
+import { schemaTests } from "./suites/migrations.js";
+import { rpmvercmpTests } from "./suites/rpmvercmp.js";
+import { statsTests } from "./suites/stats.js";
 
-const scratch = mkdtempSync(join(tmpdir(), "koschei-pglite-test-"));
 let inMemory: Database;
-let onDisk: Database;
 before(async () => {
   inMemory = (await freshPglite({ migrated: false })).database;
-  onDisk = await openDatabase({ kind: "pglite", dataDir: join(scratch, "pglite") });
 });
-after(async () => {
-  await inMemory?.close();
-  await onDisk?.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
+after(() => inMemory?.close());
 const database = (): Database => inMemory;
 
-describe("PGlite: migrations from an empty database", () => migrationTests(database));
-describe("PGlite: create-db", () => createDbTests(() => onDisk));
+describe("PGlite: schema", () => schemaTests(database));
 describe("PGlite: triggers", () => buildTriggerTests(database));
+describe("PGlite: rpmvercmp", () => rpmvercmpTests(database));
+describe("PGlite: statistics", () => statsTests(database));
+describe("PGlite: advisory locks between holders in this process", () => lockTests(database));
+
+describe("PGlite: data directory", () => {
+  it("refuses a data directory that a live process has open", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "koschei-pglite-test-"));
+    try {
+      const dataDir = join(scratch, "pglite");
+      writeFileSync(`${dataDir}.lock`, `${process.pid}\n`);
+      await assert.rejects(
+        openDatabase({ kind: "pglite", dataDir }),
+        new Error(
+          `the embedded database ${dataDir} is in use by process ${process.pid} (this one)`,
+        ),
+      );
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});

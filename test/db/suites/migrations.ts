@@ -1,6 +1,6 @@
 // Schema creation and migration, run against an EMPTY database of either backend.
 import assert from "node:assert/strict";
-import { it } from "node:test";
+import { before, describe, it } from "node:test";
 import {
   createDb,
   DatabaseNotEmptyError,
@@ -23,7 +23,7 @@ export const expectedTables = [
   "resource_consumption_stats", "scalar_stats", "unapplied_change", "user",
 ]; // prettier-ignore
 
-export function migrationTests(emptyDatabase: () => Database): void {
+function migrationTests(emptyDatabase: () => Database): void {
   it("an empty database has no schema version", async () => {
     assert.equal(await schemaVersion(emptyDatabase()), undefined);
   });
@@ -77,10 +77,27 @@ export function migrationTests(emptyDatabase: () => Database): void {
   });
 }
 
-/** create-db on a database that has nothing yet. */
-export function createDbTests(emptyDatabase: () => Database): void {
+function createDbTests(emptyDatabase: () => Database): void {
   it("create-db creates the whole schema on an empty database", async () => {
     assert.deepEqual(await createDb(emptyDatabase()), { applied: everyId, current: newest });
     assert.deepEqual(await migrate(emptyDatabase()), { applied: [], current: newest });
+  });
+}
+
+/** Back to an empty database: everything of ours lives in the public schema. */
+async function dropSchema(database: Database): Promise<void> {
+  await database.query("DROP SCHEMA public CASCADE");
+  await database.query("CREATE SCHEMA public");
+}
+
+/**
+ * Schema creation on a database that starts EMPTY; the database ends up with the full
+ * schema, ready for the behaviour suites.
+ */
+export function schemaTests(database: () => Database): void {
+  describe("create-db", () => createDbTests(database));
+  describe("migrations from an empty database", () => {
+    before(() => dropSchema(database()));
+    migrationTests(database);
   });
 }
