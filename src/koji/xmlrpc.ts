@@ -307,6 +307,8 @@ class Parser {
   readonly xml: string;
   pos = 0;
   private depth = 0;
+  /** Per nesting depth, the member names of the last struct read there (see memberName). */
+  private readonly memberNames: string[][] = [];
 
   constructor(input: string | Buffer) {
     let xml = typeof input === "string" ? input : input.toString("utf8");
@@ -463,13 +465,21 @@ class Parser {
     return result;
   }
 
-  private typed(): XmlRpcValue {
+  /** The type element's name; known names come back as constants (no allocation per value). */
+  private typeTag(start: number): string {
     const xml = this.xml;
+    for (const tag of TYPE_TAGS) {
+      if (xml.startsWith(tag, start) && endsName(xml.charCodeAt(start + tag.length))) return tag;
+    }
+    let end = start;
+    while (!endsName(xml.charCodeAt(end))) end++;
+    return xml.slice(start, end);
+  }
+
+  private typed(): XmlRpcValue {
     const nameStart = this.pos + 1;
-    let p = nameStart;
-    while (!endsName(xml.charCodeAt(p))) p++;
-    const tag = xml.slice(nameStart, p);
-    const empty = this.finishOpenTag(p);
+    const tag = this.typeTag(nameStart);
+    const empty = this.finishOpenTag(nameStart + tag.length);
     // Namespaced spellings (`ex:nil`, `ex:i8`) mean the same as their local name.
     const colon = tag.indexOf(":");
     const type = colon === -1 ? tag : tag.slice(colon + 1);
@@ -518,6 +528,8 @@ class Parser {
   }
 
   private integer(empty: boolean, at: number): number | bigint {
+    const small = empty ? undefined : this.smallInteger();
+    if (small !== undefined) return small;
     const text = empty ? "" : this.text().trim();
     let i = text.charCodeAt(0) === 45 || text.charCodeAt(0) === 43 ? 1 : 0; // - +
     if (i === text.length) this.fail(`invalid integer "${text}"`, at);
@@ -530,6 +542,30 @@ class Parser {
     return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(big)
       : big;
+  }
+
+  /** Fast path for the common case: up to 15 digits with nothing else before the end tag. */
+  private smallInteger(): number | undefined {
+    const xml = this.xml;
+    let p = this.pos;
+    const negative = xml.charCodeAt(p) === 45;
+    if (negative) p++;
+    const digitsStart = p;
+    let value = 0;
+    for (let c = xml.charCodeAt(p); c >= 48 && c <= 57; c = xml.charCodeAt(++p)) {
+      value = value * 10 + (c - 48);
+    }
+    const digits = p - digitsStart;
+    if (
+      digits === 0 ||
+      digits > 15 ||
+      xml.charCodeAt(p) !== LT ||
+      xml.charCodeAt(p + 1) !== SLASH
+    ) {
+      return undefined;
+    }
+    this.pos = p;
+    return negative && value !== 0 ? -value : value;
   }
 
   private boolean(empty: boolean, at: number): boolean {
@@ -546,6 +582,28 @@ class Parser {
     return special ?? this.fail(`invalid double "${text}"`, at);
   }
 
+  /**
+   * Reads a member name. Sibling structs (rows of a list) repeat the same names in the same
+   * order, so the name seen at this position last time is tried first, sparing an allocation.
+   */
+  private memberName(previousNames: string[], index: number): string {
+    const xml = this.xml;
+    const previous = previousNames[index];
+    const end = this.pos + (previous?.length ?? 0);
+    if (
+      previous !== undefined &&
+      xml.charCodeAt(end) === LT &&
+      xml.charCodeAt(end + 1) === SLASH &&
+      xml.startsWith(previous, this.pos)
+    ) {
+      this.pos = end;
+    } else {
+      previousNames[index] = this.text();
+    }
+    this.close("name");
+    return previousNames[index];
+  }
+
   private array(tag: string): XmlRpcValue[] {
     const items: XmlRpcValue[] = [];
     if (!this.open("data", true)) {
@@ -558,9 +616,10 @@ class Parser {
 
   private struct(tag: string): XmlRpcStruct {
     const struct: XmlRpcStruct = {};
-    while (this.peekOpen("member")) {
+    const previousNames = (this.memberNames[this.depth] ??= []);
+    for (let index = 0; this.peekOpen("member"); index++) {
       this.open("member", false);
-      const name = this.open("name", true) ? "" : this.scalarEnd("name", this.text());
+      const name = this.open("name", true) ? "" : this.memberName(previousNames, index);
       const value = this.value();
       this.close("member");
       if (name === "__proto__") {
@@ -582,6 +641,23 @@ class Parser {
 function base64Bytes(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, "base64"));
 }
+
+// Most frequent first.
+const TYPE_TAGS = [
+  "string",
+  "int",
+  "nil",
+  "boolean",
+  "double",
+  "struct",
+  "array",
+  "i8",
+  "ex:nil",
+  "ex:i8",
+  "i4",
+  "dateTime.iso8601",
+  "base64",
+];
 
 const NAMED_ENTITIES = new Map([
   ["amp", "&"],
@@ -627,21 +703,22 @@ function isDecimalNumber(text: string): boolean {
 
 /** Decodes `xml[start, end)` with entity and character references replaced. */
 function decodeEntities(xml: string, start: number, end: number): string {
-  let amp = xml.indexOf("&", start);
-  if (amp === -1 || amp >= end) return xml.slice(start, end);
+  const raw = xml.slice(start, end);
+  let amp = raw.indexOf("&");
+  if (amp === -1) return raw;
   let out = "";
-  let from = start;
-  while (amp !== -1 && amp < end) {
-    out += xml.slice(from, amp);
-    const semicolon = xml.indexOf(";", amp);
-    if (semicolon === -1 || semicolon >= end || semicolon - amp > 12) {
-      throw new XmlRpcParseError("unterminated entity reference", amp);
+  let from = 0;
+  while (amp !== -1) {
+    out += raw.slice(from, amp);
+    const semicolon = raw.indexOf(";", amp);
+    if (semicolon === -1 || semicolon - amp > 12) {
+      throw new XmlRpcParseError("unterminated entity reference", start + amp);
     }
-    out += decodeReference(xml.slice(amp + 1, semicolon), amp);
+    out += decodeReference(raw.slice(amp + 1, semicolon), start + amp);
     from = semicolon + 1;
-    amp = xml.indexOf("&", from);
+    amp = raw.indexOf("&", from);
   }
-  return out + xml.slice(from, end);
+  return out + raw.slice(from);
 }
 
 function decodeReference(name: string, at: number): string {
