@@ -2,19 +2,9 @@
 // against another (rpm itself, the SQL function). Pairs are often near-equal so that the
 // comparison is decided deep inside the strings, where the interesting rules live.
 
-export type VersionPair = readonly [string, string];
+import { pick, seededRandom } from "./seeded-random.js";
 
-/** mulberry32: a tiny seeded generator, so fixtures and tests see the same samples. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type VersionPair = readonly [string, string];
 
 // Separators include characters rpm ignores (`_`, `+`, a non-ASCII letter) as well as the
 // meaningful `~` and `^`. No `-` or `:`: rpm's Lua rpm.vercmp, the oracle, reads those as
@@ -23,15 +13,14 @@ const SEPARATORS = [".", ".", ".", "_", "+", "~", "^", "α"];
 const LETTERS = "abcfgprtxzABZ";
 
 function randomPiece(random: () => number): string {
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const length = 1 + Math.floor(random() * 3);
   const roll = random();
   if (roll < 0.45) {
-    const digits = Array.from({ length }, () => pick("0123456789".split(""))).join("");
+    const digits = Array.from({ length }, () => pick(random, "0123456789".split(""))).join("");
     return random() < 0.15 ? `0${digits}` : digits;
   }
-  if (roll < 0.7) return Array.from({ length }, () => pick(LETTERS.split(""))).join("");
-  return pick(SEPARATORS);
+  if (roll < 0.7) return Array.from({ length }, () => pick(random, LETTERS.split(""))).join("");
+  return pick(random, SEPARATORS);
 }
 
 function randomPieces(random: () => number): string[] {
