@@ -1,6 +1,8 @@
 // A scenario mirroring the Fedora data of the recorded Koji answers (contracts/recorded/):
 // same tag, target, build and host names and ids where the recordings show them.
 
+import { KojiFault } from "../../src/koji/errors.js";
+import { decodeResponse, encodeCall, type XmlRpcValue } from "../../src/koji/xmlrpc.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 
 export function recordedWorldScenario(): Scenario {
@@ -135,4 +137,31 @@ export function recordedWorldScenario(): Scenario {
     },
     "recorded-world",
   );
+}
+
+/** One XML-RPC call over HTTP without the Koji client: the decoded value or fault and the XML. */
+export async function rawCall(
+  url: string,
+  method: string,
+  params: XmlRpcValue[],
+  headers: Record<string, string> = {},
+): Promise<{ value?: XmlRpcValue; fault?: KojiFault; xml: string; response: Response }> {
+  const response = await fetch(url, { method: "POST", body: encodeCall(method, params), headers });
+  const xml = await response.text();
+  try {
+    return { value: decodeResponse(xml), xml, response };
+  } catch (error) {
+    if (error instanceof KojiFault) return { fault: error, xml, response };
+    throw error;
+  }
+}
+
+/** Session headers for a login result, with the given call number. */
+export function sessionHeaders(login: XmlRpcValue, callnum: number): Record<string, string> {
+  const sinfo = login as { "session-id": number; "session-key": string };
+  return {
+    "Koji-Session-Id": String(sinfo["session-id"]),
+    "Koji-Session-Key": sinfo["session-key"],
+    "Koji-Session-Callnum": String(callnum),
+  };
 }
