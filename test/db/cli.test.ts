@@ -1,0 +1,194 @@
+// `koschei-admin create-db / migrate / alembic` and `koschei demo`, run as real child
+// processes through ./bin, on a fresh PostgreSQL database and on an embedded PGlite in a
+// temporary directory.
+import assert from "node:assert/strict";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { formatDemoState } from "../../src/cli/demo.js";
+import { migrations } from "../../src/db/index.js";
+import { freshDatabase, type FreshDatabase } from "../support/database.js";
+
+const bin = (name: string) => fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "koschei-db-cli-test-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const newest = migrations.at(-1)!.id;
+const appliedLines = migrations.map((m) => `applied migration ${m.id}\n`).join("");
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a Koschei program with an empty config directory and the given environment. */
+function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+  const fullEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: scratch,
+    KOSCHEI_CONFIG_DIR: join(scratch, "no-config"),
+    XDG_DATA_HOME: join(scratch, "data"),
+    ...env,
+  };
+  delete fullEnv.KOSCHEI_CONFIG;
+  if (!env.KOSCHEI_DATABASE_URL) delete fullEnv.KOSCHEI_DATABASE_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin(program), ...args], { env: fullEnv }, (error, stdout, stderr) =>
+      resolve({ status: error ? (error.code as number) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("koschei-admin on PostgreSQL (KOSCHEI_DATABASE_URL)", () => {
+  let fresh: FreshDatabase;
+  let env: NodeJS.ProcessEnv;
+  const location = () => fresh.url;
+  before(async () => {
+    fresh = await freshDatabase({ migrated: false });
+    env = { KOSCHEI_DATABASE_URL: fresh.url };
+  });
+  after(() => fresh?.drop());
+
+  it("create-db creates the schema on the empty database", async () => {
+    assert.deepEqual(await run("koschei-admin", ["create-db"], env), {
+      status: 0,
+      stdout: `${appliedLines}${location()} is now at schema version ${newest}\n`,
+      stderr: "",
+    });
+  });
+
+  it("migrate then has nothing to do", async () => {
+    assert.deepEqual(await run("koschei-admin", ["migrate"], env), {
+      status: 0,
+      stdout: `${location()} is up to date at schema version ${newest}\n`,
+      stderr: "",
+    });
+  });
+
+  it("alembic upgrade head is migrate", async () => {
+    assert.deepEqual(await run("koschei-admin", ["alembic", "upgrade", "head"], env), {
+      status: 0,
+      stdout: `${location()} is up to date at schema version ${newest}\n`,
+      stderr: "",
+    });
+  });
+
+  it("create-db refuses the database now that it has tables", async () => {
+    const result = await run("koschei-admin", ["create-db"], env);
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, "");
+    assert.match(
+      result.stderr,
+      /^koschei-admin create-db: .* already has tables \(admin_notice, .*\); use 'koschei-admin migrate' to upgrade an existing Koschei database\n$/,
+    );
+  });
+
+  it("other alembic commands are usage errors", async () => {
+    const result = await run("koschei-admin", ["alembic", "show", "head"], env);
+    assert.deepEqual(result, {
+      status: 2,
+      stdout: "",
+      stderr:
+        "koschei-admin alembic: 'show head' is not supported: the only Alembic command is " +
+        "'upgrade head', the same as 'koschei-admin migrate' (see 'koschei-admin alembic --help')\n",
+    });
+  });
+
+  it("an unreachable server is a one-line error", async () => {
+    const result = await run("koschei-admin", ["migrate"], {
+      KOSCHEI_DATABASE_URL: "postgresql://postgres@127.0.0.1:1/koschei",
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /^koschei-admin migrate: .*ECONNREFUSED.*\n$/);
+  });
+});
+
+describe("the embedded PGlite database (default location)", () => {
+  const dataDir = join(scratch, "data", "koschei", "pglite");
+
+  it("create-db creates it, taking over a lock file left by a dead process", async () => {
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    mkdirSync(join(scratch, "data", "koschei"), { recursive: true });
+    writeFileSync(`${dataDir}.lock`, `${dead}\n`);
+    assert.deepEqual(await run("koschei-admin", ["create-db"], {}), {
+      status: 0,
+      stdout: `${appliedLines}${dataDir} (embedded PGlite) is now at schema version ${newest}\n`,
+      stderr: "",
+    });
+  });
+
+  it("koschei demo opens the same database and shows its state", async () => {
+    const result = await run("koschei", ["demo"], {});
+    assert.equal(result.stderr, "");
+    assert.equal(result.status, 0);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^database: ${dataDir} \\(embedded PGlite\\)\nschema version: ${newest} \\(up to date\\)\nrows:\n  collection +0\n`,
+      ),
+    );
+    assert.match(
+      result.stdout,
+      /\ncollections: none yet \(koschei-admin create-collection adds one\)\n$/,
+    );
+  });
+});
+
+describe("demo output", () => {
+  it("lists collections with their package counts and buildroot state", () => {
+    const rowCounts = {
+      collection: 2, base_package: 3, package: 4, build: 0, koji_task: 0, dependency: 0,
+      resolution_change: 0, unapplied_change: 0, applied_change: 0, package_group: 0,
+      user: 0, log_entry: 0,
+    }; // prettier-ignore
+    const text = formatDemoState({
+      location: "/tmp/x (embedded PGlite)",
+      migration: { applied: ["0004_stats"], current: "0004_stats" },
+      rowCounts,
+      collections: [
+        {
+          name: "f29",
+          display_name: "Fedora 29",
+          latest_repo_resolved: true,
+          packages: 3,
+          tracked: 2,
+        },
+        {
+          name: "f28",
+          display_name: "Fedora 28",
+          latest_repo_resolved: null,
+          packages: 1,
+          tracked: 0,
+        },
+      ],
+    });
+    assert.equal(
+      text,
+      [
+        "database: /tmp/x (embedded PGlite)",
+        "schema version: 0004_stats (just applied: 0004_stats)",
+        "rows:",
+        "  collection         2",
+        "  base_package       3",
+        "  package            4",
+        "  build              0",
+        "  koji_task          0",
+        "  dependency         0",
+        "  resolution_change  0",
+        "  unapplied_change   0",
+        "  applied_change     0",
+        "  package_group      0",
+        "  user               0",
+        "  log_entry          0",
+        "collections:",
+        "  f29 (Fedora 29): 3 packages, 2 tracked, buildroot ok",
+        "  f28 (Fedora 28): 1 package, 0 tracked, buildroot unknown",
+        "",
+      ].join("\n"),
+    );
+  });
+});
