@@ -2,7 +2,7 @@
 // same tag, target, build and host names and ids where the recordings show them.
 
 import { KojiFault } from "../../src/koji/errors.js";
-import { decodeResponse, encodeCall, type XmlRpcValue } from "../../src/koji/xmlrpc.js";
+import { decodeResponse, encodeCall, kwargs, type XmlRpcValue } from "../../src/koji/xmlrpc.js";
 import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
 
 export function recordedWorldScenario(): Scenario {
@@ -164,4 +164,112 @@ export function sessionHeaders(login: XmlRpcValue, callnum: number): Record<stri
     "Koji-Session-Key": sinfo["session-key"],
     "Koji-Session-Callnum": String(callnum),
   };
+}
+
+/**
+ * A small world for build tests: "app" build-requires libfoo-devel, and its builds fail on
+ * x86_64 once the repo has libfoo >= 2.
+ */
+export function distScenario(): Scenario {
+  const libfoo = (version: string) => [
+    { name: "libfoo", arch: "x86_64", provides: [`libfoo.so.${version[0]}()(64bit)`] },
+    { name: "libfoo-devel", arch: "x86_64", requires: [`libfoo = ${version}-1`] },
+  ];
+  return parseScenario(
+    {
+      name: "dist",
+      startTime: "2025-01-01T00:00:00Z",
+      hosts: [
+        { name: "builder-1", arches: ["x86_64", "i386"], capacity: 4 },
+        { name: "builder-2", arches: ["x86_64"], capacity: 2, taskLoad: 1.5 },
+      ],
+      tags: [
+        { name: "dist" },
+        {
+          name: "dist-build",
+          parents: ["dist"],
+          arches: ["x86_64", "i686"],
+          groups: [{ name: "build", packages: [{ package: "bash" }] }],
+        },
+      ],
+      targets: [{ name: "dist", buildTag: "dist-build", destTag: "dist" }],
+      builds: [
+        {
+          name: "bash",
+          version: "5.2",
+          release: "1",
+          tags: ["dist"],
+          rpms: [{ name: "bash", arch: "x86_64" }],
+        },
+        { name: "libfoo", version: "1.0", release: "1", tags: ["dist"], rpms: libfoo("1.0") },
+        {
+          name: "app",
+          version: "1.0",
+          release: "1",
+          tags: ["dist"],
+          srpm: { buildRequires: ["libfoo-devel >= 1.0", "(bash or zsh)"], excludeArch: ["i686"] },
+          rpms: [{ name: "app", arch: "x86_64", requires: ["libfoo.so.1()(64bit)"] }],
+        },
+      ],
+      taskRules: [
+        {
+          package: "app",
+          arch: "x86_64",
+          repoHas: "libfoo >= 2",
+          fail: true,
+          durationSeconds: 120,
+        },
+        { package: "*", durationSeconds: 100 },
+      ],
+    },
+    "dist",
+  );
+}
+
+export const APP_SRC = "../packages/app/1.0/1/src/app-1.0-1.src.rpm";
+
+/** A logged-in XML-RPC session against a simulator (callnum counted like koji's client). */
+export class TestSession {
+  private callnum = 0;
+  private constructor(
+    readonly hubUrl: string,
+    public login: XmlRpcValue,
+  ) {}
+
+  static async open(hubUrl: string): Promise<TestSession> {
+    const answer = await rawCall(`${hubUrl}/ssllogin`, "sslLogin", [kwargs({ proxyuser: null })]);
+    if (answer.fault) throw answer.fault;
+    return new TestSession(hubUrl, answer.value!);
+  }
+
+  /** Calls a method; kwargs become the trailing `__starstar` struct. */
+  call(method: string, args: XmlRpcValue[] = [], kw: Record<string, XmlRpcValue> = {}) {
+    const params = Object.keys(kw).length ? [...args, kwargs(kw)] : args;
+    return rawCall(this.hubUrl, method, params, sessionHeaders(this.login, ++this.callnum));
+  }
+
+  /** The value of a call that must succeed. */
+  async value<T = XmlRpcValue>(
+    method: string,
+    args: XmlRpcValue[] = [],
+    kw: Record<string, XmlRpcValue> = {},
+  ): Promise<T> {
+    const answer = await this.call(method, args, kw);
+    if (answer.fault) throw answer.fault;
+    return answer.value as T;
+  }
+}
+
+/** POSTs (or GETs, without a body) a control endpoint; returns status and JSON. */
+export async function control(
+  simUrl: string,
+  path: string,
+  body?: unknown,
+  method = body === undefined ? "GET" : "POST",
+) {
+  const response = await fetch(`${simUrl}/control${path}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
