@@ -1,6 +1,7 @@
 // Node-API binding of BuildDepPool: `new Pool(options)`, `pool.resolve(...)`, `pool.close()`.
 #include <napi.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
@@ -56,6 +57,47 @@ void splitEvr(const char* evr, uint32_t& epoch, std::string& version, std::strin
     version.assign(start);
     release.clear();
   }
+}
+
+void appendJsonString(std::string& out, const char* text) {
+  out.push_back('"');
+  for (const unsigned char* p = reinterpret_cast<const unsigned char*>(text); *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(*p));
+    } else if (*p < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", *p);
+      out += escaped;
+    } else {
+      out.push_back(static_cast<char>(*p));
+    }
+  }
+  out.push_back('"');
+}
+
+/** [{"name","epoch","version","release","arch","distance"}, ...] in the order given. */
+std::string installsJson(const Pool* pool, const std::vector<Install>& installs) {
+  std::string json = "[";
+  std::string version, release;
+  for (size_t i = 0; i < installs.size(); i++) {
+    const Solvable* s = pool->solvables + installs[i].solvable;
+    uint32_t epoch;
+    splitEvr(pool_id2str(pool, s->evr), epoch, version, release);
+    json += i ? ",{\"name\":" : "{\"name\":";
+    appendJsonString(json, pool_id2str(pool, s->name));
+    json += ",\"epoch\":" + std::to_string(epoch) + ",\"version\":";
+    appendJsonString(json, version.c_str());
+    json += ",\"release\":";
+    appendJsonString(json, release.c_str());
+    json += ",\"arch\":";
+    appendJsonString(json, pool_id2str(pool, s->arch));
+    json += ",\"distance\":";
+    json += installs[i].distance ? std::to_string(installs[i].distance) : "null";
+    json += "}";
+  }
+  json += "]";
+  return json;
 }
 
 class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
@@ -123,27 +165,12 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     }
     result.Set("problems", problems);
     if (!resolution.resolved) {
-      result.Set("installs", env.Null());
+      result.Set("installsJson", env.Null());
       return result;
     }
-    const Pool* solvPool = pool.pool();
-    Napi::Array installs = Napi::Array::New(env, resolution.installs.size());
-    std::string version, release;
-    for (size_t i = 0; i < resolution.installs.size(); i++) {
-      const Install& install = resolution.installs[i];
-      const Solvable* s = solvPool->solvables + install.solvable;
-      uint32_t epochValue;
-      splitEvr(pool_id2str(solvPool, s->evr), epochValue, version, release);
-      Napi::Object entry = Napi::Object::New(env);
-      entry.Set("name", pool_id2str(solvPool, s->name));
-      entry.Set("epoch", Napi::Number::New(env, epochValue));
-      entry.Set("version", version);
-      entry.Set("release", release);
-      entry.Set("arch", pool_id2str(solvPool, s->arch));
-      entry.Set("distance", install.distance ? Napi::Number::New(env, install.distance) : env.Null());
-      installs.Set(i, entry);
-    }
-    result.Set("installs", installs);
+    // The install list goes back as JSON text: far cheaper than hundreds of JS objects to
+    // create here and to copy between threads, and printable as it is.
+    result.Set("installsJson", installsJson(pool.pool(), resolution.installs));
     return result;
   }
 

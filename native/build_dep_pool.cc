@@ -113,11 +113,22 @@ BuildDepPool::BuildDepPool(const PoolOptions& options) : ignoreWeakDeps_(options
     syntheticSolvable_ = repo_add_solvable(syntheticRepo_);
     pool_createwhatprovides(pool_);
     mark_.assign(pool_->nsolvables, 0);
+    // Without any weak dependency in the repos, ignoring them changes no result but spares
+    // libsolv its per-solve pass over every package looking for recommends and supplements.
+    if (!hasWeakDependencies()) ignoreWeakDeps_ = true;
   } catch (...) {
     queue_free(&groupJobs_);
     pool_free(pool_);
     throw;
   }
+}
+
+bool BuildDepPool::hasWeakDependencies() const {
+  for (Id p = 2; p < pool_->nsolvables; p++) {
+    const Solvable* s = pool_->solvables + p;
+    if (s->repo && (s->recommends || s->suggests || s->supplements || s->enhances)) return true;
+  }
+  return false;
 }
 
 BuildDepPool::~BuildDepPool() {
@@ -313,15 +324,28 @@ Resolution BuildDepPool::resolve(const SourcePackage& source,
     result.installs.push_back({p, 0});
   }
   computeDistances(requirements, result.installs);
-  std::sort(result.installs.begin(), result.installs.end(), [this](const Install& a, const Install& b) {
-    const Solvable* sa = pool_->solvables + a.solvable;
-    const Solvable* sb = pool_->solvables + b.solvable;
-    int byName = std::strcmp(pool_id2str(pool_, sa->name), pool_id2str(pool_, sb->name));
-    if (byName != 0) return byName < 0;
-    return std::strcmp(pool_id2str(pool_, sa->arch), pool_id2str(pool_, sb->arch)) < 0;
-  });
+  sortByNameThenArch(result.installs);
   result.resolved = true;
   return result;
+}
+
+void BuildDepPool::sortByNameThenArch(std::vector<Install>& installs) const {
+  struct Keyed {
+    const char* name;
+    const char* arch;
+    Install install;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(installs.size());
+  for (const Install& install : installs) {
+    const Solvable* s = pool_->solvables + install.solvable;
+    keyed.push_back({pool_id2str(pool_, s->name), pool_id2str(pool_, s->arch), install});
+  }
+  std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    int byName = std::strcmp(a.name, b.name);
+    return byName != 0 ? byName < 0 : std::strcmp(a.arch, b.arch) < 0;
+  });
+  for (size_t i = 0; i < keyed.size(); i++) installs[i] = keyed[i].install;
 }
 
 void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& problems) {

@@ -67,6 +67,7 @@ class BuildDepPool {
   const Pool* pool() const { return pool_; }
 
  private:
+  bool hasWeakDependencies() const;
   Repo* loadRepo(const std::string& dir, const std::string& cacheDir, LoadedRepo& info);
   void writeCache(Repo* repo, const std::string& path, Queue& addedFileProvides);
   Id parseDependency(const std::string& text);
@@ -74,6 +75,7 @@ class BuildDepPool {
   const Queue& groupJobs(const std::vector<std::string>& buildGroup);
   void setSyntheticSource(const SourcePackage& source, const std::vector<Id>& requirements);
   void describeProblems(Solver* solver, std::vector<std::string>& problems);
+  void sortByNameThenArch(std::vector<Install>& installs) const;
   void computeDistances(const std::vector<Id>& roots, std::vector<Install>& installs);
   template <typename Visit>
   void forInstalledProviders(Id dep, Visit&& visit);

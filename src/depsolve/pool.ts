@@ -1,0 +1,142 @@
+// Typed wrapper of the libsolv addon (native/, built into build/Release by node-gyp).
+
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+
+/** The source package whose BuildRequires are resolved (it names the synthetic solvable). */
+export interface SourcePackage {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+}
+
+/** A binary package the resolution would install. */
+export interface InstalledPackage {
+  name: string;
+  epoch: number;
+  version: string;
+  release: string;
+  arch: string;
+  /** 1 = chosen for a BuildRequire, n+1 = required by a package at distance n; null beyond 4
+   * or when only the build group pulls it in. */
+  distance: number | null;
+}
+
+export interface Resolution {
+  readonly resolved: boolean;
+  /** libsolv's problem descriptions: "Problem: <rule>" then "\n - <rule>" per further rule. */
+  readonly problems: string[];
+  /** Sorted by name, then arch; null when unresolved. */
+  readonly installs: InstalledPackage[] | null;
+}
+
+/** A resolution as the addon returns it: the install list stays JSON text until read. */
+export interface RawResolution {
+  resolved: boolean;
+  problems: string[];
+  installsJson: string | null;
+}
+
+/**
+ * A Resolution whose install list is parsed on first use, so that passing it between threads
+ * or printing it as JSON (installsJson) costs little.
+ */
+export class ResolutionResult implements Resolution {
+  readonly resolved: boolean;
+  readonly problems: string[];
+  readonly installsJson: string | null;
+  #installs: InstalledPackage[] | null | undefined;
+
+  constructor(raw: RawResolution) {
+    this.resolved = raw.resolved;
+    this.problems = raw.problems;
+    this.installsJson = raw.installsJson;
+  }
+
+  get installs(): InstalledPackage[] | null {
+    if (this.#installs === undefined) {
+      this.#installs =
+        this.installsJson === null ? null : (JSON.parse(this.installsJson) as InstalledPackage[]);
+    }
+    return this.#installs;
+  }
+
+  toJSON(): Resolution {
+    return { resolved: this.resolved, problems: this.problems, installs: this.installs };
+  }
+}
+
+export interface PoolOptions {
+  /** Architecture to resolve for (`dependency.resolve_for_arch`); default x86_64. */
+  arch?: string;
+  /** Local directories, each containing repodata/repomd.xml. */
+  repos: string[];
+  /** Where libsolv .solv caches of the repos are kept (created if missing); none if absent. */
+  cacheDir?: string;
+  /** `dependency.ignore_weak_deps`: do not install Recommends/Supplements. */
+  ignoreWeakDeps?: boolean;
+}
+
+export interface LoadedRepo {
+  dir: string;
+  packages: number;
+  fromCache: boolean;
+}
+
+export interface DepsolvePool {
+  readonly repos: LoadedRepo[];
+  /**
+   * Resolves BuildRequires (names, `name op evr`, file paths, rich dependencies) together with
+   * the build group, whose members nothing provides are skipped. Throws once closed.
+   */
+  resolve(buildRequires: string[], buildGroup: string[], source?: SourcePackage): ResolutionResult;
+  /** Mandatory and default members of a comps group of the repos, or null if there is none. */
+  buildGroup(groupId: string): string[] | null;
+  /** Frees the native pool now (otherwise the garbage collector does, eventually). */
+  close(): void;
+}
+
+interface NativePool {
+  readonly repos: LoadedRepo[];
+  resolve(source: SourcePackage, buildRequires: string[], buildGroup: string[]): RawResolution;
+  buildGroup(groupId: string): string[] | null;
+  close(): void;
+}
+
+interface NativeAddon {
+  Pool: new (options: PoolOptions) => NativePool;
+  libsolvVersion: string;
+}
+
+let addon: NativeAddon | undefined;
+
+function loadAddon(): NativeAddon {
+  // From dist/src/depsolve/ (and src/depsolve/) the repository root is three levels up.
+  addon ??= createRequire(import.meta.url)(
+    "../../../build/Release/koschei_solv.node",
+  ) as NativeAddon;
+  return addon;
+}
+
+/** The source package assumed when the caller names none. */
+const ANONYMOUS_SOURCE: SourcePackage = { name: "source", epoch: 0, version: "0", release: "0" };
+
+/** Loads the repos into a new libsolv pool; throws with a clear message on bad repodata. */
+export function openPool(options: PoolOptions): DepsolvePool {
+  if (options.cacheDir) mkdirSync(options.cacheDir, { recursive: true });
+  const native = new (loadAddon().Pool)(options);
+  return {
+    get repos() {
+      return native.repos;
+    },
+    resolve: (buildRequires, buildGroup, source = ANONYMOUS_SOURCE) =>
+      new ResolutionResult(native.resolve(source, buildRequires, buildGroup)),
+    buildGroup: (groupId) => native.buildGroup(groupId),
+    close: () => native.close(),
+  };
+}
+
+export function libsolvVersion(): string {
+  return loadAddon().libsolvVersion;
+}

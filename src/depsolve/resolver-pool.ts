@@ -1,0 +1,265 @@
+// A pool of worker threads, each holding its own libsolv pool of the same repos, resolving a
+// stream of requests in parallel and handing the results back in input order.
+
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import {
+  ResolutionResult,
+  type LoadedRepo,
+  type PoolOptions,
+  type RawResolution,
+  type SourcePackage,
+} from "./pool.js";
+
+export interface ResolveRequest {
+  source: SourcePackage;
+  buildRequires: string[];
+  buildGroup: string[];
+}
+
+export interface ResolverPoolOptions extends PoolOptions {
+  /** Worker threads; default: the number of cores. */
+  workers?: number;
+}
+
+export interface ResolveAllOptions {
+  /** Stops the iteration: the pending next() rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+// Messages between the pool and its workers. A request's buildGroup is null when it is the
+// same array as the previous request sent to that worker (most share one build group).
+export type WorkerRequest = Omit<ResolveRequest, "buildGroup"> & { buildGroup: string[] | null };
+export type ToWorker =
+  { kind: "resolve"; batch: number; requests: WorkerRequest[] } | { kind: "close" };
+export type Outcome = { resolution: RawResolution } | { error: string };
+export type FromWorker =
+  | { kind: "ready"; repos: LoadedRepo[] }
+  | { kind: "failed"; message: string }
+  | { kind: "resolved"; batch: number; outcomes: Outcome[] };
+
+/** Requests sent to a worker in one message (fewer messages, same order). */
+const BATCH_SIZE = 8;
+/** Requests per worker that may be in flight or waiting to be consumed (the back-pressure). */
+const WINDOW_PER_WORKER = 64;
+
+interface WorkerSlot {
+  worker: Worker;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+  /** The build group of the last request sent. */
+  lastGroup?: string[];
+}
+
+/** A batch in flight: its first request's sequence number in the iteration that sent it. */
+interface PendingBatch {
+  iteration: number;
+  firstSequence: number;
+  size: number;
+  slot: WorkerSlot;
+}
+
+export class ResolverPool {
+  private nextBatch = 0;
+  private iteration = 0;
+  private busy = false;
+  private closed = false;
+  private fatal: Error | undefined;
+  private readonly pending = new Map<number, PendingBatch>();
+  /** Outcomes of the current iteration by sequence number, until consumed. */
+  private readonly outcomes = new Map<number, Outcome>();
+  private wake: (() => void) | undefined;
+
+  private constructor(
+    private readonly slots: WorkerSlot[],
+    readonly repos: LoadedRepo[],
+  ) {
+    for (const slot of slots) {
+      slot.worker.on("message", (message: FromWorker) => this.receive(slot, message));
+      slot.worker.on("error", (error) => this.fail(error));
+      slot.worker.on("exit", (code) => {
+        if (!this.closed)
+          this.fail(new Error(`resolver worker exited unexpectedly (code ${code})`));
+      });
+    }
+  }
+
+  /** Starts the workers and waits until each has loaded the repos. */
+  static async open(options: ResolverPoolOptions): Promise<ResolverPool> {
+    const count = options.workers ?? availableParallelism();
+    if (!Number.isInteger(count) || count < 1) {
+      throw new Error(`workers must be a positive integer, not ${count}`);
+    }
+    const poolOptions: PoolOptions = {
+      arch: options.arch,
+      repos: options.repos,
+      cacheDir: options.cacheDir,
+      ignoreWeakDeps: options.ignoreWeakDeps,
+    };
+    const started: Worker[] = [];
+    try {
+      // With a cache, the first worker loads alone so that the others find its .solv files.
+      const loadingFirst = startWorker(poolOptions, started);
+      if (options.cacheDir) await loadingFirst;
+      const others = Array.from({ length: count - 1 }, () => startWorker(poolOptions, started));
+      const [first, ...rest] = await Promise.all([loadingFirst, ...others]);
+      const slots = [first!, ...rest].map((ready) => ({ worker: ready.worker, inFlight: 0 }));
+      return new ResolverPool(slots, first!.repos);
+    } catch (error) {
+      await Promise.all(started.map((worker) => worker.terminate()));
+      throw error;
+    }
+  }
+
+  get workers(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Resolves every request, yielding the resolutions in input order. Input is read only as far
+   * as a bounded window ahead of the consumer. One iteration at a time per pool.
+   */
+  async *resolveAll(
+    requests: Iterable<ResolveRequest> | AsyncIterable<ResolveRequest>,
+    options: ResolveAllOptions = {},
+  ): AsyncGenerator<ResolutionResult, void, undefined> {
+    if (this.closed) throw new Error("the resolver pool is closed");
+    if (this.busy) throw new Error("the resolver pool is already resolving");
+    this.busy = true;
+    const iteration = ++this.iteration;
+    const signal = options.signal;
+    const onAbort = () => this.wake?.();
+    signal?.addEventListener("abort", onAbort);
+    const input = toAsyncIterator(requests);
+    const window = WINDOW_PER_WORKER * this.slots.length;
+    let submitted = 0;
+    let consumed = 0;
+    let inputDone = false;
+    let batch: ResolveRequest[] = [];
+    const flush = () => {
+      if (batch.length) this.dispatch(iteration, submitted - batch.length, batch);
+      batch = [];
+    };
+    try {
+      while (true) {
+        signal?.throwIfAborted();
+        if (this.fatal) throw this.fatal;
+        while (!inputDone && submitted - consumed < window) {
+          const next = await input.next();
+          signal?.throwIfAborted();
+          if (next.done) {
+            inputDone = true;
+            break;
+          }
+          batch.push(next.value);
+          submitted++;
+          if (batch.length === BATCH_SIZE) flush();
+        }
+        flush();
+        const outcome = this.outcomes.get(consumed);
+        if (outcome) {
+          this.outcomes.delete(consumed);
+          consumed++;
+          if ("error" in outcome) throw new Error(outcome.error);
+          yield new ResolutionResult(outcome.resolution);
+          continue;
+        }
+        if (inputDone && consumed === submitted) return;
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.outcomes.clear();
+      this.iteration++; // answers still in flight belong to no iteration now
+      this.busy = false;
+      if (!inputDone) await input.return?.();
+    }
+  }
+
+  /** Stops the workers, freeing their pools. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wake?.();
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker.once("exit", () => resolve());
+            slot.worker.postMessage({ kind: "close" } satisfies ToWorker);
+          }),
+      ),
+    );
+  }
+
+  private dispatch(iteration: number, firstSequence: number, requests: ResolveRequest[]): void {
+    const slot = this.slots.reduce((best, candidate) =>
+      candidate.inFlight < best.inFlight ? candidate : best,
+    );
+    const id = this.nextBatch++;
+    this.pending.set(id, { iteration, firstSequence, size: requests.length, slot });
+    slot.inFlight += requests.length;
+    const sent = requests.map((request): WorkerRequest => {
+      if (request.buildGroup !== slot.lastGroup) {
+        slot.lastGroup = request.buildGroup;
+        return request;
+      }
+      return { ...request, buildGroup: null };
+    });
+    slot.worker.postMessage({ kind: "resolve", batch: id, requests: sent } satisfies ToWorker);
+  }
+
+  private receive(slot: WorkerSlot, message: FromWorker): void {
+    if (message.kind !== "resolved") return;
+    const batch = this.pending.get(message.batch);
+    if (!batch) return;
+    this.pending.delete(message.batch);
+    slot.inFlight -= batch.size;
+    if (batch.iteration !== this.iteration) return;
+    message.outcomes.forEach((outcome, index) =>
+      this.outcomes.set(batch.firstSequence + index, outcome),
+    );
+    this.wake?.();
+  }
+
+  private fail(error: Error): void {
+    this.fatal ??= error;
+    this.wake?.();
+  }
+}
+
+interface ReadyWorker {
+  worker: Worker;
+  repos: LoadedRepo[];
+}
+
+function startWorker(options: PoolOptions, started: Worker[]): Promise<ReadyWorker> {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: options });
+  started.push(worker);
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`resolver worker exited (code ${code})`));
+    worker.once("error", reject);
+    worker.once("exit", onExit);
+    worker.once("message", (message: FromWorker) => {
+      worker.off("error", reject);
+      worker.off("exit", onExit);
+      if (message.kind === "ready") resolve({ worker, repos: message.repos });
+      else reject(new Error(message.kind === "failed" ? message.message : "unexpected message"));
+    });
+  });
+}
+
+function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> {
+  if (Symbol.asyncIterator in items) return items[Symbol.asyncIterator]();
+  const iterator = items[Symbol.iterator]();
+  return {
+    next: async () => iterator.next(),
+    return: async () => iterator.return?.() ?? { done: true, value: undefined },
+  };
+}
+
+/** Opens a pool of resolver threads; see ResolverPool. */
+export function openResolverPool(options: ResolverPoolOptions): Promise<ResolverPool> {
+  return ResolverPool.open(options);
+}
