@@ -6,6 +6,7 @@
 // another handle would wait for the transaction that is waiting for it.
 import type { PGlite, Results } from "@electric-sql/pglite";
 import {
+  AbortedTransactionError,
   CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
@@ -93,11 +94,12 @@ class PgliteConnection implements DatabaseConnection {
   }
 
   // Like node-postgres, a query without parameters goes through the simple protocol,
-  // which accepts several statements (migrations rely on it); the last result is returned.
+  // which accepts several statements (migrations rely on it); as there, a script of
+  // several statements returns no rows.
   async #run<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const result: Results =
       query.parameters.length === 0
-        ? ((await this.#pglite.exec(query.sql)).at(-1) ?? { rows: [], fields: [] })
+        ? singleResult(await this.#pglite.exec(query.sql))
         : await this.#pglite.query(query.sql, [...query.parameters]);
     const changed = result.command !== undefined && changeCommands.has(result.command);
     return {
@@ -105,6 +107,10 @@ class PgliteConnection implements DatabaseConnection {
       numAffectedRows: changed ? BigInt(result.rowCount ?? result.affectedRows ?? 0) : undefined,
     };
   }
+}
+
+function singleResult(results: Results[]): Results {
+  return results.length === 1 ? results[0]! : { rows: [], fields: [] };
 }
 
 class PgliteDriver implements Driver {
@@ -139,7 +145,7 @@ class PgliteDriver implements Driver {
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     // PostgreSQL answers COMMIT of a transaction left aborted by an error with ROLLBACK.
     if ((await asPglite(connection).end("commit")) === "ROLLBACK") {
-      throw new Error("transaction was aborted by an earlier error and has been rolled back");
+      throw new AbortedTransactionError();
     }
   }
 

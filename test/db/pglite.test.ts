@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { openDatabase, type Database } from "../../src/db/index.js";
+import { openDatabase, rawQuery, type Database } from "../../src/db/index.js";
 import { freshPglite } from "../support/database.js";
 import { buildTriggerTests } from "./suites/build-triggers.js";
 import { lockTests } from "./suites/locks.js";
 import { schemaTests } from "./suites/migrations.js";
 import { rpmvercmpTests } from "./suites/rpmvercmp.js";
 import { statsTests } from "./suites/stats.js";
+import { transactionTests, valueTests } from "./suites/values.js";
 
 let inMemory: Database;
 before(async () => {
@@ -25,6 +26,52 @@ describe("PGlite: triggers", () => buildTriggerTests(database));
 describe("PGlite: rpmvercmp", () => rpmvercmpTests(database));
 describe("PGlite: statistics", () => statsTests(database));
 describe("PGlite: advisory locks between holders in this process", () => lockTests(database));
+
+describe("PGlite: values", () => valueTests(database));
+describe("PGlite: transactions", () => transactionTests(database));
+
+describe("PGlite: one session shared by Kysely's connections", () => {
+  it("a query from outside an open transaction waits for it instead of joining it", async () => {
+    const events: string[] = [];
+    await database().query("CREATE TABLE session_test (n integer)");
+    let inserted!: () => void;
+    const insertedSignal = new Promise<void>((resolve) => (inserted = resolve));
+    let finish!: () => void;
+    const finishSignal = new Promise<void>((resolve) => (finish = resolve));
+    const transaction = database()
+      .db.transaction()
+      .execute(async (trx) => {
+        await rawQuery(trx)("INSERT INTO session_test VALUES (1)");
+        inserted();
+        await finishSignal;
+        events.push("transaction committing");
+      });
+    await insertedSignal;
+    const outside = database()
+      .query("SELECT count(*) AS n FROM session_test")
+      .then((rows) => {
+        events.push("outside query answered");
+        return rows;
+      });
+    finish();
+    await transaction;
+    assert.deepEqual(await outside, [{ n: 1 }]);
+    assert.deepEqual(events, ["transaction committing", "outside query answered"]);
+    await database().query("DROP TABLE session_test");
+  });
+
+  it("a transaction that fails rolls back and frees the session", async () => {
+    await assert.rejects(
+      database()
+        .db.transaction()
+        .execute(async (trx) => {
+          await rawQuery(trx)("SELECT 1 / 0");
+        }),
+      /division by zero/,
+    );
+    assert.deepEqual(await database().query("SELECT 1 AS one"), [{ one: 1 }]);
+  });
+});
 
 describe("PGlite: data directory", () => {
   it("refuses a data directory that a live process has open", async () => {

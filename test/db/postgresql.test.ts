@@ -7,6 +7,7 @@ import { lockTests, postgresqlLockTests } from "./suites/locks.js";
 import { schemaTests } from "./suites/migrations.js";
 import { rpmvercmpTests } from "./suites/rpmvercmp.js";
 import { statsTests } from "./suites/stats.js";
+import { transactionTests, valueTests } from "./suites/values.js";
 
 let fresh: FreshDatabase; // empty at first; the schema suite creates the schema
 /** A second pool on the same database, as another process would have. */
@@ -29,3 +30,5 @@ describe("PostgreSQL: advisory locks between connections of one pool", () => loc
 describe("PostgreSQL: advisory locks between two pools", () =>
   lockTests(database, () => secondPool));
 describe("PostgreSQL: advisory locks, server specifics", () => postgresqlLockTests(database));
+describe("PostgreSQL: values", () => valueTests(database));
+describe("PostgreSQL: transactions", () => transactionTests(database));
