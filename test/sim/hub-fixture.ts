@@ -157,7 +157,7 @@ export async function rawCall(
 }
 
 /** Session headers for a login result, with the given call number. */
-export function sessionHeaders(login: XmlRpcValue, callnum: number): Record<string, string> {
+export function sessionHeaders(login: unknown, callnum: number): Record<string, string> {
   const sinfo = login as { "session-id": number; "session-key": string };
   return {
     "Koji-Session-Id": String(sinfo["session-id"]),
@@ -233,7 +233,7 @@ export class TestSession {
   private callnum = 0;
   private constructor(
     readonly hubUrl: string,
-    public login: XmlRpcValue,
+    public login: unknown,
   ) {}
 
   static async open(hubUrl: string): Promise<TestSession> {

@@ -1,0 +1,247 @@
+// The hub's HTTP and XML-RPC behaviour: status codes, headers, argument binding faults,
+// multicall, sessions (login, expiry and renewal, call numbers, logout) and injected faults.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { kwargs } from "../../src/koji/xmlrpc.js";
+import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { TestSession, control, distScenario, rawCall, sessionHeaders } from "./hub-fixture.js";
+
+let sim: Simulator;
+
+before(async () => {
+  sim = await startSimulator({
+    listen: "127.0.0.1:0",
+    scenario: distScenario(),
+    plainLoginUser: "koschei",
+  });
+});
+
+after(async () => {
+  await sim.close();
+});
+
+describe("HTTP", () => {
+  test("GET is 405 with Allow: POST; answers carry Koji-Version", async () => {
+    const response = await fetch(sim.hubUrl);
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get("allow"), "POST");
+    assert.equal(response.headers.get("koji-version"), "1.35.3");
+    const answer = await rawCall(sim.hubUrl, "getAPIVersion", []);
+    assert.equal(answer.response.headers.get("koji-version"), "1.35.3");
+    assert.equal(answer.response.headers.get("content-type"), "text/xml");
+    assert.equal(answer.value, 1);
+  });
+
+  test("empty and malformed requests are 400 Invalid request", async () => {
+    const empty = await fetch(sim.hubUrl, { method: "POST", body: "" });
+    assert.equal(empty.status, 400);
+    assert.equal(await empty.text(), "Invalid request: Empty request\n");
+    const bad = await fetch(sim.hubUrl, { method: "POST", body: "<methodCall><oops>" });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /^Invalid request: /);
+  });
+});
+
+describe("XML-RPC dialect", () => {
+  test("unknown methods and bad arguments fault like a Koji hub", async () => {
+    const unknown = await rawCall(sim.hubUrl, "noSuchMethod", []);
+    assert.deepEqual(
+      [unknown.fault?.faultCode, unknown.fault?.message],
+      [1000, "Invalid method: noSuchMethod"],
+    );
+    const keyword = await rawCall(sim.hubUrl, "getTaskInfo", [1, kwargs({ foo: 1 })]);
+    assert.deepEqual(
+      [keyword.fault?.faultCode, keyword.fault?.message],
+      [1019, "RootExports.getTaskInfo() got an unexpected keyword argument 'foo'"],
+    );
+    const positional = await rawCall(sim.hubUrl, "getTaskInfo", [1, true, false, 4]);
+    assert.equal(
+      positional.fault?.message,
+      "RootExports.getTaskInfo() takes from 2 to 4 positional arguments but 5 were given",
+    );
+    const missing = await rawCall(sim.hubUrl, "getRepo", []);
+    assert.equal(
+      missing.fault?.message,
+      "old_get_repo() missing 1 required positional argument: 'tag'",
+    );
+  });
+
+  test("kwargs, the empty __starstar struct of old clients and not-found conventions", async () => {
+    const withEmpty = await rawCall(sim.hubUrl, "getRepo", ["dist-build", { __starstar: true }]);
+    assert.equal(typeof (withEmpty.value as { id: number }).id, "number");
+    assert.equal(
+      (await rawCall(sim.hubUrl, "getRepo", ["nope"])).fault?.message,
+      "No such entry in table tag: nope",
+    );
+    assert.equal(
+      (await rawCall(sim.hubUrl, "getBuildConfig", ["nope"])).fault?.message,
+      "No such tagInfo: 'nope'",
+    );
+    assert.equal((await rawCall(sim.hubUrl, "getTag", ["nope"])).value, null);
+    assert.equal((await rawCall(sim.hubUrl, "repoInfo", [424242])).value, null);
+    assert.deepEqual(
+      (await rawCall(sim.hubUrl, "listTagged", ["nope", kwargs({ strict: false })])).value,
+      [],
+    );
+    assert.deepEqual(
+      (
+        await rawCall(sim.hubUrl, "getRPMHeaders", [
+          kwargs({ rpmID: "x-1-1.src", headers: ["BUILDARCHS"] }),
+        ])
+      ).value,
+      {},
+    );
+    assert.equal(
+      (
+        await rawCall(sim.hubUrl, "getRPMHeaders", [
+          kwargs({ rpmID: "x-1-1.src", headers: ["NOPE"] }),
+        ])
+      ).fault?.message,
+      "No such rpm header field: NOPE",
+    );
+    assert.equal(
+      (await rawCall(sim.hubUrl, "listHosts", [[]])).fault?.message,
+      "arches option cannot be empty",
+    );
+  });
+
+  test("doubles stay doubles on the wire", async () => {
+    const answer = await rawCall(sim.hubUrl, "listHosts", [["x86_64"]]);
+    assert.match(answer.xml, /<name>capacity<\/name>\n<value><double>4\.0<\/double>/);
+    assert.match(answer.xml, /<name>task_load<\/name>\n<value><double>/);
+  });
+
+  test("getRPMDeps gives BuildRequires with rpm flags, including rpmlib ones", async () => {
+    const deps = await rawCall(sim.hubUrl, "getRPMDeps", [
+      { name: "app", version: "1.0", release: "1", arch: "src" },
+      0,
+    ]);
+    assert.deepEqual(deps.value, [
+      { name: "libfoo-devel", version: "1.0", flags: 12, type: 0 },
+      { name: "(bash or zsh)", version: "", flags: 0, type: 0 },
+      { name: "rpmlib(CompressedFileNames)", version: "3.0.4-1", flags: 16777226, type: 0 },
+      { name: "rpmlib(FileDigests)", version: "4.6.0-1", flags: 16777226, type: 0 },
+    ]);
+  });
+
+  test("multiCall answers [result] per success and fault structs per failure, in order", async () => {
+    const answer = await rawCall(sim.hubUrl, "multiCall", [
+      [
+        { methodName: "getAPIVersion", params: [] },
+        { methodName: "getTag", params: ["nope"] },
+        { methodName: "getBuildConfig", params: ["nope"] },
+        { methodName: "getTaskInfo", params: [1, kwargs({ bogus: true })] },
+      ],
+    ]);
+    const [version, tag, config, bad] = answer.value as unknown[];
+    assert.deepEqual(version, [1]);
+    assert.deepEqual(tag, [null]);
+    assert.deepEqual(config, {
+      faultCode: 1000,
+      faultString: "No such tagInfo: 'nope'",
+      traceback: (config as { traceback: string[] }).traceback,
+    });
+    assert.ok(Array.isArray((config as { traceback: unknown }).traceback));
+    assert.equal((bad as { faultCode: number }).faultCode, 1019);
+    const viaSystem = await rawCall(sim.hubUrl, "system.multicall", [
+      [{ methodName: "getAPIVersion", params: [] }],
+    ]);
+    assert.deepEqual(viaSystem.value, [[1]]);
+  });
+});
+
+describe("sessions", () => {
+  test("sslLogin gives a session; the session is checked on every call", async () => {
+    const koji = await TestSession.open(sim.hubUrl);
+    const login = koji.login as Record<string, unknown>;
+    assert.equal(login["header-auth"], true);
+    assert.match(login["session-key"] as string, /^\d+-[A-Za-z0-9]{19}$/);
+    const me = await koji.value<{ name: string; authtype: number }>("getLoggedInUser");
+    assert.deepEqual([me.name, me.authtype], ["koschei", 2]);
+
+    const forged = { ...login, "session-key": "1-forged" };
+    const wrongKey = await rawCall(sim.hubUrl, "getLoggedInUser", [], sessionHeaders(forged, 99));
+    assert.deepEqual(
+      [wrongKey.fault?.faultCode, wrongKey.fault?.message],
+      [1002, "Invalid session or bad credentials"],
+    );
+    const stale = await rawCall(sim.hubUrl, "getLoggedInUser", [], sessionHeaders(login, 0));
+    assert.equal(stale.fault?.faultCode, 1008, "callnum below the last one is a SequenceError");
+    assert.equal(await koji.value("logout", [], { session_id: null }), null);
+    assert.equal((await koji.call("getLoggedInUser")).fault?.faultCode, 1002);
+    assert.equal(
+      (await rawCall(sim.hubUrl, "sslLogin", [kwargs({ proxyuser: null })])).fault?.faultCode,
+      1002,
+      "only on /ssllogin",
+    );
+  });
+
+  test("sessions expire after 24 simulated hours and are renewed by sslLogin(renew=True)", async () => {
+    const koji = await TestSession.open(sim.hubUrl);
+    const before = koji.login as Record<string, unknown>;
+    await control(sim.url, "/advance", { seconds: 25 * 3600 });
+    const expired = await koji.call("getLoggedInUser");
+    assert.equal(expired.fault?.faultCode, 1007);
+    const renewed = await rawCall(
+      `${sim.hubUrl}/ssllogin`,
+      "sslLogin",
+      [kwargs({ proxyuser: null, renew: true })],
+      sessionHeaders(before, 1000),
+    );
+    const after = renewed.value as Record<string, unknown>;
+    assert.equal(after["session-id"], before["session-id"]);
+    assert.notEqual(after["session-key"], before["session-key"]);
+    koji.login = after;
+    assert.equal((await koji.value<{ name: string }>("getLoggedInUser")).name, "koschei");
+  });
+});
+
+describe("fault injection", () => {
+  test("the next N calls of a method answer the injected fault, then normal answers resume", async () => {
+    const added = await control(sim.url, "/faults", {
+      method: "getAPIVersion",
+      count: 2,
+      faultCode: 1014,
+      faultString: "server is offline",
+    });
+    assert.equal(added.status, 200);
+    for (let i = 0; i < 2; i++) {
+      const answer = await rawCall(sim.hubUrl, "getAPIVersion", []);
+      assert.deepEqual(
+        [answer.fault?.faultCode, answer.fault?.message],
+        [1014, "server is offline"],
+      );
+    }
+    assert.equal((await rawCall(sim.hubUrl, "getAPIVersion", [])).value, 1);
+  });
+
+  test("HTTP errors, truncated answers and slow answers", async () => {
+    await control(sim.url, "/faults", { method: "getAPIVersion", httpStatus: 500 });
+    await control(sim.url, "/faults", { method: "getKojiVersion", truncate: true });
+    await control(sim.url, "/faults", { method: "hello", delayMs: 20 });
+    assert.equal((await control(sim.url, "/faults")).body.length, 3);
+    const http = await fetch(sim.hubUrl, {
+      method: "POST",
+      body: "<?xml version='1.0'?><methodCall><methodName>getAPIVersion</methodName></methodCall>",
+    });
+    assert.equal(http.status, 500);
+    await assert.rejects(
+      rawCall(sim.hubUrl, "getKojiVersion", []),
+      /malformed XML-RPC|unexpected end/,
+    );
+    assert.equal((await rawCall(sim.hubUrl, "hello", [])).value, "Hello World");
+    assert.equal((await rawCall(sim.hubUrl, "getAPIVersion", [])).value, 1);
+  });
+
+  test("bad fault specs are refused; DELETE clears pending faults", async () => {
+    assert.equal(
+      (await control(sim.url, "/faults", { method: "x", faultCode: 1, httpStatus: 500 })).status,
+      400,
+    );
+    assert.equal((await control(sim.url, "/faults", { method: "x" })).status, 400);
+    await control(sim.url, "/faults", { method: "*", count: 5, httpStatus: 503 });
+    assert.deepEqual((await control(sim.url, "/faults", undefined, "DELETE")).body, []);
+    assert.equal((await rawCall(sim.hubUrl, "getAPIVersion", [])).value, 1);
+  });
+});
