@@ -103,7 +103,7 @@ export class XmlRpcEncodeError extends Error {
 export class KojiConnectionError extends Error {
   constructor(
     message: string,
-    readonly details: { httpStatus?: number; cause?: unknown } = {},
+    readonly details: { httpStatus?: number; cause?: unknown; retryable?: boolean } = {},
   ) {
     super(message, { cause: details.cause });
     this.name = "KojiConnectionError";
@@ -111,5 +111,18 @@ export class KojiConnectionError extends Error {
 
   get httpStatus(): number | undefined {
     return this.details.httpStatus;
+  }
+
+  /** False for failures that repeating cannot fix, such as a rejected TLS certificate. */
+  get retryable(): boolean {
+    return this.details.retryable ?? true;
+  }
+}
+
+/** The hub answered well-formed XML-RPC of an unexpected shape (e.g. a struct for a list). */
+export class KojiProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KojiProtocolError";
   }
 }

@@ -177,8 +177,9 @@ class Encoder {
     this.out += "</struct></value>\n";
   }
 
+  /** Integers exact in a double go as <int>/<i8>; larger ones were never exact, so <double>. */
   private number(value: number, asDouble: boolean): void {
-    if (!Number.isInteger(value) || asDouble) {
+    if (!Number.isSafeInteger(value) || asDouble) {
       this.out += `<value><double>${formatDouble(value)}</double></value>\n`;
     } else if (value >= INT32_MIN && value <= INT32_MAX) {
       this.out += `<value><int>${value === 0 ? 0 : value}</int></value>\n`;
@@ -239,7 +240,7 @@ export function encodeFault(code: number, faultString: string): string {
 // Decoding
 
 export function decodeCall(xml: string | Buffer): { method: string; params: XmlRpcValue[] } {
-  const parser = new Parser(xml);
+  const parser = new Parser(xml, "methodCall");
   parser.open("methodCall", false);
   parser.open("methodName", false);
   const method = parser.text();
@@ -260,7 +261,7 @@ export function decodeCall(xml: string | Buffer): { method: string; params: XmlR
 
 /** Decodes a method response; a `<fault>` is thrown as KojiFault. */
 export function decodeResponse(xml: string | Buffer): XmlRpcValue {
-  const parser = new Parser(xml);
+  const parser = new Parser(xml, "methodResponse");
   parser.open("methodResponse", false);
   if (parser.peekOpen("fault")) {
     parser.open("fault", false);
@@ -310,7 +311,10 @@ class Parser {
   /** Per nesting depth, the member names of the last struct read there (see memberName). */
   private readonly memberNames: string[][] = [];
 
-  constructor(input: string | Buffer) {
+  constructor(
+    input: string | Buffer,
+    private readonly root: string,
+  ) {
     let xml = typeof input === "string" ? input : input.toString("utf8");
     if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
     // XML line-end normalisation, done once for the whole document.
@@ -318,10 +322,10 @@ class Parser {
     this.xml = xml;
   }
 
+  /** Throws; a document that stops before its root element is closed is reported as truncated. */
   fail(reason: string, at: number = this.pos): never {
-    if (at >= this.xml.length)
-      throw new XmlRpcParseError(`unexpected end of input (${reason})`, at);
-    throw new XmlRpcParseError(reason, at);
+    const truncated = at >= this.xml.length || !this.xml.trimEnd().endsWith(`</${this.root}>`);
+    throw new XmlRpcParseError(truncated ? `unexpected end of input (${reason})` : reason, at);
   }
 
   /** Skips whitespace, comments, processing instructions and a doctype between elements. */
