@@ -1,6 +1,7 @@
 // The database layer on a real PostgreSQL server: a fresh database for this file.
-import { after, before, describe } from "node:test";
-import { openDatabase, type Database } from "../../src/db/index.js";
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { migrate, migrations, openDatabase, type Database } from "../../src/db/index.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { buildTriggerTests } from "./suites/build-triggers.js";
 import { lockTests, postgresqlLockTests } from "./suites/locks.js";
@@ -32,3 +33,43 @@ describe("PostgreSQL: advisory locks between two pools", () =>
 describe("PostgreSQL: advisory locks, server specifics", () => postgresqlLockTests(database));
 describe("PostgreSQL: values", () => valueTests(database));
 describe("PostgreSQL: transactions", () => transactionTests(database));
+
+describe("PostgreSQL: migrating from several processes, grants", () => {
+  let second: FreshDatabase;
+  let otherPool: Database;
+  const role = `koschei_test_role_${process.pid}`;
+  before(async () => {
+    second = await freshDatabase({ migrated: false });
+    otherPool = await openDatabase({ kind: "postgresql", url: second.url });
+    await second.database.query(`CREATE ROLE ${role}`);
+  });
+  after(async () => {
+    await otherPool?.close();
+    await second?.drop();
+    await fresh.database.query(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it("concurrent migrators apply each migration once", async () => {
+    const results = await Promise.all([migrate(second.database), migrate(otherPool)]);
+    const applied = results.flatMap((r) => r.applied).sort();
+    assert.deepEqual(
+      applied,
+      migrations.map((m) => m.id),
+    );
+    assert.deepEqual(
+      results.map((r) => r.current),
+      [migrations.at(-1)!.id, migrations.at(-1)!.id],
+    );
+  });
+
+  it("grants data access to unpriv_db_username", async () => {
+    await migrate(second.database, { grantTo: role });
+    const [row] = await second.database.query<Record<string, boolean>>(
+      `SELECT has_table_privilege($1, 'package', 'SELECT, INSERT, UPDATE, DELETE') AS tables,
+              has_table_privilege($1, 'package', 'TRUNCATE') AS truncate,
+              has_sequence_privilege($1, 'package_id_seq', 'USAGE, SELECT') AS sequences`,
+      [role],
+    );
+    assert.deepEqual(row, { tables: true, truncate: false, sequences: true });
+  });
+});
