@@ -177,6 +177,13 @@ describe("sessions", () => {
     );
   });
 
+  test("legacy clients pass the session in the query string", async () => {
+    const other = (await TestSession.open(sim.hubUrl)).login as Record<string, unknown>;
+    const query = `session-id=${other["session-id"]}&session-key=${other["session-key"]}&callnum=5`;
+    const viaQuery = await rawCall(`${sim.hubUrl}?${query}`, "getLoggedInUser", []);
+    assert.equal((viaQuery.value as { name: string }).name, "koschei");
+  });
+
   test("sessions expire after 24 simulated hours and are renewed by sslLogin(renew=True)", async () => {
     const koji = await TestSession.open(sim.hubUrl);
     const before = koji.login as Record<string, unknown>;
