@@ -105,7 +105,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Pool",
                        {InstanceMethod<&PoolWrap::Resolve>("resolve"),
-                        InstanceMethod<&PoolWrap::BuildGroup>("buildGroup"),
+                        InstanceAccessor<&PoolWrap::CompsGroups>("compsGroups"),
                         InstanceMethod<&PoolWrap::Close>("close"),
                         InstanceAccessor<&PoolWrap::Repos>("repos")});
   }
@@ -174,16 +174,15 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     return result;
   }
 
-  Napi::Value BuildGroup(const Napi::CallbackInfo& info) {
+  Napi::Value CompsGroups(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    BuildDepPool& pool = open(env);
-    if (!info[0].IsString()) throw Napi::TypeError::New(env, "group id must be a string");
-    const CompsGroups& groups = pool.compsGroups();
-    auto found = groups.find(info[0].As<Napi::String>().Utf8Value());
-    if (found == groups.end()) return env.Null();
-    Napi::Array names = Napi::Array::New(env, found->second.size());
-    for (size_t i = 0; i < found->second.size(); i++) names.Set(i, found->second[i]);
-    return names;
+    Napi::Object groups = Napi::Object::New(env);
+    for (const auto& [id, members] : open(env).compsGroups()) {
+      Napi::Array names = Napi::Array::New(env, members.size());
+      for (size_t i = 0; i < members.size(); i++) names.Set(i, members[i]);
+      groups.Set(id, names);
+    }
+    return groups;
   }
 
   Napi::Value Repos(const Napi::CallbackInfo& info) {

@@ -28,7 +28,7 @@ Repomd readRepomd(const std::string& dir);
 /** Throws std::runtime_error when the file's checksum differs from the one repomd.xml gives. */
 void verifyChecksum(const RepomdEntry& entry);
 
-/** Comps groups by id: the names of their mandatory and default packages, in file order. */
+/** Comps groups by id: the names of their mandatory packages, then of their default ones. */
 using CompsGroups = std::map<std::string, std::vector<std::string>>;
 
 /** Parses a comps file (plain or compressed); throws std::runtime_error when unreadable. */

@@ -91,8 +91,8 @@ export interface DepsolvePool {
    * the build group, whose members nothing provides are skipped. Throws once closed.
    */
   resolve(buildRequires: string[], buildGroup: string[], source?: SourcePackage): ResolutionResult;
-  /** Mandatory and default members of a comps group of the repos, or null if there is none. */
-  buildGroup(groupId: string): string[] | null;
+  /** The comps groups of the repos by id: their mandatory, then default, package names. */
+  readonly compsGroups: Record<string, string[]>;
   /** Frees the native pool now (otherwise the garbage collector does, eventually). */
   close(): void;
 }
@@ -100,7 +100,7 @@ export interface DepsolvePool {
 interface NativePool {
   readonly repos: LoadedRepo[];
   resolve(source: SourcePackage, buildRequires: string[], buildGroup: string[]): RawResolution;
-  buildGroup(groupId: string): string[] | null;
+  readonly compsGroups: Record<string, string[]>;
   close(): void;
 }
 
@@ -132,7 +132,9 @@ export function openPool(options: PoolOptions): DepsolvePool {
     },
     resolve: (buildRequires, buildGroup, source = ANONYMOUS_SOURCE) =>
       new ResolutionResult(native.resolve(source, buildRequires, buildGroup)),
-    buildGroup: (groupId) => native.buildGroup(groupId),
+    get compsGroups() {
+      return native.compsGroups;
+    },
     close: () => native.close(),
   };
 }

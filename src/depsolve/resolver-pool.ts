@@ -34,7 +34,7 @@ export type ToWorker =
   { kind: "resolve"; batch: number; requests: WorkerRequest[] } | { kind: "close" };
 export type Outcome = { resolution: RawResolution } | { error: string };
 export type FromWorker =
-  | { kind: "ready"; repos: LoadedRepo[] }
+  | { kind: "ready"; repos: LoadedRepo[]; compsGroups: Record<string, string[]> }
   | { kind: "failed"; message: string }
   | { kind: "resolved"; batch: number; outcomes: Outcome[] };
 
@@ -73,6 +73,8 @@ export class ResolverPool {
   private constructor(
     private readonly slots: WorkerSlot[],
     readonly repos: LoadedRepo[],
+    /** The comps groups of the repos by id (mandatory, then default, package names). */
+    readonly compsGroups: Record<string, string[]>,
   ) {
     for (const slot of slots) {
       slot.worker.on("message", (message: FromWorker) => this.receive(slot, message));
@@ -104,7 +106,7 @@ export class ResolverPool {
       const others = Array.from({ length: count - 1 }, () => startWorker(poolOptions, started));
       const [first, ...rest] = await Promise.all([loadingFirst, ...others]);
       const slots = [first!, ...rest].map((ready) => ({ worker: ready.worker, inFlight: 0 }));
-      return new ResolverPool(slots, first!.repos);
+      return new ResolverPool(slots, first!.repos, first!.compsGroups);
     } catch (error) {
       await Promise.all(started.map((worker) => worker.terminate()));
       throw error;
@@ -232,6 +234,7 @@ export class ResolverPool {
 interface ReadyWorker {
   worker: Worker;
   repos: LoadedRepo[];
+  compsGroups: Record<string, string[]>;
 }
 
 function startWorker(options: PoolOptions, started: Worker[]): Promise<ReadyWorker> {
@@ -244,7 +247,9 @@ function startWorker(options: PoolOptions, started: Worker[]): Promise<ReadyWork
     worker.once("message", (message: FromWorker) => {
       worker.off("error", reject);
       worker.off("exit", onExit);
-      if (message.kind === "ready") resolve({ worker, repos: message.repos });
+      if (message.kind === "ready") {
+        resolve({ worker, repos: message.repos, compsGroups: message.compsGroups });
+      }
       else reject(new Error(message.kind === "failed" ? message.message : "unexpected message"));
     });
   });

@@ -15,7 +15,7 @@ function send(message: FromWorker): void {
 let pool: DepsolvePool | undefined;
 try {
   pool = openPool(workerData as PoolOptions);
-  send({ kind: "ready", repos: pool.repos });
+  send({ kind: "ready", repos: pool.repos, compsGroups: pool.compsGroups });
 } catch (error) {
   send({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
 }
