@@ -12,4 +12,9 @@ export const koscheiCommands: CommandEntry[] = [
     summary: "run a simulated Koji hub (XML-RPC, files, builds, messages)",
     load: async () => (await import("../sim/command.js")).simKojiCommand,
   },
+  {
+    name: "sim-scenario",
+    summary: "generate a Koji hub simulator scenario from an rpm-md repo",
+    load: async () => (await import("../sim/scenario-command.js")).scenarioCommand,
+  },
 ];

@@ -1,0 +1,136 @@
+// `koschei sim-scenario`: writes a hub simulator scenario generated from an rpm-md repository,
+// an srpms.jsonl and a build-group.json (the format of /work/shared/bench/).
+
+import { readFile, writeFile } from "node:fs/promises";
+import {
+  intOption,
+  stringOption,
+  UsageError,
+  type Command,
+  type ParsedArgs,
+} from "../cli/command.js";
+import {
+  defaultFromRepoOptions,
+  readRepoSources,
+  scenarioFromSources,
+  type FromRepoOptions,
+  type ScenarioFile,
+} from "./from-repo.js";
+import { parseScenario } from "./scenario.js";
+
+export const scenarioCommand: Command = {
+  name: "sim-scenario",
+  summary: "generate a Koji hub simulator scenario from an rpm-md repo and srpms.jsonl",
+  description: `
+Every source package of srpms.jsonl becomes a build carrying its BuildRequires and the
+binaries whose rpm:sourcerpm names it, tagged into the target's destination tag; the build
+tag "<target>-build" inherits it and holds the build group. With --limit, only N source
+packages are taken, chosen at random (--seed) among those whose BuildRequires and runtime
+dependencies can be closed within the sample; other sources then contribute just the
+binaries needed, tagged into the build tag only. The scenario format is described in
+src/sim/README.md and src/sim/scenario.schema.json.`,
+  options: [
+    { name: "repo", value: "DIR", help: "rpm-md repository (the directory holding repodata/)" },
+    { name: "srpms", value: "FILE", help: "source packages, one JSON object a line" },
+    { name: "build-group", value: "FILE", help: "JSON array of the build group's package names" },
+    {
+      name: "output",
+      short: "o",
+      value: "FILE",
+      help: "where to write the scenario (default: stdout)",
+    },
+    { name: "name", value: "NAME", help: `scenario name (default ${defaultFromRepoOptions.name})` },
+    { name: "description", value: "TEXT", help: "scenario description" },
+    {
+      name: "target",
+      value: "NAME",
+      help: `build target (default ${defaultFromRepoOptions.target})`,
+    },
+    {
+      name: "start-time",
+      value: "ISO",
+      help: "simulated clock start (default 2025-01-01T00:00:00Z)",
+    },
+    { name: "hosts", value: "N", help: `builder hosts (default ${defaultFromRepoOptions.hosts})` },
+    { name: "limit", value: "N", help: "take N source packages as a dependency-closed sample" },
+    {
+      name: "seed",
+      value: "N",
+      help: `random seed of the sample (default ${defaultFromRepoOptions.seed})`,
+    },
+    { name: "task-rules", value: "FILE", help: "JSON array of task rules to include" },
+    { name: "task-duration", value: "SECONDS", help: "default task duration (default 1800)" },
+  ],
+  async run(args: ParsedArgs) {
+    const repoDir = requiredOption(args, "repo");
+    const srpmsPath = requiredOption(args, "srpms");
+    const options = generationOptions(args);
+    const taskRulesPath = stringOption(args, "task-rules");
+    const taskRules = taskRulesPath ? await readJsonArray(taskRulesPath) : undefined;
+    const sources = await readRepoSources({
+      repoDir,
+      srpmsPath,
+      buildGroupPath: stringOption(args, "build-group"),
+    });
+    const scenario: ScenarioFile = scenarioFromSources(sources, options);
+    if (taskRules) scenario.taskRules = taskRules as ScenarioFile["taskRules"];
+    if (args.options["task-duration"] !== undefined) {
+      scenario.defaultTaskDurationSeconds = intOption(args, "task-duration", 0);
+    }
+    // Generated scenarios must load: check with the loader itself before writing.
+    const loaded = parseScenario(structuredClone(scenario), "generated scenario");
+    const text = formatScenarioFile(scenario);
+    const output = stringOption(args, "output");
+    if (output) await writeFile(output, text);
+    else process.stdout.write(text);
+    const tracked = new Set(loaded.targets.map((target) => target.destTag));
+    const complete = loaded.builds.filter((b) => b.tags.some((tag) => tracked.has(tag))).length;
+    const rpms = loaded.builds.reduce((sum, build) => sum + build.rpms.length, 0);
+    process.stderr.write(
+      `${output ?? "stdout"}: ${loaded.builds.length} builds (${complete} in destination tags), ${rpms} binary RPMs\n`,
+    );
+  },
+};
+
+function requiredOption(args: ParsedArgs, name: string): string {
+  const value = stringOption(args, name);
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function generationOptions(args: ParsedArgs): FromRepoOptions {
+  const startTime = stringOption(args, "start-time") ?? defaultFromRepoOptions.startTime;
+  if (Number.isNaN(Date.parse(startTime))) {
+    throw new UsageError(`--start-time must be an ISO 8601 timestamp, not '${startTime}'`);
+  }
+  const limit = stringOption(args, "limit") === undefined ? undefined : intOption(args, "limit", 0);
+  return {
+    name: stringOption(args, "name") ?? defaultFromRepoOptions.name,
+    description: stringOption(args, "description"),
+    target: stringOption(args, "target") ?? defaultFromRepoOptions.target,
+    startTime,
+    hosts: intOption(args, "hosts", defaultFromRepoOptions.hosts),
+    limit,
+    seed: intOption(args, "seed", defaultFromRepoOptions.seed),
+  };
+}
+
+async function readJsonArray(path: string): Promise<unknown[]> {
+  const json: unknown = JSON.parse(await readFile(path, "utf8"));
+  if (!Array.isArray(json)) throw new Error(`${path}: expected a JSON array`);
+  return json;
+}
+
+/**
+ * JSON with one line per element of the top-level arrays (one build a line): readable in a
+ * diff, and far smaller than fully indented JSON.
+ */
+export function formatScenarioFile(scenario: ScenarioFile): string {
+  const members = Object.entries(scenario).map(([key, value]) => {
+    const name = JSON.stringify(key);
+    if (!Array.isArray(value) || value.length === 0) return `  ${name}: ${JSON.stringify(value)}`;
+    const items = value.map((item) => `    ${JSON.stringify(item)}`).join(",\n");
+    return `  ${name}: [\n${items}\n  ]`;
+  });
+  return `{\n${members.join(",\n")}\n}\n`;
+}
