@@ -65,6 +65,23 @@ bool isRichOperator(int flags) {
   }
 }
 
+// libsolv accepts any string as an architecture (an unknown one matches only itself and
+// noarch), so a typo would silently resolve against nothing: only RPM's names are accepted.
+bool isKnownArch(const std::string& arch) {
+  static const char* const known[] = {
+      "x86_64",   "i686",     "i586",    "i486",      "i386",     "athlon",   "ia64",
+      "aarch64",  "armv7hnl", "armv7hl", "armv7l",    "armv6hl",  "armv6l",   "armv5tejl",
+      "armv5tel", "armv5tl",  "armv5l",  "armv4tl",   "armv4l",   "armv3l",   "ppc64le",
+      "ppc64",    "ppc64p7",  "ppc",     "s390x",     "s390",     "riscv64",  "loongarch64",
+      "sparc64v", "sparc64",  "sparcv9v", "sparcv9",  "sparcv8",  "sparc",    "mips",
+      "mipsel",   "mips64",   "mips64el", "m68k",     "sh3",      "sh4",      "sh4a",
+      "noarch"};
+  for (const char* name : known) {
+    if (arch == name) return true;
+  }
+  return false;
+}
+
 bool fileExists(const std::string& path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0;
@@ -84,11 +101,10 @@ BuildDepPool::BuildDepPool(const PoolOptions& options) : ignoreWeakDeps_(options
   pool_ = pool_create();
   try {
     pool_setdisttype(pool_, DISTTYPE_RPM);
-    pool_setarch(pool_, options.arch.c_str());
-    Id archId = pool_str2id(pool_, options.arch.c_str(), 0);
-    if (options.arch.empty() || !archId || archId > pool_->lastarch || !pool_->id2arch[archId]) {
+    if (!isKnownArch(options.arch)) {
       throw std::runtime_error("unknown architecture '" + options.arch + "'");
     }
+    pool_setarch(pool_, options.arch.c_str());
     if (options.repoDirs.empty()) throw std::runtime_error("no repository given");
 
     std::vector<std::pair<Repo*, std::string>> toCache;

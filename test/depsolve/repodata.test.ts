@@ -1,0 +1,122 @@
+// Loading repodata: damaged or missing files give clear errors, and the .solv cache round-trips.
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { openPool, type DepsolvePool } from "../../src/depsolve/pool.js";
+import { EDGE_REPO, edgeBuildGroup, edgeSources } from "./edge-cases.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "koschei-repodata-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+let copies = 0;
+/** A writable copy of the edge repository's repodata (the packages are not needed). */
+function copyOfEdgeRepo(): string {
+  const dir = join(scratch, `repo-${copies++}`);
+  cpSync(join(EDGE_REPO, "repodata"), join(dir, "repodata"), { recursive: true });
+  return dir;
+}
+
+/** Replaces a file (the originals are read-only, so are their copies). */
+function replaceFile(path: string, content: Buffer | string): void {
+  unlinkSync(path);
+  writeFileSync(path, content);
+}
+
+function allResults(pool: DepsolvePool): string {
+  return JSON.stringify(
+    edgeSources.map((s) => pool.resolve(s.buildrequires, s.group ?? edgeBuildGroup, s)),
+  );
+}
+
+test("a missing repository directory or repomd.xml is named", () => {
+  assert.throws(
+    () => openPool({ repos: [join(scratch, "nowhere")] }),
+    /nowhere: no such repository directory/,
+  );
+  const dir = copyOfEdgeRepo();
+  unlinkSync(join(dir, "repodata", "repomd.xml"));
+  assert.throws(() => openPool({ repos: [dir] }), /repomd\.xml: cannot be read/);
+});
+
+test("a corrupt repomd.xml is reported", () => {
+  const dir = copyOfEdgeRepo();
+  replaceFile(join(dir, "repodata", "repomd.xml"), "<repomd><data type=");
+  assert.throws(() => openPool({ repos: [dir] }), /repomd\.xml: not a valid repomd\.xml/);
+});
+
+test("a truncated primary.xml.gz fails its checksum", () => {
+  const dir = copyOfEdgeRepo();
+  const primary = join(dir, "repodata", "primary.xml.gz");
+  const content = readFileSync(primary);
+  replaceFile(primary, content.subarray(0, content.length / 2));
+  assert.throws(
+    () => openPool({ repos: [dir] }),
+    /primary\.xml\.gz: sha256 checksum differs from repomd\.xml \(damaged or truncated file\)/,
+  );
+});
+
+test("a missing filelists file is named", () => {
+  const dir = copyOfEdgeRepo();
+  unlinkSync(join(dir, "repodata", "filelists.xml.gz"));
+  assert.throws(() => openPool({ repos: [dir] }), /filelists\.xml\.gz: missing/);
+});
+
+test("broken XML with a matching checksum is reported by the parser", () => {
+  const dir = copyOfEdgeRepo();
+  const primary = join(dir, "repodata", "primary.xml.gz");
+  const oldSum = createHash("sha256").update(readFileSync(primary)).digest("hex");
+  const broken = gzipSync("<metadata><package type='rpm'><name>half");
+  replaceFile(primary, broken);
+  const repomd = join(dir, "repodata", "repomd.xml");
+  const newSum = createHash("sha256").update(broken).digest("hex");
+  replaceFile(repomd, readFileSync(repomd, "utf8").replace(oldSum, newSum));
+  assert.throws(() => openPool({ repos: [dir] }), /primary\.xml\.gz: .+/);
+});
+
+test("the .solv cache is written, reused with the same results, and survives damage", () => {
+  const cacheDir = join(scratch, "solv-cache");
+  const cold = openPool({ repos: [EDGE_REPO], cacheDir });
+  const coldResults = allResults(cold);
+  assert.deepEqual(
+    cold.repos.map((r) => [r.fromCache, r.packages]),
+    [[false, 62]],
+  );
+  cold.close();
+  const [cacheFile] = readdirSync(cacheDir);
+  assert.match(cacheFile!, /^[0-9a-f]{64}-\d+\.solv$/);
+
+  const warm = openPool({ repos: [EDGE_REPO], cacheDir });
+  assert.equal(warm.repos[0]!.fromCache, true);
+  assert.equal(allResults(warm), coldResults);
+  assert.deepEqual(warm.compsGroups.build, edgeBuildGroup);
+  warm.close();
+
+  replaceFile(join(cacheDir, cacheFile!), "not a solv file");
+  const recovered = openPool({ repos: [EDGE_REPO], cacheDir });
+  assert.equal(recovered.repos[0]!.fromCache, false);
+  assert.equal(allResults(recovered), coldResults);
+  recovered.close();
+});
+
+test("several repos form one pool", () => {
+  const pool = openPool({ repos: [EDGE_REPO, copyOfEdgeRepo()] });
+  assert.deepEqual(
+    pool.repos.map((r) => r.packages),
+    [62, 62],
+  );
+  assert.equal(pool.resolve(["e-lib"], edgeBuildGroup).resolved, true);
+  pool.close();
+});
