@@ -35,7 +35,7 @@ const OPTIONS_INDEX: Record<string, number> = { buildArch: 4, rebuildSRPM: 2 };
  */
 export function childTaskRepoId(child: KojiTaskInfo): number | null {
   const index = OPTIONS_INDEX[child.method];
-  if (index === undefined || child.request === undefined) return null;
+  if (index === undefined || child.request == null) return null;
   const options = child.request[index];
   if (!isXmlRpcStruct(options)) {
     throw new KojiProtocolError(
