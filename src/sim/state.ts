@@ -332,6 +332,12 @@ export class SimState {
   readonly channels = new Map<number, ChannelRecord>();
   readonly tasks = new Map<number, TaskRecord>();
   readonly sessions = new Map<number, SessionRecord>();
+  /** Unfinished tasks (the scheduler's working set), children by parent, load by host. */
+  private readonly activeTasks = new Set<TaskRecord>();
+  private readonly childTasks = new Map<number, TaskRecord[]>();
+  private readonly runningWeight = new Map<number, number>();
+  /** Binary RPMs per repo id; a repo's content is fixed by its event. */
+  private readonly repoContent = new Map<number, RpmRecord[]>();
   private readonly taskRules: SimTaskRule[];
   private readonly defaultDuration: number;
   private readonly listeners: ((event: SimEvent) => void)[] = [];
@@ -870,10 +876,17 @@ export class SimState {
 
   /** The binary RPMs a repo contains: latest builds of its tag (inherited) at its event. */
   repoRpms(repo: RepoRecord): RpmRecord[] {
-    const tag = this.tags.get(repo.tagId)!;
-    return this.taggedBuilds(tag, { event: repo.createEvent, inherit: true, latest: true }).flatMap(
-      ({ build }) => build.rpms,
-    );
+    let rpms = this.repoContent.get(repo.id);
+    if (!rpms) {
+      const tag = this.tags.get(repo.tagId)!;
+      rpms = this.taggedBuilds(tag, {
+        event: repo.createEvent,
+        inherit: true,
+        latest: true,
+      }).flatMap(({ build }) => build.rpms);
+      this.repoContent.set(repo.id, rpms);
+    }
+    return rpms;
   }
 
   /** Whether some package in the repo provides the dependency (e.g. "foo >= 2"). */
@@ -923,6 +936,12 @@ export class SimState {
       plan: fields.plan,
     };
     this.tasks.set(task.id, task);
+    this.activeTasks.add(task);
+    if (task.parent !== null) {
+      const siblings = this.childTasks.get(task.parent) ?? [];
+      siblings.push(task);
+      this.childTasks.set(task.parent, siblings);
+    }
     this.emit({ kind: "taskState", taskId: task.id, old: null, new: TaskState.FREE });
     return task;
   }
@@ -930,8 +949,18 @@ export class SimState {
   private setTaskState(task: TaskRecord, state: number): void {
     const old = task.state;
     task.state = state;
-    if (state === TaskState.OPEN) task.startTs = this.time;
-    if (state === TaskState.CLOSED || state === TaskState.FAILED || state === TaskState.CANCELED) {
+    const weightOnHost = (sign: number) => {
+      const current = this.runningWeight.get(task.hostId!) ?? 0;
+      this.runningWeight.set(task.hostId!, current + sign * task.weight);
+    };
+    if (state === TaskState.OPEN) {
+      task.startTs = this.time;
+      weightOnHost(+1);
+    } else if (old === TaskState.OPEN) {
+      weightOnHost(-1);
+    }
+    if (SimState.isFinished(task)) {
+      this.activeTasks.delete(task);
       task.completionTs = this.time;
       task.endsTs = null;
       if (task.waiting) task.waiting = false;
@@ -949,16 +978,13 @@ export class SimState {
   }
 
   children(task: TaskRecord): TaskRecord[] {
-    return [...this.tasks.values()].filter((t) => t.parent === task.id);
+    return this.childTasks.get(task.id) ?? [];
   }
 
   /** Current load of a host: its starting load plus the weights of the tasks running on it. */
   hostLoad(host: HostRecord): number {
-    let load = host.baseLoad;
-    for (const task of this.tasks.values()) {
-      if (task.hostId === host.id && task.state === TaskState.OPEN) load += task.weight;
-    }
-    return load;
+    // Rounded so that adding and removing weights leaves no float residue.
+    return Math.round((host.baseLoad + (this.runningWeight.get(host.id) ?? 0)) * 1e6) / 1e6;
   }
 
   /** Koji's `ready` flag: the host checked in and has room for more work. */
@@ -1032,7 +1058,7 @@ export class SimState {
       const next = this.nextEventTime();
       if (next === null || next > target) break;
       this.time = Math.max(this.time, next);
-      const ending = [...this.tasks.values()]
+      const ending = [...this.activeTasks]
         .filter((t) => t.state === TaskState.OPEN && t.endsTs !== null && t.endsTs <= this.time)
         .sort((a, b) => a.endsTs! - b.endsTs! || a.id - b.id);
       for (const task of ending) if (task.state === TaskState.OPEN) this.finishTask(task);
@@ -1042,7 +1068,7 @@ export class SimState {
 
   private nextEventTime(): number | null {
     let next: number | null = null;
-    for (const task of this.tasks.values()) {
+    for (const task of this.activeTasks) {
       const at =
         task.state === TaskState.OPEN
           ? task.endsTs
@@ -1055,7 +1081,7 @@ export class SimState {
   }
 
   private assignFreeTasks(): void {
-    const waiting = [...this.tasks.values()]
+    const waiting = [...this.activeTasks]
       .filter((t) => t.state === TaskState.FREE && t.eligibleTs <= this.time)
       .sort((a, b) => a.priority - b.priority || a.id - b.id);
     for (const task of waiting) {
