@@ -366,8 +366,12 @@ function checkConsistency(scenario: Scenario): string[] {
     });
   });
   scenario.taskRules.forEach((rule, r) => {
-    if (rule.repoHas !== null)
-      checkDependencies([rule.repoHas], `taskRules[${r}].repoHas`, problems);
+    if (rule.repoHas === null) return;
+    try {
+      parseDependency(rule.repoHas);
+    } catch (error) {
+      problems.push(`taskRules[${r}].repoHas: ${(error as Error).message}`);
+    }
   });
   return problems;
 }
