@@ -1,6 +1,8 @@
 // The control interface (/control, JSON): move simulated time, change the world (tag a new
 // build, regenerate a repo) and inject faults into the next calls of a hub method.
 
+import { parseDependency } from "./rpmmd.js";
+import { dependencyKinds } from "./scenario.js";
 import { SimClock, SimState, type NewBuildSpec } from "./state.js";
 
 /** What to do to one upcoming call of a method (see FaultInjector). */
@@ -110,6 +112,21 @@ function parseFault(body: Json): InjectedFault {
   }
 }
 
+/** A dependency list must be strings in the scenario's dependency syntax. */
+function checkDependencies(value: unknown, where: string): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value) || value.some((d) => typeof d !== "string")) {
+    throw new ControlError(`"${where}" must be an array of dependency strings`);
+  }
+  for (const dependency of value as string[]) {
+    try {
+      parseDependency(dependency);
+    } catch (error) {
+      throw new ControlError(`${where}: ${(error as Error).message}`);
+    }
+  }
+}
+
 export class Control {
   constructor(
     private readonly state: SimState,
@@ -185,7 +202,14 @@ export class Control {
         ) {
           throw new ControlError('every "build.rpms" entry needs a "name" and an "arch"');
         }
+        for (const kind of dependencyKinds) checkDependencies(rpm[kind], `build.rpms[].${kind}`);
       }
+    }
+    const srpm = spec.srpm as Json | undefined;
+    if (srpm !== undefined) {
+      if (typeof srpm !== "object" || srpm === null)
+        throw new ControlError('"build.srpm" must be an object');
+      checkDependencies(srpm.buildRequires, "build.srpm.buildRequires");
     }
     try {
       const build = this.state.addTaggedBuild(tag, spec as unknown as NewBuildSpec);

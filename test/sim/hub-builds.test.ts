@@ -312,6 +312,20 @@ describe("changing the world through /control", () => {
       (await control(sim.url, "/tag-build", { tag: "dist", build: { name: "x" } })).status,
       400,
     );
+    const badDependency = await control(sim.url, "/tag-build", {
+      tag: "dist",
+      build: {
+        name: "x",
+        version: "1",
+        release: "1",
+        rpms: [{ name: "x", arch: "noarch", requires: ["a >>= 1"] }],
+      },
+    });
+    assert.equal(badDependency.status, 400);
+    assert.match(
+      badDependency.body.error as string,
+      /^build\.rpms\[\]\.requires: malformed dependency/,
+    );
     assert.equal((await control(sim.url, "/nothing")).status, 404);
   });
 });
