@@ -90,9 +90,11 @@ async function runResolve(args: ParsedArgs): Promise<number> {
         (async function* () {
           for await (const resolution of pool.resolveAll(requests)) {
             const name = names.shift()!;
-            yield `{"name":${JSON.stringify(name)},"resolved":${resolution.resolved},` +
+            yield (
+              `{"name":${JSON.stringify(name)},"resolved":${resolution.resolved},` +
               `"problems":${JSON.stringify(resolution.problems)},` +
-              `"installs":${resolution.installsJson ?? "null"}}\n`;
+              `"installs":${resolution.installsJson ?? "null"}}\n`
+            );
           }
         })(),
       );

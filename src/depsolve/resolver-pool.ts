@@ -249,8 +249,7 @@ function startWorker(options: PoolOptions, started: Worker[]): Promise<ReadyWork
       worker.off("exit", onExit);
       if (message.kind === "ready") {
         resolve({ worker, repos: message.repos, compsGroups: message.compsGroups });
-      }
-      else reject(new Error(message.kind === "failed" ? message.message : "unexpected message"));
+      } else reject(new Error(message.kind === "failed" ? message.message : "unexpected message"));
     });
   });
 }

@@ -1,0 +1,201 @@
+// `koschei-admin resolve` run as a real child process through ./bin/koschei-admin.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import {
+  EDGE_BUILD_GROUP_FILE,
+  EDGE_REPO,
+  EDGE_SRPMS,
+  edgeExpected,
+  namedDependencies,
+  type ExpectedResolution,
+} from "./edge-cases.js";
+
+const bin = fileURLToPath(new URL("../../../bin/koschei-admin", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "koschei-resolve-command-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function resolveCommand(args: string[], stdin?: string): Promise<Run> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KOSCHEI_CONFIG_DIR: join(scratch, "no-config"),
+    XDG_CACHE_HOME: join(scratch, "cache"),
+    HOME: scratch,
+  };
+  delete env.KOSCHEI_CONFIG;
+  const child = spawn(process.execPath, [bin, "resolve", ...args], { env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  child.stdin.end(stdin ?? "");
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+function outputLines(run: Run): ExpectedResolution[] {
+  return run.stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ExpectedResolution);
+}
+
+function assertMatchesExpected(lines: ExpectedResolution[]): void {
+  assert.equal(lines.length, edgeExpected.length);
+  lines.forEach((line, index) => {
+    const expected = edgeExpected[index]!;
+    assert.equal(line.name, expected.name);
+    assert.equal(line.resolved, expected.resolved, expected.name);
+    assert.deepEqual(line.installs, expected.installs, expected.name);
+    assert.deepEqual(
+      line.problems.map(namedDependencies),
+      expected.problems.map(namedDependencies),
+      expected.name,
+    );
+  });
+}
+
+describe("koschei-admin resolve", () => {
+  test("prints the expected line for every edge case, in input order", async () => {
+    const run = await resolveCommand([
+      "--repo",
+      EDGE_REPO,
+      "--build-group-file",
+      EDGE_BUILD_GROUP_FILE,
+      "--srpms",
+      EDGE_SRPMS,
+      "--jobs",
+      "2",
+    ]);
+    assert.equal(run.status, 0, run.stderr);
+    assertMatchesExpected(outputLines(run));
+    assert.equal(existsSync(join(scratch, "cache", "koschei", "solv")), true);
+  });
+
+  test("reads stdin, and takes the repo's comps group 'build' by default", async () => {
+    const run = await resolveCommand(
+      ["--repo", EDGE_REPO, "--srpms", "-", "--jobs", "1"],
+      readFileSync(EDGE_SRPMS, "utf8"),
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assertMatchesExpected(outputLines(run));
+  });
+
+  test("--build-group lists names; empty buildrequires resolves the group alone", async () => {
+    const line = { name: "solo", epoch: null, version: "1", release: "1", buildrequires: [] };
+    const run = await resolveCommand(
+      ["--repo", EDGE_REPO, "--build-group", "e-make, e-bash", "--arch", "x86_64", "--srpms", "-"],
+      JSON.stringify(line) + "\n",
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const [result] = outputLines(run);
+    assert.deepEqual(
+      result!.installs!.map((i) => `${i.name}-${i.epoch}:${i.version}-${i.release}.${i.arch}`),
+      [
+        "e-bash-0:5.2.15-1.x86_64",
+        "e-filesystem-0:3.18-1.noarch",
+        "e-glibc-0:2.38-1.x86_64",
+        "e-make-1:4.4.1-1.x86_64",
+      ],
+    );
+  });
+
+  test("bad input fails with one line naming the input line", async () => {
+    const good = readFileSync(EDGE_SRPMS, "utf8").split("\n")[0]!;
+    const cases: [string, RegExp][] = [
+      [`${good}\n{"name": "x"`, /line 2: not valid JSON/],
+      [`${good}\n\n{"name":"x","epoch":0,"version":"1","release":"1"}`, /line 3: "buildrequires"/],
+      [`{"epoch":0,"version":"1","release":"1","buildrequires":[]}`, /line 1: "name"/],
+    ];
+    for (const [input, message] of cases) {
+      const run = await resolveCommand(["--repo", EDGE_REPO, "--srpms", "-"], input);
+      assert.notEqual(run.status, 0);
+      assert.match(run.stderr, message);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    }
+  });
+
+  test("a missing repo, srpms file or option is a one-line error", async () => {
+    const missingRepo = await resolveCommand([
+      "--repo",
+      join(scratch, "none"),
+      "--srpms",
+      EDGE_SRPMS,
+    ]);
+    assert.notEqual(missingRepo.status, 0);
+    assert.match(missingRepo.stderr, /repo .*none: no such directory/);
+    const missingFile = await resolveCommand(["--repo", EDGE_REPO, "--srpms", join(scratch, "x")]);
+    assert.match(missingFile.stderr, /srpms file .*x: no such file/);
+    const noRepo = await resolveCommand(["--srpms", EDGE_SRPMS]);
+    assert.equal(noRepo.status, 2);
+    assert.match(noRepo.stderr, /at least one --repo is required/);
+    const badArch = await resolveCommand(["--repo", EDGE_REPO, "--arch", "vax", "--srpms", "-"]);
+    assert.match(badArch.stderr, /unknown architecture 'vax'/);
+    const badGroupFile = join(scratch, "group.json");
+    writeFileSync(badGroupFile, '{"not": "a list"}');
+    const badGroup = await resolveCommand([
+      "--repo",
+      EDGE_REPO,
+      "--build-group-file",
+      badGroupFile,
+      "--srpms",
+      "-",
+    ]);
+    assert.match(badGroup.stderr, /expected a JSON list of names/);
+  });
+
+  describe("over HTTP", () => {
+    let server: Server;
+    let url: string;
+    before(async () => {
+      server = createServer((request, response) => {
+        const path = normalize(decodeURIComponent(new URL(request.url!, "http://x").pathname));
+        const file = join(EDGE_REPO, path);
+        if (!file.startsWith(EDGE_REPO) || !existsSync(file)) {
+          response.writeHead(404).end();
+          return;
+        }
+        response.writeHead(200);
+        createReadStream(file).pipe(response);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    test("an http repo is downloaded into the cache and resolved against", async () => {
+      const run = await resolveCommand([
+        "--repo",
+        url,
+        "--build-group-file",
+        EDGE_BUILD_GROUP_FILE,
+        "--srpms",
+        EDGE_SRPMS,
+      ]);
+      assert.equal(run.status, 0, run.stderr);
+      assertMatchesExpected(outputLines(run));
+    });
+  });
+});
