@@ -121,6 +121,12 @@ describe("scratch builds", () => {
       `tasks/${kids[1]!.id % 10000}/${kids[1]!.id}/app-1.0-1.x86_64.rpm`,
     ]);
 
+    const srpm = await fetch(`${sim.topurl}/packages/app/1.0/1/src/app-1.0-1.src.rpm`);
+    assert.equal(srpm.status, 200);
+    assert.equal(
+      (await fetch(`${sim.topurl}/packages/app/9.9/1/src/app-9.9-1.src.rpm`)).status,
+      404,
+    );
     const log = await fetch(
       `${sim.topurl}/work/${archResult.rpms[0]!.replace(/[^/]+$/, "build.log")}`,
     );
