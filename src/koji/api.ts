@@ -114,7 +114,10 @@ export class KojiApi {
       type?: string;
     } = {},
   ): Promise<KojiTaggedBuild[]> {
-    return list<KojiTaggedBuild>("listTagged", await this.call("listTagged", [tag], options));
+    // The event goes positionally, as Koschei sends it.
+    const { event, ...rest } = options;
+    const args = event === undefined ? [tag] : [tag, event];
+    return list<KojiTaggedBuild>("listTagged", await this.call("listTagged", args, rest));
   }
 
   // --- builds and rpms
@@ -237,7 +240,11 @@ export class KojiApi {
   async listHosts(
     options: { arches?: string[]; channelID?: KojiRef; ready?: boolean; enabled?: boolean } = {},
   ): Promise<KojiHost[]> {
-    return list<KojiHost>("listHosts", await this.call("listHosts", [], options));
+    // Arches and channel go positionally, as Koschei sends them.
+    const { arches, channelID, ...rest } = options;
+    const args: XmlRpcValue[] =
+      channelID !== undefined ? [arches ?? null, channelID] : arches ? [arches] : [];
+    return list<KojiHost>("listHosts", await this.call("listHosts", args, rest));
   }
 
   // --- hub administration (repo_regen plugin)
