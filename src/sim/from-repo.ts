@@ -163,8 +163,9 @@ interface SourceBuild {
 
 /**
  * Gives every binary to the build named by its rpm:sourcerpm: the exact NVR when srpms.jsonl
- * has it, else the newest source of that name, else a build made from the sourcerpm's NVR
- * (with no BuildRequires); a binary without sourcerpm becomes a build of its own.
+ * has it, else the newest source of that name in srpms.jsonl, else a build made from the
+ * sourcerpm's NVR (with no BuildRequires); a binary without sourcerpm becomes a build of its
+ * own.
  */
 export function assignBinaries(sources: SourcePackage[], binaries: RepoBinary[]): SourceBuild[] {
   const builds: SourceBuild[] = sources.map((source) => ({
@@ -192,7 +193,6 @@ export function assignBinaries(sources: SourcePackage[], binaries: RepoBinary[])
       build = { ...parsed, epoch: rpm.epoch, buildRequires: [], rpms: [] };
       builds.push(build);
       byNvr.set(nvr(build), build);
-      newestByName.set(build.name, build);
     }
     build.rpms.push(rpm);
   }
