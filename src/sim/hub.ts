@@ -865,6 +865,20 @@ const METHODS: Record<string, MethodDef> = {
       const build = state.findBuild(args.build!);
       if (!build) throw kojiError("GenericError", `No such build: ${String(args.build)}`);
       const tag = requireTagInfo(state, args.tag!);
+      // assert_tag_access: locked tags and tags with a permission are for admins (with force).
+      const denied = tag.locked
+        ? "tag is locked"
+        : tag.perm
+          ? `tag requires ${tag.perm} permission`
+          : null;
+      if (denied && !(user.admin && args.force)) throw kojiError("ActionNotAllowed", denied);
+      const tagged = state.history.some(
+        (h) => h.tagId === tag.id && h.buildId === build.id && h.revokeEvent === null,
+      );
+      if (tagged && !args.force) {
+        const nvr = `${build.name}-${build.version}-${build.release}`;
+        throw kojiError("TagError", `build ${nvr} already tagged (${tag.name})`);
+      }
       const listed = state
         .packageList(tag, true)
         .find((p) => p.entry.packageId === build.packageId);

@@ -151,6 +151,31 @@ describe("XML-RPC dialect", () => {
   });
 });
 
+describe("tagBuild", () => {
+  test("tags an existing build through a finished tagBuild task, with Koji's checks", async () => {
+    const koji = await TestSession.open(sim.hubUrl);
+    const again = await koji.call("tagBuild", ["dist", "app-1.0-1"]);
+    assert.deepEqual(
+      [again.fault?.faultCode, again.fault?.message],
+      [1003, "build app-1.0-1 already tagged (dist)"],
+    );
+    const taskId = await koji.value<number>("tagBuild", ["dist-build", "app-1.0-1"]);
+    const task = await koji.value<{ method: string; state: number }>("getTaskInfo", [taskId]);
+    assert.deepEqual([task.method, task.state], ["tagBuild", 2]);
+    const tagged = await koji.value<{ tag_name: string }[]>("listTagged", ["dist-build"], {
+      package: "app",
+    });
+    assert.deepEqual(
+      tagged.map((b) => b.tag_name),
+      ["dist-build"],
+    );
+    assert.equal(
+      (await rawCall(sim.hubUrl, "tagBuild", ["dist", "app-1.0-1"])).fault?.faultCode,
+      1004,
+    );
+  });
+});
+
 describe("sessions", () => {
   test("sslLogin gives a session; the session is checked on every call", async () => {
     const koji = await TestSession.open(sim.hubUrl);
