@@ -49,6 +49,7 @@ interface WorkerSlot {
   inFlight: number;
   /** The build group of the last request sent. */
   lastGroup?: string[];
+  exited?: boolean;
 }
 
 /** A batch in flight: its first request's sequence number in the iteration that sent it. */
@@ -80,6 +81,7 @@ export class ResolverPool {
       slot.worker.on("message", (message: FromWorker) => this.receive(slot, message));
       slot.worker.on("error", (error) => this.fail(error));
       slot.worker.on("exit", (code) => {
+        slot.exited = true;
         if (!this.closed)
           this.fail(new Error(`resolver worker exited unexpectedly (code ${code})`));
       });
@@ -179,19 +181,21 @@ export class ResolverPool {
     }
   }
 
-  /** Stops the workers, freeing their pools. */
+  /** Stops the workers, freeing their pools; a running iteration fails. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake?.();
+    this.fail(new Error("the resolver pool was closed"));
     await Promise.all(
-      this.slots.map(
-        (slot) =>
-          new Promise<void>((resolve) => {
-            slot.worker.once("exit", () => resolve());
-            slot.worker.postMessage({ kind: "close" } satisfies ToWorker);
-          }),
-      ),
+      this.slots
+        .filter((slot) => !slot.exited)
+        .map(
+          (slot) =>
+            new Promise<void>((resolve) => {
+              slot.worker.once("exit", () => resolve());
+              slot.worker.postMessage({ kind: "close" } satisfies ToWorker);
+            }),
+        ),
     );
   }
 

@@ -108,3 +108,12 @@ test("a pool over a broken repository fails to open with the loader's message", 
     /no such repository directory/,
   );
 });
+
+test("closing the pool fails a running iteration instead of leaving it waiting", async () => {
+  const closing = await openResolverPool({ repos: [EDGE_REPO], workers: 1 });
+  const iterator = closing.resolveAll(edgeRequests(200));
+  await iterator.next();
+  await closing.close();
+  await assert.rejects(() => count(iterator), /the resolver pool was closed/);
+  await closing.close();
+});
