@@ -27,17 +27,32 @@ export function validateAndFillDefaults(root: JsonSchema, value: unknown): strin
   return problems;
 }
 
+// Resolved schemas by the schema object holding the $ref: a scenario visits the same few
+// schemas hundreds of thousands of times.
+const resolvedSchemas = new WeakMap<JsonSchema, JsonSchema>();
+
 function resolve(root: JsonSchema, schema: JsonSchema): JsonSchema {
   if (!schema.$ref) return schema;
-  const prefix = "#/$defs/";
-  const target = schema.$ref.startsWith(prefix)
-    ? root.$defs?.[schema.$ref.slice(prefix.length)]
-    : undefined;
-  if (!target) throw new Error(`schema: unresolvable $ref ${schema.$ref}`);
-  // Keywords next to a $ref (default, description) apply together with the referenced schema.
-  const siblings = { ...schema };
-  delete siblings.$ref;
-  return { ...resolve(root, target), ...siblings };
+  let resolved = resolvedSchemas.get(schema);
+  if (!resolved) {
+    const prefix = "#/$defs/";
+    const target = schema.$ref.startsWith(prefix)
+      ? root.$defs?.[schema.$ref.slice(prefix.length)]
+      : undefined;
+    if (!target) throw new Error(`schema: unresolvable $ref ${schema.$ref}`);
+    // Keywords next to a $ref (default, description) apply together with the referenced schema.
+    const siblings = { ...schema };
+    delete siblings.$ref;
+    resolved = { ...resolve(root, target), ...siblings };
+    resolvedSchemas.set(schema, resolved);
+  }
+  return resolved;
+}
+
+/** A fresh copy of a default value, so that filled-in objects are never shared. */
+function copyOfDefault(value: unknown): unknown {
+  if (Array.isArray(value) && value.length === 0) return [];
+  return typeof value === "object" && value !== null ? structuredClone(value) : value;
 }
 
 function visit(
@@ -101,7 +116,7 @@ function visitObject(
     if (!(name in value)) {
       const fallback = resolve(root, raw).default;
       if (fallback === undefined) continue;
-      value[name] = structuredClone(fallback);
+      value[name] = copyOfDefault(fallback);
     }
     visit(root, raw, value[name], `${prefix}${name}`, problems);
   }
