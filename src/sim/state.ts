@@ -310,15 +310,16 @@ export class SimState {
   time: number;
   private lastEventId = 0;
   private readonly eventTimes = new Map<number, number>();
+  // Ids look like a real hub's, in distinct ranges so that mixing kinds up shows in tests.
   private readonly ids = {
     user: 0,
-    package: 0,
+    package: 1000,
     build: 0,
-    rpm: 0,
+    rpm: 5_000_000,
     repo: 0,
-    task: 0,
-    session: 0,
-    buildroot: 0,
+    task: 10_000_000,
+    session: 70_000,
+    buildroot: 900_000,
   };
   readonly users = new Map<number, UserRecord>();
   readonly packages = new Map<number, string>();
@@ -338,6 +339,10 @@ export class SimState {
   private readonly runningWeight = new Map<number, number>();
   /** Binary RPMs per repo id; a repo's content is fixed by its event. */
   private readonly repoContent = new Map<number, RpmRecord[]>();
+  /** Lookup indexes: package id by name, build by "N-V-R", RPM by "N-V-R.A". */
+  private readonly packageIds = new Map<string, number>();
+  private readonly buildsByNvr = new Map<string, BuildRecord>();
+  private readonly rpmsByNvra = new Map<string, RpmRecord>();
   private readonly taskRules: SimTaskRule[];
   private readonly defaultDuration: number;
   private readonly listeners: ((event: SimEvent) => void)[] = [];
@@ -351,14 +356,6 @@ export class SimState {
       throw new Error(`scenario startTime is not a date: ${scenario.startTime}`);
     // The world before the start: builds were made an hour apart, the repos a minute before.
     this.time = start - 3600 * (scenario.builds.length + 1);
-    // Ids look like a real hub's: distinct ranges so mixing kinds up shows in tests.
-    this.ids.task = 10_000_000;
-    this.ids.rpm = 5_000_000;
-    this.ids.buildroot = 900_000;
-    this.ids.session = 70_000;
-    this.ids.package = 1000;
-    this.ids.user = 0;
-    this.ids.repo = 0;
     this.lastEventId = 30_000;
     this.newEvent();
     this.loadScenario(scenario);
@@ -399,7 +396,7 @@ export class SimState {
         destTagId: this.tagByName(target.destTag).id,
       });
     }
-    this.ids.build = Math.max(0, ...scenario.builds.map((b) => b.id));
+    this.ids.build = scenario.builds.reduce((max, b) => Math.max(max, b.id), 0);
     for (const build of scenario.builds) {
       this.time += 3600;
       const record = this.addBuild({ ...build, id: build.id });
@@ -423,7 +420,7 @@ export class SimState {
       });
     });
     this.time += 3540;
-    this.ids.repo = Math.max(0, ...scenario.repos.map((r) => r.id));
+    this.ids.repo = scenario.repos.reduce((max, r) => Math.max(max, r.id), 0);
     for (const repo of scenario.repos) {
       const record = this.createRepo(this.tagByName(repo.tag), null, repo.id);
       this.markRepoReady(record);
@@ -469,16 +466,18 @@ export class SimState {
   }
 
   packageId(name: string): number {
-    for (const [id, packageName] of this.packages) if (packageName === name) return id;
-    const id = ++this.ids.package;
-    this.packages.set(id, name);
+    let id = this.packageIds.get(name);
+    if (id === undefined) {
+      id = ++this.ids.package;
+      this.packages.set(id, name);
+      this.packageIds.set(name, id);
+    }
     return id;
   }
 
   findPackage(info: XmlRpcValue): number | undefined {
     if (typeof info === "number") return this.packages.has(info) ? info : undefined;
-    for (const [id, name] of this.packages) if (name === info) return id;
-    return undefined;
+    return typeof info === "string" ? this.packageIds.get(info) : undefined;
   }
 
   channelByName(name: string): ChannelRecord {
@@ -517,18 +516,11 @@ export class SimState {
   /** A build by id, "N-V-R" or {name, version, release} struct. */
   findBuild(info: XmlRpcValue): BuildRecord | undefined {
     if (typeof info === "number") return this.builds.get(info);
-    const matches = (b: BuildRecord, name: unknown, version: unknown, release: unknown) =>
-      b.name === name && b.version === version && b.release === release;
-    if (typeof info === "string") {
-      for (const b of this.builds.values()) {
-        if (`${b.name}-${b.version}-${b.release}` === info) return b;
-      }
-      return undefined;
-    }
+    if (typeof info === "string") return this.buildsByNvr.get(info);
     if (info && typeof info === "object" && !Array.isArray(info)) {
       const s = info as Record<string, XmlRpcValue>;
       if (typeof s.id === "number") return this.builds.get(s.id);
-      for (const b of this.builds.values()) if (matches(b, s.name, s.version, s.release)) return b;
+      return this.buildsByNvr.get(`${String(s.name)}-${String(s.version)}-${String(s.release)}`);
     }
     return undefined;
   }
@@ -536,20 +528,11 @@ export class SimState {
   /** An RPM by id, "N-V-R.A" or {name, version, release, arch} struct (epoch ignored). */
   findRpm(info: XmlRpcValue): RpmRecord | undefined {
     if (typeof info === "number") return this.rpms.get(info);
-    for (const rpm of this.rpms.values()) {
-      if (typeof info === "string") {
-        if (`${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}` === info) return rpm;
-      } else if (info && typeof info === "object" && !Array.isArray(info)) {
-        const s = info as Record<string, XmlRpcValue>;
-        if (
-          rpm.name === s.name &&
-          rpm.version === s.version &&
-          rpm.release === s.release &&
-          rpm.arch === s.arch
-        ) {
-          return rpm;
-        }
-      }
+    if (typeof info === "string") return this.rpmsByNvra.get(info);
+    if (info && typeof info === "object" && !Array.isArray(info)) {
+      const s = info as Record<string, XmlRpcValue>;
+      const nvra = `${String(s.name)}-${String(s.version)}-${String(s.release)}.${String(s.arch)}`;
+      return this.rpmsByNvra.get(nvra);
     }
     return undefined;
   }
@@ -708,6 +691,7 @@ export class SimState {
         binary,
       };
       this.rpms.set(record.id, record);
+      this.rpmsByNvra.set(`${name}-${nevr.version}-${nevr.release}.${arch}`, record);
       return record;
     };
     const srpm: SimSrpm = {
@@ -761,6 +745,7 @@ export class SimState {
       rpm(b.name, b.arch, b.size, b, { epoch: b.epoch, version: b.version, release: b.release }),
     );
     this.builds.set(id, build);
+    this.buildsByNvr.set(`${build.name}-${build.version}-${build.release}`, build);
     return build;
   }
 
