@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { SimClock } from "../../src/sim/state.js";
 import { APP_SRC, TestSession, control, distScenario, rawCall } from "./hub-fixture.js";
 
 interface Task {
@@ -333,5 +334,30 @@ describe("changing the world through /control", () => {
       /^build\.rpms\[\]\.requires: malformed dependency/,
     );
     assert.equal((await control(sim.url, "/nothing")).status, 404);
+  });
+});
+
+describe("real-time mode", () => {
+  test("with a running clock tasks progress without any call moving time", async () => {
+    const fast = await startSimulator({
+      listen: "127.0.0.1:0",
+      scenario: distScenario(),
+      plainLoginUser: "koschei",
+      // 100 000 simulated seconds per real second: the whole build takes a few real ms.
+      clock: new SimClock(Date.parse("2025-01-01T00:00:00Z") / 1000, 100_000),
+    });
+    try {
+      const session = await TestSession.open(fast.hubUrl);
+      const id = await session.value<number>("build", [APP_SRC, "dist", { scratch: true }]);
+      let state = FREE;
+      for (let polls = 0; state !== CLOSED && polls < 500; polls++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        // The simulation itself catches up on a timer; reading does not move time.
+        state = fast.state.tasks.get(id)!.state;
+      }
+      assert.equal(state, CLOSED);
+    } finally {
+      await fast.close();
+    }
   });
 });
