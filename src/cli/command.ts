@@ -183,7 +183,8 @@ export async function runProgram(
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${program} ${name}: ${message}\n`);
-    if (process.env.KOSCHEI_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (process.env.KOSCHEI_DEBUG && error instanceof Error)
+      process.stderr.write(`${error.stack}\n`);
     return 1;
   }
 }
