@@ -25,6 +25,11 @@ import { MessagePublisher } from "./messages.js";
 import type { Scenario } from "./scenario.js";
 import { SimClock, SimState } from "./state.js";
 
+/** Members sent as doubles: Koji's usual ones and getLastEvent's `ts`. */
+function hubDoubleMember(name: string): boolean {
+  return kojiDoubleMember(name) || name === "ts";
+}
+
 /** Koji's MaxRequestLength default. */
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 /** In real-time mode, how often (real ms) the simulation catches up with the clock. */
@@ -209,7 +214,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       );
       xml =
         "result" in answer
-          ? encodeResponse(answer.result, { doubleMember: kojiDoubleMember })
+          ? encodeResponse(answer.result, { doubleMember: hubDoubleMember })
           : encodeFault(answer.fault.faultCode, answer.fault.faultString);
     }
     if (injected?.kind === "truncate") xml = xml.slice(0, Math.floor(xml.length / 2));

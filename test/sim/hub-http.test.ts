@@ -110,6 +110,9 @@ describe("XML-RPC dialect", () => {
     const answer = await rawCall(sim.hubUrl, "listHosts", [["x86_64"]]);
     assert.match(answer.xml, /<name>capacity<\/name>\n<value><double>4\.0<\/double>/);
     assert.match(answer.xml, /<name>task_load<\/name>\n<value><double>/);
+    const event = await rawCall(sim.hubUrl, "getLastEvent", []);
+    assert.match(event.xml, /<name>ts<\/name>\n<value><double>/);
+    assert.match(event.xml, /<name>id<\/name>\n<value><int>/);
   });
 
   test("getRPMDeps gives BuildRequires with rpm flags, including rpmlib ones", async () => {
