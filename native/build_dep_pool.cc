@@ -18,6 +18,7 @@ extern "C" {
 #include <solv/repo_rpmmd.h>
 #include <solv/repo_solv.h>
 #include <solv/repo_write.h>
+#include <solv/repodata.h>
 #include <solv/rules.h>
 #include <solv/solv_xfopen.h>
 #include <solv/solver.h>
@@ -30,7 +31,7 @@ namespace {
 // Distances are reported up to this depth (spec: null beyond 4).
 constexpr int kMaxDistance = 4;
 // Bumped whenever what we store in the .solv cache changes meaning.
-constexpr const char* kCacheVersion = "1";
+constexpr const char* kCacheVersion = "2";
 
 struct FileCloser {
   void operator()(FILE* file) const { std::fclose(file); }
@@ -80,6 +81,46 @@ bool isKnownArch(const std::string& arch) {
     if (arch == name) return true;
   }
   return false;
+}
+
+// Keeps what resolving needs in the .solv cache (names, dependencies, file lists, repo meta
+// data) and drops the descriptive package data, which makes the cache smaller and faster.
+int cacheKeyFilter(Repo* repo, Repokey* key, void* data) {
+  switch (key->name) {
+    case SOLVABLE_SUMMARY:
+    case SOLVABLE_DESCRIPTION:
+    case SOLVABLE_DISTRIBUTION:
+    case SOLVABLE_AUTHORS:
+    case SOLVABLE_PACKAGER:
+    case SOLVABLE_GROUP:
+    case SOLVABLE_URL:
+    case SOLVABLE_KEYWORDS:
+    case SOLVABLE_LICENSE:
+    case SOLVABLE_BUILDTIME:
+    case SOLVABLE_BUILDHOST:
+    case SOLVABLE_EULA:
+    case SOLVABLE_INSTALLSIZE:
+    case SOLVABLE_DOWNLOADSIZE:
+    case SOLVABLE_MEDIADIR:
+    case SOLVABLE_MEDIAFILE:
+    case SOLVABLE_MEDIANR:
+    case SOLVABLE_MEDIABASE:
+    case SOLVABLE_SOURCEARCH:
+    case SOLVABLE_SOURCENAME:
+    case SOLVABLE_SOURCEEVR:
+    case SOLVABLE_CHECKSUM:
+    case SOLVABLE_PKGID:
+    case SOLVABLE_HDRID:
+    case SOLVABLE_LEADSIGID:
+    case SOLVABLE_HEADEREND:
+    case SOLVABLE_CHANGELOG:
+    case SOLVABLE_CHANGELOG_AUTHOR:
+    case SOLVABLE_CHANGELOG_TIME:
+    case SOLVABLE_CHANGELOG_TEXT:
+      return KEY_STORAGE_DROPPED;
+    default:
+      return repo_write_stdkeyfilter(repo, key, data);
+  }
 }
 
 bool fileExists(const std::string& path) {
@@ -204,7 +245,7 @@ void BuildDepPool::writeCache(Repo* repo, const std::string& path, Queue& addedF
   std::string temporary = path + "." + std::to_string(getpid()) + ".tmp";
   FILE* file = std::fopen(temporary.c_str(), "w");
   if (!file) return;  // the cache is an optimisation: an unwritable directory is not an error
-  bool written = repo_write(repo, file) == 0;
+  bool written = repo_write_filtered(repo, file, cacheKeyFilter, nullptr, nullptr) == 0;
   written = std::fclose(file) == 0 && written;
   if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
     std::remove(temporary.c_str());
