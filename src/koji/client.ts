@@ -385,7 +385,9 @@ export class KojiClient {
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", fail);
-        response.on("aborted", () => fail(new Error("connection closed mid-answer")));
+        response.on("close", () => {
+          if (!response.complete) fail(new Error("connection closed mid-answer"));
+        });
         response.on("end", () => {
           clearTimeout(timer);
           const version = response.headers["koji-version"];

@@ -91,23 +91,25 @@ describe("calls", () => {
 });
 
 describe("retries", () => {
-  test("HTTP 5xx, dropped connections and garbled answers are retried", async () => {
+  test("HTTP 5xx, dropped connections, garbled and cut-off answers are retried", async () => {
     const hub = await scriptedHub([
       { status: 503, body: "Service Unavailable" },
       "drop",
       { raw: "<methodResponse><params>" },
+      { truncated: ["a", "long", "answer"] },
       { value: "ok" },
     ]);
     const events: RetryEvent[] = [];
     const koji = client(hub, {}, { onRetry: (event: RetryEvent) => events.push(event) });
     assert.equal(await koji.call("getAPIVersion"), "ok");
-    assert.equal(hub.requests.length, 4);
+    assert.equal(hub.requests.length, 5);
     assert.deepEqual(
       events.map((e) => [e.attempt, e.error.constructor.name]),
       [
         [1, "KojiConnectionError"],
         [2, "KojiConnectionError"],
         [3, "XmlRpcParseError"],
+        [4, "KojiConnectionError"],
       ],
     );
   });

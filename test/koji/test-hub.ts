@@ -34,6 +34,8 @@ export type HubReply =
   | { fault: [number, string] }
   | { status: number; body?: string }
   | { raw: string }
+  /** Announces the whole answer, sends the first half, then closes the connection. */
+  | { truncated: XmlRpcValue }
   | "drop"
   | "hang";
 
@@ -85,6 +87,10 @@ export async function startTestHub(
       } else if ("status" in reply) {
         response.writeHead(reply.status, { "Content-Type": "text/plain" });
         response.end(reply.body ?? "");
+      } else if ("truncated" in reply) {
+        const body = Buffer.from(encodeResponse(reply.truncated));
+        response.writeHead(200, { ...headers, "Content-Length": body.length });
+        response.write(body.subarray(0, body.length >> 1), () => request.socket.destroy());
       } else if ("raw" in reply) {
         response.writeHead(200, headers).end(reply.raw);
       } else if ("fault" in reply) {
