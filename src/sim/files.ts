@@ -2,6 +2,7 @@
 // request (cached per repo and arch, so a repo's metadata never changes), package paths of
 // builds, and the work/tasks/<id % 10000>/<id>/ directories with the logs of finished tasks.
 
+import { taskRelPath } from "../koji/paths.js";
 import { generateRepodata, type RepodataFiles, type RepoPackage } from "./rpmmd.js";
 import type { SimGroup } from "./scenario.js";
 import {
@@ -10,7 +11,6 @@ import {
   TASK_STATE_NAMES,
   TaskState,
   formatKojiTime,
-  taskRelPath,
   type RepoRecord,
 } from "./state.js";
 

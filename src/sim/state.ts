@@ -4,7 +4,9 @@
 // answers and messages.ts publishes the events it emits.
 
 import { randomBytes } from "node:crypto";
+import { canonArch } from "../koji/arches.js";
 import { KojiFault, kojiFaultCode, type KojiErrorClass } from "../koji/errors.js";
+import { taskRelPath } from "../koji/paths.js";
 import type { XmlRpcValue } from "../koji/xmlrpc.js";
 import { compareEvr, type Evr } from "../model/evr.js";
 import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
@@ -110,20 +112,6 @@ export function provideSatisfies(provide: DependencyEntry, require: DependencyEn
   if (provideUp === requireUp) return true;
   if (order === 0) return provide.flags.includes("E") && require.flags.includes("E");
   return provideUp ? order < 0 : order > 0;
-}
-
-/** koji.canonArch: the builder arch family of an rpm arch. */
-export function canonArch(arch: string): string {
-  if (/^i.86$|^athlon$/.test(arch)) return "i386";
-  if (arch === "ia32e") return "x86_64";
-  if (arch === "ppc64le") return "ppc64le";
-  if (arch.startsWith("ppc64")) return "ppc64";
-  if (arch.startsWith("sparc64")) return "sparc64";
-  if (arch.startsWith("sparc")) return "sparc";
-  if (arch.startsWith("alpha")) return "alpha";
-  if (/^arm.*h.*/.test(arch)) return "armhfp";
-  if (arch.startsWith("arm")) return "arm";
-  return arch;
 }
 
 /** A shell glob (`*`, `?`) as an anchored regular expression. */
@@ -1412,11 +1400,6 @@ export class SimState {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/** Koji's relative work path of a task: tasks/<id % 10000>/<id>. */
-export function taskRelPath(taskId: number): string {
-  return `tasks/${taskId % 10000}/${taskId}`;
-}
 
 function taskLogs(taskId: number, names: string[]): string[] {
   return names.map((name) => `${taskRelPath(taskId)}/${name}`);

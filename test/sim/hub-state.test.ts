@@ -1,10 +1,10 @@
-// Pure helpers of the simulated hub: dependency matching (taskRules' repoHas), canonArch,
-// Koji's timestamp text and the simulated clock.
+// Pure helpers of the simulated hub: dependency matching (taskRules' repoHas), Koji's
+// timestamp text and the simulated clock.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseDependency } from "../../src/sim/rpmmd.js";
-import { SimClock, canonArch, formatKojiTime, provideSatisfies } from "../../src/sim/state.js";
+import { SimClock, formatKojiTime, provideSatisfies } from "../../src/sim/state.js";
 
 test("provideSatisfies follows rpm's range overlap rules", () => {
   const cases: [string, string, boolean][] = [
@@ -30,24 +30,6 @@ test("provideSatisfies follows rpm's range overlap rules", () => {
       `${provide} ⊨ ${require}`,
     );
   }
-});
-
-test("canonArch maps rpm arches to builder arches as koji does", () => {
-  const cases: Record<string, string> = {
-    i686: "i386",
-    i586: "i386",
-    athlon: "i386",
-    x86_64: "x86_64",
-    ia32e: "x86_64",
-    armv7hl: "armhfp",
-    armv7hnl: "armhfp",
-    armv5tel: "arm",
-    ppc64le: "ppc64le",
-    ppc64p7: "ppc64",
-    aarch64: "aarch64",
-    noarch: "noarch",
-  };
-  for (const [arch, canon] of Object.entries(cases)) assert.equal(canonArch(arch), canon, arch);
 });
 
 test("formatKojiTime is isoformat(' ') in UTC, without a zero fraction", () => {
