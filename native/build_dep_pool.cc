@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <stdexcept>
 
 extern "C" {
@@ -241,8 +242,10 @@ void BuildDepPool::writeCache(Repo* repo, const std::string& path, Queue& addedF
     repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &addedFileProvides);
     repodata_internalize(data);
   }
-  // Written under a temporary name and renamed, so that a concurrent reader never sees half.
-  std::string temporary = path + "." + std::to_string(getpid()) + ".tmp";
+  // Written under a name unique to this writer (threads share the pid) and renamed, so that
+  // concurrent readers and writers never see half a file.
+  std::string temporary =
+      path + "." + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()) + ".tmp";
   FILE* file = std::fopen(temporary.c_str(), "w");
   if (!file) return;  // the cache is an optimisation: an unwritable directory is not an error
   bool written = repo_write_filtered(repo, file, cacheKeyFilter, nullptr, nullptr) == 0;
