@@ -69,7 +69,7 @@ export interface KojiClientOptions {
 
 export interface RetryEvent {
   method: string;
-  /** 1 for the first retry; offline waits are not counted. */
+  /** 1 for the first retry; 0 for a wait while the hub is offline (those are not counted). */
   attempt: number;
   delaySeconds: number;
   error: Error;
@@ -256,11 +256,17 @@ export class KojiClient {
     const noRetry = { ...this.retry, max_retries: 0, offline_retry: false };
     try {
       try {
-        await this.callOnce("logout", [kwargsStruct({ session_id: null })], noRetry);
+        await this.callWithRetries(
+          "logout",
+          [kwargsStruct({ session_id: null })],
+          noRetry.timeout,
+          "",
+          noRetry,
+        );
       } catch (error) {
         // Hubs before 1.31 take no arguments.
         if (!(error instanceof KojiFault && error.is("ParameterError"))) throw error;
-        await this.callOnce("logout", [], noRetry);
+        await this.callWithRetries("logout", [], noRetry.timeout, "", noRetry);
       }
     } catch (error) {
       if (!(error instanceof KojiFault && error.is("AuthExpired"))) throw error;
@@ -274,14 +280,6 @@ export class KojiClient {
   close(): void {
     this.agent.destroy();
     this.agent = this.newAgent(null);
-  }
-
-  private callOnce(
-    method: string,
-    params: XmlRpcValue[],
-    retry: KojiRetryOptions,
-  ): Promise<XmlRpcValue> {
-    return this.callWithRetries(method, params, retry.timeout, "", retry);
   }
 
   /**
