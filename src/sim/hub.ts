@@ -9,6 +9,7 @@ import {
   type XmlRpcValue,
 } from "../koji/xmlrpc.js";
 import { parseDependency } from "./rpmmd.js";
+import type { SimGroupPackageType } from "./scenario.js";
 import {
   RepoState,
   SimState,
@@ -886,6 +887,152 @@ const METHODS: Record<string, MethodDef> = {
       if (listed.entry.blocked)
         throw kojiError("TagError", `Package ${build.name} blocked in ${tag.name}`);
       return state.tagExistingBuild(tag, build, user);
+    },
+  },
+
+  // --- tag administration (repo_regen plugin); every logged-in user may do it here
+  createTag: {
+    signature:
+      "name, parent=None, arches=None, perm=None, locked=False, maven_support=False, maven_include_all=False, extra=None",
+    pythonName: "create_tag",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const parent = args.parent === null ? null : state.findTag(args.parent!);
+      if (args.parent !== null && !parent) {
+        throw kojiError("GenericError", `Parent tag '${String(args.parent)}' could not be found`);
+      }
+      const arches =
+        typeof args.arches === "string" ? args.arches.split(/[\s,]+/).filter(Boolean) : [];
+      const perm = typeof args.perm === "string" ? args.perm : null;
+      return state.createTag(String(args.name), parent ?? null, arches, perm, Boolean(args.locked))
+        .id;
+    },
+  },
+  createBuildTarget: {
+    signature: "name, build_tag, dest_tag",
+    pythonName: "create_build_target",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const buildTag = state.findTag(args.build_tag!);
+      if (!buildTag)
+        throw kojiError("GenericError", `build tag '${String(args.build_tag)}' does not exist`);
+      const destTag = state.findTag(args.dest_tag!);
+      if (!destTag)
+        throw kojiError(
+          "GenericError",
+          `destination tag '${String(args.dest_tag)}' does not exist`,
+        );
+      state.createTarget(String(args.name), buildTag, destTag);
+      return null;
+    },
+  },
+  groupListAdd: {
+    signature: "taginfo, grpinfo, block=False, force=False, **opts",
+    pythonName: "grplist_add",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const opts = args.opts as XmlRpcStruct;
+      const description = typeof opts.description === "string" ? opts.description : null;
+      state.addGroup(requireTagInfo(state, args.taginfo!), String(args.grpinfo), description);
+      return null;
+    },
+  },
+  groupPackageListAdd: {
+    signature: "taginfo, grpinfo, pkg_name, block=False, force=False, **opts",
+    pythonName: "grp_pkg_add",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const opts = args.opts as XmlRpcStruct;
+      const type = typeof opts.type === "string" ? opts.type : "mandatory";
+      if (!["mandatory", "default", "optional", "conditional"].includes(type)) {
+        throw kojiError("GenericError", `Invalid package type: ${type}`);
+      }
+      const tag = requireTagByEntry(state, args.taginfo!);
+      const blocked = Boolean(args.block) || Boolean(opts.blocked);
+      state.addGroupPackage(
+        tag,
+        String(args.grpinfo),
+        String(args.pkg_name),
+        type as SimGroupPackageType,
+        blocked,
+      );
+      return null;
+    },
+  },
+  getExternalRepo: {
+    signature: "info, strict=False, event=None",
+    pythonName: "get_external_repo",
+    handler: (state, args) => {
+      const repo = state.findExternalRepo(args.info!);
+      if (!repo && args.strict)
+        throw kojiError("GenericError", `No such repo: ${String(args.info)}`);
+      return repo ? { id: repo.id, name: repo.name, url: repo.url } : null;
+    },
+  },
+  createExternalRepo: {
+    signature: "name, url",
+    pythonName: "create_external_repo",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const repo = state.createExternalRepo(String(args.name), String(args.url));
+      return { id: repo.id, name: repo.name, url: repo.url };
+    },
+  },
+  getTagExternalRepos: {
+    signature: "tag_info=None, repo_info=None, event=None",
+    pythonName: "get_tag_external_repos",
+    handler: (state, args) => {
+      const tag = args.tag_info === null ? null : requireTagInfo(state, args.tag_info!);
+      const repo = args.repo_info === null ? null : state.findExternalRepo(args.repo_info!);
+      if (args.repo_info !== null && !repo)
+        throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      return state.tagExternalRepos
+        .filter(
+          (t) => (tag === null || t.tagId === tag.id) && (repo === null || t.repoId === repo?.id),
+        )
+        .sort((a, b) => a.priority - b.priority)
+        .map((t) => {
+          const external = state.externalRepos.get(t.repoId)!;
+          return {
+            external_repo_id: external.id,
+            external_repo_name: external.name,
+            priority: t.priority,
+            tag_id: t.tagId,
+            tag_name: state.tags.get(t.tagId)!.name,
+            url: external.url,
+            merge_mode: t.mergeMode,
+            arches: t.arches,
+          };
+        });
+    },
+  },
+  addExternalRepoToTag: {
+    signature: "tag_info, repo_info, priority, merge_mode='koji', arches=None",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const tag = requireTagInfo(state, args.tag_info!);
+      const repo = state.findExternalRepo(args.repo_info!);
+      if (!repo) throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      const arches = typeof args.arches === "string" ? args.arches : null;
+      state.addExternalRepoToTag(
+        tag,
+        repo,
+        requireInt(args.priority!, "priority"),
+        String(args.merge_mode ?? "koji"),
+        arches,
+      );
+      return null;
+    },
+  },
+  removeExternalRepoFromTag: {
+    signature: "tag_info, repo_info",
+    handler: (state, args, caller) => {
+      requireLogin(caller);
+      const tag = requireTagInfo(state, args.tag_info!);
+      const repo = state.findExternalRepo(args.repo_info!);
+      if (!repo) throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      state.removeExternalRepoFromTag(tag, repo);
+      return null;
     },
   },
 

@@ -222,6 +222,20 @@ export interface HostRecord {
   comment: string | null;
 }
 
+export interface ExternalRepoRecord {
+  id: number;
+  name: string;
+  url: string;
+}
+
+export interface TagExternalRepoRecord {
+  tagId: number;
+  repoId: number;
+  priority: number;
+  mergeMode: string;
+  arches: string | null;
+}
+
 export interface ChannelRecord {
   id: number;
   name: string;
@@ -308,6 +322,9 @@ export class SimState {
     task: 10_000_000,
     session: 70_000,
     buildroot: 900_000,
+    tag: 0,
+    target: 0,
+    externalRepo: 0,
   };
   readonly users = new Map<number, UserRecord>();
   readonly packages = new Map<number, string>();
@@ -321,6 +338,8 @@ export class SimState {
   readonly channels = new Map<number, ChannelRecord>();
   readonly tasks = new Map<number, TaskRecord>();
   readonly sessions = new Map<number, SessionRecord>();
+  readonly externalRepos = new Map<number, ExternalRepoRecord>();
+  readonly tagExternalRepos: TagExternalRepoRecord[] = [];
   /** Unfinished tasks (the scheduler's working set), children by parent, load by host. */
   private readonly activeTasks = new Set<TaskRecord>();
   private readonly childTasks = new Map<number, TaskRecord[]>();
@@ -363,7 +382,8 @@ export class SimState {
         parents: [],
         perm: tag.perm,
         locked: tag.locked,
-        groups: tag.groups,
+        // Copied: groupListAdd and groupPackageListAdd change them.
+        groups: tag.groups.map((g) => ({ ...g, packages: [...g.packages] })),
         packages: new Map(),
       });
     }
@@ -376,6 +396,8 @@ export class SimState {
         record.packages.set(packageId, { packageId, blocked: entry.blocked, ownerId });
       }
     }
+    this.ids.tag = scenario.tags.reduce((max, t) => Math.max(max, t.id), 0);
+    this.ids.target = scenario.targets.reduce((max, t) => Math.max(max, t.id), 0);
     for (const target of scenario.targets) {
       this.targets.set(target.id, {
         id: target.id,
@@ -794,6 +816,128 @@ export class SimState {
     this.tagBuild(tag, build, user.id);
     this.setTaskState(task, TaskState.CLOSED);
     return task.id;
+  }
+
+  // --- tag administration (Koschei's repo_regen plugin) ----------------------------------
+
+  createTag(
+    name: string,
+    parent: TagRecord | null,
+    arches: string[],
+    perm: string | null,
+    locked: boolean,
+  ): TagRecord {
+    if (this.findTag(name))
+      throw kojiError("GenericError", `A tag with the name '${name}' already exists`);
+    this.newEvent();
+    const tag: TagRecord = {
+      id: ++this.ids.tag,
+      name,
+      arches,
+      parents: parent ? [parent.id] : [],
+      perm,
+      locked,
+      groups: [],
+      packages: new Map(),
+    };
+    this.tags.set(tag.id, tag);
+    return tag;
+  }
+
+  createTarget(name: string, buildTag: TagRecord, destTag: TagRecord): TargetRecord {
+    if (this.findTarget(name)) {
+      throw kojiError("GenericError", `A build target with the name '${name}' already exists`);
+    }
+    this.newEvent();
+    const target = { id: ++this.ids.target, name, buildTagId: buildTag.id, destTagId: destTag.id };
+    this.targets.set(target.id, target);
+    return target;
+  }
+
+  /** groupListAdd: the group in the tag's own list (a no-op when already visible there). */
+  addGroup(tag: TagRecord, name: string, description: string | null): void {
+    if (this.tagGroups(tag, true).some((g) => g.name === name)) return;
+    this.newEvent();
+    tag.groups.push({ name, description, packages: [] });
+  }
+
+  /** groupPackageListAdd: a package entry in the tag's group (the group must be visible). */
+  addGroupPackage(
+    tag: TagRecord,
+    groupName: string,
+    packageName: string,
+    type: SimGroupPackageType,
+    blocked: boolean,
+  ): void {
+    const visible = this.tagGroups(tag, true).find((g) => g.name === groupName);
+    if (!visible)
+      throw kojiError("GenericError", `group ${groupName} not present in tag ${tag.name}`);
+    let own = tag.groups.find((g) => g.name === groupName);
+    if (!own) {
+      own = { name: groupName, description: visible.description, packages: [] };
+      tag.groups.push(own);
+    }
+    this.newEvent();
+    own.packages = own.packages.filter((p) => p.package !== packageName);
+    own.packages.push({ package: packageName, type, blocked });
+  }
+
+  findExternalRepo(info: XmlRpcValue): ExternalRepoRecord | undefined {
+    for (const repo of this.externalRepos.values()) {
+      if (repo.id === info || repo.name === info) return repo;
+    }
+    return undefined;
+  }
+
+  createExternalRepo(name: string, url: string): ExternalRepoRecord {
+    if (this.findExternalRepo(name)) {
+      throw kojiError("GenericError", `An external repo named "${name}" already exists`);
+    }
+    this.newEvent();
+    const repo = { id: ++this.ids.externalRepo, name, url: url.endsWith("/") ? url : `${url}/` };
+    this.externalRepos.set(repo.id, repo);
+    return repo;
+  }
+
+  addExternalRepoToTag(
+    tag: TagRecord,
+    repo: ExternalRepoRecord,
+    priority: number,
+    mergeMode: string,
+    arches: string | null,
+  ): void {
+    if (!["koji", "simple", "bare"].includes(mergeMode)) {
+      throw kojiError("GenericError", `No such merge mode: ${mergeMode}`);
+    }
+    const existing = this.tagExternalRepos.filter((t) => t.tagId === tag.id);
+    if (existing.some((t) => t.repoId === repo.id)) {
+      throw kojiError(
+        "GenericError",
+        `tag ${tag.name} already associated with external repo ${repo.name}`,
+      );
+    }
+    if (existing.some((t) => t.priority === priority)) {
+      throw kojiError(
+        "GenericError",
+        `tag ${tag.name} already associated with an external repo at priority ${priority}`,
+      );
+    }
+    this.newEvent();
+    this.tagExternalRepos.push({ tagId: tag.id, repoId: repo.id, priority, mergeMode, arches });
+  }
+
+  removeExternalRepoFromTag(tag: TagRecord, repo: ExternalRepoRecord): void {
+    const index = this.tagExternalRepos.findIndex(
+      (t) => t.tagId === tag.id && t.repoId === repo.id,
+    );
+    if (index < 0) {
+      throw kojiError(
+        "GenericError",
+        `external repo ${repo.name} not associated with tag ${tag.name}`,
+      );
+    }
+    this.newEvent();
+    this.tagExternalRepos.splice(index, 1);
   }
 
   // --- repos ------------------------------------------------------------------------------

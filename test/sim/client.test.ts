@@ -233,6 +233,16 @@ describe("every hub method through the client", () => {
       build: [[APP_SRC, "dist", { scratch: true }], { priority: 30 }],
       newRepo: [["dist-build"]],
       tagBuild: [["dist-build", "app-1.0-1"]],
+      // Koschei's repo_regen plugin: copy a tag with its build group and an external repo.
+      createTag: [["mirror"], { arches: "x86_64" }],
+      createBuildTarget: [["mirror", "mirror", "mirror"]],
+      groupListAdd: [["mirror", "build"]],
+      groupPackageListAdd: [["mirror", "build", "bash"], { type: "mandatory", blocked: false }],
+      createExternalRepo: [["mirror-1", "http://example.invalid/repo"]],
+      getExternalRepo: [["mirror-1"]],
+      addExternalRepoToTag: [["mirror", "mirror-1", 0]],
+      getTagExternalRepos: [["mirror"]],
+      removeExternalRepoFromTag: [["mirror", "mirror-1"]],
     };
     const untested = HUB_METHODS.filter(
       (m) => !(m in calls) && !["sslLogin", "logout"].includes(m),
@@ -243,6 +253,14 @@ describe("every hub method through the client", () => {
       assert.notEqual(result, undefined, method);
     }
     assert.deepEqual(await koji.call("echo", ["a", 1]), ["a", 1]);
+    const groups = (await koji.call("getTagGroups", ["mirror"])) as {
+      packagelist: { package: string }[];
+    }[];
+    assert.deepEqual(
+      groups[0]!.packagelist.map((p) => p.package),
+      ["bash"],
+    );
+    assert.deepEqual(await koji.call("getTagExternalRepos", ["mirror"]), []);
     assert.equal(
       ((await koji.call("getRPMHeaders", [], calls.getRPMHeaders![1])) as { EXCLUDEARCH: string[] })
         .EXCLUDEARCH[0],

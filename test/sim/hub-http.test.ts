@@ -179,6 +179,61 @@ describe("tagBuild", () => {
   });
 });
 
+describe("tag administration (repo_regen)", () => {
+  test("creates tags, targets, groups and external repos with Koji's faults", async () => {
+    const koji = await TestSession.open(sim.hubUrl);
+    const id = await koji.value<number>("createTag", ["side-build"], { parent: "dist-build" });
+    assert.equal((await koji.value<{ id: number }>("getTag", ["side-build"])).id, id);
+    const config = await koji.value<{ arches: string }>("getBuildConfig", ["side-build"]);
+    assert.equal(config.arches, "x86_64 i686", "arches inherited from dist-build");
+    const again = await koji.call("createTag", ["side-build"]);
+    assert.equal(again.fault?.message, "A tag with the name 'side-build' already exists");
+    assert.equal(await koji.value("createBuildTarget", ["side", "side-build", "dist"]), null);
+    assert.equal(
+      (await koji.value<{ build_tag_name: string }>("getBuildTarget", ["side"])).build_tag_name,
+      "side-build",
+    );
+
+    const missing = await koji.call("groupPackageListAdd", ["side-build", "srpm-build", "rpm"]);
+    assert.equal(missing.fault?.message, "group srpm-build not present in tag side-build");
+    await koji.value("groupListAdd", ["side-build", "srpm-build"]);
+    await koji.value("groupPackageListAdd", ["side-build", "srpm-build", "rpm"], {
+      type: "default",
+    });
+    const groups = await koji.value<
+      { name: string; packagelist: { package: string; type: string }[] }[]
+    >("getTagGroups", ["side-build"]);
+    assert.deepEqual(
+      groups.map((g) => [g.name, g.packagelist.map((p) => `${p.package}:${p.type}`)]),
+      [
+        ["srpm-build", ["rpm:default"]],
+        ["build", ["bash:mandatory"]],
+      ],
+    );
+
+    const repo = await koji.value<{ id: number; url: string }>("createExternalRepo", [
+      "ext",
+      "http://x.invalid/r",
+    ]);
+    assert.equal(repo.url, "http://x.invalid/r/");
+    await koji.value("addExternalRepoToTag", ["side-build", "ext", 5]);
+    const clash = await koji.call("addExternalRepoToTag", ["side-build", "ext", 6]);
+    assert.equal(clash.fault?.message, "tag side-build already associated with external repo ext");
+    const listed = await koji.value<{ external_repo_name: string; priority: number }[]>(
+      "getTagExternalRepos",
+      ["side-build"],
+    );
+    assert.deepEqual(
+      listed.map((r) => [r.external_repo_name, r.priority]),
+      [["ext", 5]],
+    );
+    await koji.value("removeExternalRepoFromTag", ["side-build", "ext"]);
+    const gone = await koji.call("removeExternalRepoFromTag", ["side-build", "ext"]);
+    assert.equal(gone.fault?.message, "external repo ext not associated with tag side-build");
+    assert.equal((await rawCall(sim.hubUrl, "createTag", ["anonymous"])).fault?.faultCode, 1004);
+  });
+});
+
 describe("sessions", () => {
   test("sslLogin gives a session; the session is checked on every call", async () => {
     const koji = await TestSession.open(sim.hubUrl);
