@@ -448,9 +448,10 @@ class Parser {
     if (++this.depth > MAX_NESTING) this.fail("values nested too deeply");
     const xml = this.xml;
     let result: XmlRpcValue;
-    // Fast path: a type element right after <value>; otherwise text, which is either the
-    // whole (untyped string) value or whitespace before the type element.
-    if (xml.charCodeAt(this.pos) === LT && xml.charCodeAt(this.pos + 1) !== SLASH) {
+    // Fast path: a type element right after <value>; otherwise text (comments dropped), which
+    // is either the whole (untyped string) value or whitespace before the type element.
+    const next = xml.charCodeAt(this.pos + 1);
+    if (xml.charCodeAt(this.pos) === LT && next !== SLASH && next !== BANG) {
       result = this.typed();
     } else {
       const textAt = this.pos;

@@ -243,6 +243,8 @@ describe("decoding accepts every spelling Koji and Python produce", () => {
     ["<value>\n  <string>x</string>\n</value>", "x"],
     ["<value><string>&amp;&lt;&gt;&quot;&apos;&#65;&#x42;&#x1F600;</string></value>", "&<>\"'AB😀"],
     ["<value><string>a<!-- comment -->b</string></value>", "ab"],
+    ["<value><!-- c --><int>1</int></value>", 1],
+    ["<value>a<!-- c -->b</value>", "ab"],
     ["<value><base64>\nAAEC\n/w==\n</base64></value>", new Uint8Array([0, 1, 2, 255])],
     ["<value><base64/></value>", new Uint8Array([])],
     ["<value><array><data/></array></value>", []],
