@@ -194,6 +194,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
       entry.Set("dir", repos[i].dir);
       entry.Set("packages", repos[i].packages);
       entry.Set("fromCache", repos[i].fromCache);
+      entry.Set("cacheFile", repos[i].cacheFile);
       list.Set(i, entry);
     }
     return list;

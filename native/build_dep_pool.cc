@@ -205,6 +205,7 @@ Repo* BuildDepPool::loadRepo(const std::string& dir, const std::string& cacheDir
   // The repo's name is its cache file name: repomd.xml identifies the whole metadata set.
   std::string cacheName = repomd.repomdSha256 + "-" + kCacheVersion + ".solv";
   Repo* repo = repo_create(pool_, cacheName.c_str());
+  info.cacheFile = cacheName;
 
   if (!cacheDir.empty()) {
     FilePtr cached(std::fopen((cacheDir + "/" + cacheName).c_str(), "r"));

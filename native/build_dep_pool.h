@@ -29,6 +29,7 @@ struct LoadedRepo {
   std::string dir;
   int packages = 0;
   bool fromCache = false;
+  std::string cacheFile;  // name of its .solv file in the cache directory
 };
 
 /** The source package whose BuildRequires are resolved; names the synthetic solvable. */

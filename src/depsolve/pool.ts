@@ -1,6 +1,7 @@
 // Typed wrapper of the libsolv addon (native/, built into build/Release by node-gyp).
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 
 /** The source package whose BuildRequires are resolved (it names the synthetic solvable). */
@@ -74,6 +75,8 @@ export interface PoolOptions {
   repos: string[];
   /** Where libsolv .solv caches of the repos are kept (created if missing); none if absent. */
   cacheDir?: string;
+  /** How many .solv files the cache directory keeps, the most recently used (default 16). */
+  cacheCapacity?: number;
   /** `dependency.ignore_weak_deps`: do not install Recommends/Supplements. */
   ignoreWeakDeps?: boolean;
 }
@@ -82,6 +85,8 @@ export interface LoadedRepo {
   dir: string;
   packages: number;
   fromCache: boolean;
+  /** Name of the repo's .solv file in the cache directory. */
+  cacheFile: string;
 }
 
 export interface DepsolvePool {
@@ -119,6 +124,41 @@ function loadAddon(): NativeAddon {
   return addon;
 }
 
+const DEFAULT_CACHE_CAPACITY = 16;
+
+/**
+ * Marks the cache files just used as recent and deletes the least recently used ones beyond
+ * the capacity (every new repo of a collection brings a new file). A file another process
+ * still reads stays readable; one it needs later is simply rebuilt.
+ */
+function pruneSolvCache(cacheDir: string, used: string[], capacity: number): void {
+  const now = new Date();
+  for (const name of used) {
+    try {
+      utimesSync(join(cacheDir, name), now, now);
+    } catch {
+      // not written (unwritable directory): nothing to mark
+    }
+  }
+  const files = readdirSync(cacheDir)
+    .filter((name) => name.endsWith(".solv"))
+    .map((name) => {
+      try {
+        return { name, used: statSync(join(cacheDir, name)).mtimeMs };
+      } catch {
+        return { name, used: 0 }; // removed meanwhile by another process
+      }
+    })
+    .sort((a, b) => b.used - a.used);
+  for (const file of files.slice(Math.max(capacity, used.length))) {
+    try {
+      unlinkSync(join(cacheDir, file.name));
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** The source package assumed when the caller names none. */
 const ANONYMOUS_SOURCE: SourcePackage = { name: "source", epoch: 0, version: "0", release: "0" };
 
@@ -126,6 +166,10 @@ const ANONYMOUS_SOURCE: SourcePackage = { name: "source", epoch: 0, version: "0"
 export function openPool(options: PoolOptions): DepsolvePool {
   if (options.cacheDir) mkdirSync(options.cacheDir, { recursive: true });
   const native = new (loadAddon().Pool)(options);
+  if (options.cacheDir) {
+    const used = native.repos.map((repo) => repo.cacheFile);
+    pruneSolvCache(options.cacheDir, used, options.cacheCapacity ?? DEFAULT_CACHE_CAPACITY);
+  }
   return {
     get repos() {
       return native.repos;

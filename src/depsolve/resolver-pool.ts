@@ -98,6 +98,7 @@ export class ResolverPool {
       arch: options.arch,
       repos: options.repos,
       cacheDir: options.cacheDir,
+      cacheCapacity: options.cacheCapacity,
       ignoreWeakDeps: options.ignoreWeakDeps,
     };
     const started: Worker[] = [];

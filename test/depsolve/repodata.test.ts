@@ -4,11 +4,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import {
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -119,4 +121,20 @@ test("several repos form one pool", () => {
   );
   assert.equal(pool.resolve(["e-lib"], edgeBuildGroup).resolved, true);
   pool.close();
+});
+
+test("the cache keeps its most recently used files up to its capacity", () => {
+  const cacheDir = join(scratch, "pruned-cache");
+  mkdirSync(cacheDir);
+  const stale = ["a", "b", "c"].map((name, age) => {
+    const path = join(cacheDir, `${name}.solv`);
+    writeFileSync(path, "old");
+    const time = new Date(Date.now() - (age + 1) * 3_600_000);
+    utimesSync(path, time, time);
+    return `${name}.solv`;
+  });
+  const pool = openPool({ repos: [EDGE_REPO], cacheDir, cacheCapacity: 2 });
+  const used = pool.repos[0]!.cacheFile;
+  pool.close();
+  assert.deepEqual(readdirSync(cacheDir).sort(), [stale[0]!, used].sort());
 });
