@@ -1343,17 +1343,38 @@ export class SimState {
   }
 
   /** Arches kojid builds a package for: tag arches (or the override) narrowed by the SRPM. */
-  private buildArches(build: BuildRecord, buildTag: TagRecord, override: XmlRpcValue): string[] {
-    const srpm = build.srpm;
-    if (srpm.buildArchs.length > 0 && srpm.buildArchs.every((a) => a === "noarch"))
-      return ["noarch"];
-    let arches =
-      typeof override === "string" && override.trim()
-        ? override.trim().split(/\s+/)
-        : this.inheritedArches(buildTag);
-    if (srpm.exclusiveArch.length > 0)
-      arches = arches.filter((a) => srpm.exclusiveArch.includes(a));
-    return arches.filter((a) => !srpm.excludeArch.includes(a));
+  /**
+   * kojid's getArchList: the tag's arches, replaced by the SRPM's BuildArch, narrowed by its
+   * ExclusiveArch/ExcludeArch (noarch kept when asked for), replaced by a scratch build's
+   * arch_override, and finally limited to arches whose canonical arch the tag has.
+   */
+  private buildArches(
+    build: BuildRecord,
+    buildTag: TagRecord,
+    opts: Record<string, XmlRpcValue>,
+  ): string[] {
+    const tagArches = this.inheritedArches(buildTag);
+    if (tagArches.length === 0) {
+      throw kojiError("BuildError", `No arches for tag ${buildTag.name} [${buildTag.id}]`);
+    }
+    const { buildArchs, exclusiveArch, excludeArch } = build.srpm;
+    let arches = buildArchs.length > 0 ? [...buildArchs] : [...tagArches];
+    if (exclusiveArch.length > 0) arches = arches.filter((a) => exclusiveArch.includes(a));
+    if (excludeArch.length > 0) arches = arches.filter((a) => !excludeArch.includes(a));
+    if (
+      !excludeArch.includes("noarch") &&
+      (buildArchs.includes("noarch") || exclusiveArch.includes("noarch"))
+    ) {
+      arches.push("noarch");
+    }
+    const override = opts.arch_override;
+    if (opts.scratch && typeof override === "string" && override.trim()) {
+      arches = override.trim().split(/\s+/);
+    }
+    const tagCanon = new Set(tagArches.map(canonArch));
+    const result = [...new Set(arches)].filter((a) => a === "noarch" || tagCanon.has(canonArch(a)));
+    if (result.length === 0) throw kojiError("BuildError", "No matching arches were found");
+    return result;
   }
 
   private finishTask(task: TaskRecord): void {
@@ -1409,13 +1430,12 @@ export class SimState {
     const { source, repoId, buildTagId } = parent.plan;
     const repo = this.repos.get(repoId!)!;
     const opts = parent.request[2] as Record<string, XmlRpcValue>;
-    const arches = this.buildArches(
-      source,
-      this.tags.get(buildTagId!)!,
-      opts.arch_override ?? null,
-    );
-    if (arches.length === 0) {
-      return this.failTask(parent, kojiError("BuildError", "No matching arches were found"));
+    let arches: string[];
+    try {
+      arches = this.buildArches(source, this.tags.get(buildTagId!)!, opts);
+    } catch (error) {
+      if (error instanceof KojiFault) return this.failTask(parent, error);
+      throw error;
     }
     arches.forEach((label, index) => {
       const rule = this.ruleFor(source.name, canonArch(label), repo);
