@@ -4,11 +4,12 @@
 // can be taken as a dependency-closed random sample, so that every build in it resolves.
 
 import { readFile } from "node:fs/promises";
+import { canonArch } from "../koji/arches.js";
 import { compareEvr } from "../model/evr.js";
 import { formatEvr, parseDependency, type DependencyEntry } from "./rpmmd.js";
 import { readRpmmdRepo, type RepoBinary } from "./rpmmd-reader.js";
 import { type Scenario, type SimBuild, type SimRpm } from "./scenario.js";
-import { canonArch, provideSatisfies } from "./state.js";
+import { provideSatisfies } from "./state.js";
 
 /** A scenario as written to a file: anything with a default may be left out. */
 export type ScenarioFile = DeepPartial<Scenario>;
