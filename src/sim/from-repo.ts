@@ -8,17 +8,14 @@ import { canonArch } from "../koji/arches.js";
 import { compareEvr } from "../model/evr.js";
 import { formatEvr, parseDependency, type DependencyEntry } from "./rpmmd.js";
 import { readRpmmdRepo, type RepoBinary } from "./rpmmd-reader.js";
-import { type Scenario, type SimBuild, type SimRpm } from "./scenario.js";
+import {
+  type DeepPartial,
+  type Scenario,
+  type ScenarioFile,
+  type SimBuild,
+  type SimRpm,
+} from "./scenario.js";
 import { provideSatisfies } from "./state.js";
-
-/** A scenario as written to a file: anything with a default may be left out. */
-export type ScenarioFile = DeepPartial<Scenario>;
-
-type DeepPartial<T> = T extends (infer U)[]
-  ? DeepPartial<U>[]
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
 
 /** One line of srpms.jsonl (a "group" member, used by the edge set's tests, is ignored). */
 export interface SourcePackage {
@@ -94,6 +91,9 @@ export async function readSrpms(path: string): Promise<SourcePackage[]> {
     }
     if (!Array.isArray(buildrequires) || buildrequires.some((dep) => typeof dep !== "string")) {
       throw new Error(`${where}: "buildrequires" must be an array of strings`);
+    }
+    if (epoch != null && !(Number.isInteger(epoch) && epoch >= 0)) {
+      throw new Error(`${where}: "epoch" must be a whole number or null`);
     }
     sources.push({ name, version, release, epoch: epoch || null, buildrequires });
   });

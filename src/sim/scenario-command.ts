@@ -14,9 +14,8 @@ import {
   readRepoSources,
   scenarioFromSources,
   type FromRepoOptions,
-  type ScenarioFile,
 } from "./from-repo.js";
-import { parseScenario } from "./scenario.js";
+import { parseScenario, type ScenarioFile } from "./scenario.js";
 
 export const scenarioCommand: Command = {
   name: "sim-scenario",

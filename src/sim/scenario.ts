@@ -198,6 +198,18 @@ export interface SimTaskRule {
   fail: boolean;
 }
 
+/**
+ * A scenario as written to a file: anything with a default may be left out (the schema says
+ * which fields are required).
+ */
+export type ScenarioFile = DeepPartial<Scenario>;
+
+export type DeepPartial<T> = T extends (infer U)[]
+  ? DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
 /** A scenario file that is not valid: every problem found, each naming its JSON path. */
 export class ScenarioError extends Error {
   constructor(

@@ -14,6 +14,7 @@ import {
   parseRich,
   parseSourceRpm,
   readRepoSources,
+  readSrpms,
   scenarioFromSources,
   unsatisfiedDependencies,
   type RepoSources,
@@ -66,6 +67,24 @@ describe("helpers", () => {
     assert.throws(() => parseRich("(a or b"), /unbalanced rich dependency/);
     assert.throws(() => parseRich("(a nor b)"), /unknown operator "nor"/);
   });
+});
+
+test("bad srpms.jsonl lines are named by file and line", async () => {
+  const path = join(scratch, "bad-srpms.jsonl");
+  const good = { name: "a", epoch: 0, version: "1", release: "1", buildrequires: [] };
+  const cases: [unknown, RegExp][] = [
+    ["{oops", /bad-srpms\.jsonl:2: not JSON/],
+    [{ ...good, version: 1 }, /bad-srpms\.jsonl:2: needs string "name", "version" and "release"/],
+    [{ ...good, buildrequires: "gcc" }, /:2: "buildrequires" must be an array of strings/],
+    [{ ...good, epoch: "1" }, /:2: "epoch" must be a whole number or null/],
+  ];
+  for (const [line, error] of cases) {
+    const text = typeof line === "string" ? line : JSON.stringify(line);
+    writeFileSync(path, `${JSON.stringify(good)}\n${text}\n`);
+    await assert.rejects(readSrpms(path), error);
+  }
+  writeFileSync(path, `${JSON.stringify(good)}\n\n`);
+  assert.deepEqual(await readSrpms(path), [{ ...good, epoch: null }]);
 });
 
 describe("generation from the edge set", () => {
