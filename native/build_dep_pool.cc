@@ -415,7 +415,7 @@ void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& pr
   ScopedQueue infos;
   for (unsigned problem = 1; problem <= count; problem++) {
     solver_findallproblemrules(solver, problem, &rules.q);
-    std::vector<std::string> lines;
+    std::vector<std::pair<int, std::string>> lines;  // rule type, description
     for (int i = 0; i < rules.q.count; i++) {
       // One rule may stand for several facts (a conflict rule for both directions of a
       // mutual conflict): each is described.
@@ -424,14 +424,21 @@ void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& pr
         auto type = static_cast<SolverRuleinfo>(infos.q.elements[j]);
         // Our own install jobs only add "conflicting requests"; the other rules say why.
         if (type == SOLVER_RULE_JOB && rules.q.count > 1) continue;
-        std::string line = solver_problemruleinfo2str(solver, type, infos.q.elements[j + 1],
-                                                      infos.q.elements[j + 2],
-                                                      infos.q.elements[j + 3]);
+        std::pair<int, std::string> line(
+            type, solver_problemruleinfo2str(solver, type, infos.q.elements[j + 1],
+                                             infos.q.elements[j + 2], infos.q.elements[j + 3]));
         if (std::find(lines.begin(), lines.end(), line) == lines.end()) lines.push_back(line);
       }
     }
+    // libsolv's order among the rules depends on the ids the pool handed out so far, which
+    // differ between pools with different histories (e.g. worker threads): a fixed order
+    // makes equal inputs give equal texts. It keeps libsolv's grouping (conflicts and
+    // obsoletes, then requires, then missing providers) and sorts by text within a group.
+    std::sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
     std::string text = "Problem: ";
-    for (size_t i = 0; i < lines.size(); i++) text += (i ? "\n - " : "") + lines[i];
+    for (size_t i = 0; i < lines.size(); i++) text += (i ? "\n - " : "") + lines[i].second;
     problems.push_back(text);
   }
 }
