@@ -183,3 +183,18 @@ test("bad arguments are JS exceptions", () => {
     /buildRequires must be an array of strings/,
   );
 });
+
+test("results do not depend on what the pool resolved before", () => {
+  const resolveAll = (order: typeof edgeSources) => {
+    const fresh = openPool({ repos: [EDGE_REPO] });
+    const texts = new Map(
+      order.map((s) => [
+        s.name,
+        JSON.stringify(fresh.resolve(s.buildrequires, s.group ?? edgeBuildGroup, s)),
+      ]),
+    );
+    fresh.close();
+    return edgeSources.map((s) => texts.get(s.name));
+  };
+  assert.deepEqual(resolveAll([...edgeSources].reverse()), resolveAll(edgeSources));
+});
