@@ -364,7 +364,10 @@ function quoteCount(input: Buffer, from: number, to: number): number {
   return count;
 }
 
+const noAttributes: Record<string, string> = Object.freeze({});
+
 function parseAttributes(text: string): Record<string, string> {
+  if (!text.includes("=")) return noAttributes;
   const attributes: Record<string, string> = {};
   let position = 0;
   while (true) {
