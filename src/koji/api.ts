@@ -81,8 +81,14 @@ export class KojiApi {
     );
   }
 
-  async listTargets(options: { name?: string; buildTagID?: KojiRef; destTagID?: KojiRef } = {}) {
-    return list<KojiBuildTarget>("listTargets", await this.call("listTargets", [], options));
+  /** All build targets, or those matching `info` (id or name) and the build or destination tag. */
+  async getBuildTargets(
+    options: { info?: KojiRef; event?: number; buildTagID?: KojiRef; destTagID?: KojiRef } = {},
+  ): Promise<KojiBuildTarget[]> {
+    return list<KojiBuildTarget>(
+      "getBuildTargets",
+      await this.call("getBuildTargets", [], options),
+    );
   }
 
   async getTag(tag: KojiRef, options: { event?: number } = {}): Promise<KojiTag | null> {

@@ -123,7 +123,7 @@ export interface KojiBuildConfig extends KojiTag {
   config_inheritance?: XmlRpcStruct;
 }
 
-/** getBuildTarget / listTargets */
+/** getBuildTarget / getBuildTargets */
 export interface KojiBuildTarget {
   id: number;
   name: string;

@@ -1311,6 +1311,10 @@ const METHODS: Record<string, MethodDef> = {
   },
 };
 
+// A simulator convenience (issue 4): `listTargets` answers exactly like getBuildTargets, binding
+// errors included. Real hubs have no such method and answer "Invalid method: listTargets".
+METHODS.listTargets = METHODS.getBuildTargets!;
+
 function targetStruct(state: SimState, id: number): XmlRpcStruct {
   const target = state.targets.get(id)!;
   return {

@@ -58,6 +58,13 @@ test("Koschei's read paths: repo, build config, build group, packages, latest bu
   assert.equal(await api.repoInfo(999999), null);
   assert.equal((await api.getBuildConfig("dist-build")).arches, "x86_64 i686");
   assert.equal((await api.getBuildTarget("dist"))!.dest_tag_name, "dist");
+  const targets = await api.getBuildTargets();
+  assert.deepEqual(
+    targets.map((t) => t.name),
+    ["dist"],
+  );
+  assert.deepEqual(await api.getBuildTargets({ buildTagID: "dist-build" }), targets);
+  assert.deepEqual(await api.getBuildTargets({ destTagID: "dist-build" }), []);
   assert.equal((await api.getTag("dist"))!.name, "dist");
   assert.ok((await api.listTags()).length >= 2);
   assert.deepEqual(await fetchBuildGroup(api, "dist-build", "build", repo.id), ["bash"]);

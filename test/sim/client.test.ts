@@ -211,6 +211,7 @@ describe("every hub method through the client", () => {
       getBuildConfig: [["dist-build"]],
       getBuildTarget: [["dist"]],
       getBuildTargets: [[]],
+      listTargets: [[], { destTagID: "dist" }],
       getTagGroups: [["dist-build"], { event: repo.create_event }],
       listPackages: [[], { tagID: "dist", inherited: true }],
       listTagged: [["dist"], { latest: true, inherit: true }],

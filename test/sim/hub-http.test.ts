@@ -67,6 +67,31 @@ describe("XML-RPC dialect", () => {
     );
   });
 
+  test("listTargets (a simulator convenience) answers exactly like getBuildTargets", async () => {
+    const argumentLists = [
+      [],
+      ["dist"],
+      [kwargs({ buildTagID: "dist-build" })],
+      [kwargs({ destTagID: "nope" })],
+      [kwargs({ name: "dist" })],
+    ];
+    for (const args of argumentLists) {
+      const alias = await rawCall(sim.hubUrl, "listTargets", args);
+      const real = await rawCall(sim.hubUrl, "getBuildTargets", args);
+      assert.deepEqual([alias.value, alias.fault], [real.value, real.fault], JSON.stringify(args));
+    }
+    const all = await rawCall(sim.hubUrl, "listTargets", []);
+    assert.deepEqual(
+      (all.value as { name: string }[]).map((t) => t.name),
+      ["dist"],
+    );
+    const wrong = await rawCall(sim.hubUrl, "listTargets", [kwargs({ name: "dist" })]);
+    assert.equal(
+      wrong.fault?.message,
+      "get_build_targets() got an unexpected keyword argument 'name'",
+    );
+  });
+
   test("kwargs, the empty __starstar struct of old clients and not-found conventions", async () => {
     const withEmpty = await rawCall(sim.hubUrl, "getRepo", ["dist-build", { __starstar: true }]);
     assert.equal(typeof (withEmpty.value as { id: number }).id, "number");
