@@ -99,7 +99,7 @@ export interface SimTagPackage {
   name: string;
   /** Default false. */
   blocked: boolean;
-  /** User name; default the scenario's default owner "kojiadmin". */
+  /** User name; default "kojiadmin". */
   owner: string;
 }
 
@@ -224,9 +224,6 @@ export class ScenarioError extends Error {
 
 /** The JSON Schema of scenario files (shipped next to this module). */
 export const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
-
-/** Owner of builds and packages when a scenario names none. */
-export const defaultOwner = "kojiadmin";
 
 /**
  * The bundled demo scenario. It lives in the source tree (too large for tsc to type-check as
