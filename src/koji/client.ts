@@ -56,7 +56,11 @@ export interface KojiClientOptions {
   multicall_chunk_size?: number;
   /** `logout` (stay anonymous, the default) or `ssl_login`. */
   login_method?: string;
-  /** For ssl_login: `cert` (PEM file with certificate and key), `serverca` (CA bundle file). */
+  /**
+   * `serverca`: CA bundle file the hub's certificate is verified with, on every request,
+   * anonymous ones included (default: the system's CAs). For ssl_login also `cert`: PEM file
+   * with the client certificate and its key.
+   */
   login_args?: Record<string, unknown>;
   retry?: Partial<KojiRetryOptions>;
   /** Seconds allowed for a login call (Koji's auth_timeout). */
@@ -87,7 +91,7 @@ export type MultiCallResult = XmlRpcValue | KojiFault;
 export interface SslLoginArgs {
   /** PEM file holding the client certificate and its private key. */
   cert: string;
-  /** CA bundle file to verify the hub with (default: the system's CAs). */
+  /** CA bundle file to verify the hub with from now on (default: the client's `serverca`). */
   serverca?: string;
   /** Koji's old client-CA option; accepted and unused, as in current Koji. */
   ca?: string;
@@ -134,6 +138,8 @@ export class KojiClient {
   private agent: http.Agent;
   private session: Session | null = null;
   private sslCredentials: SslLoginArgs | null = null;
+  /** The CA bundle every HTTPS request verifies the hub with (undefined: the system's CAs). */
+  private serverCa: Buffer | undefined;
 
   constructor(private readonly options: KojiClientOptions) {
     this.server = new URL(options.server);
@@ -148,6 +154,8 @@ export class KojiClient {
     }
     this.readOnly = options.readOnly ?? false;
     this.retry = { ...KOSCHEI_RETRY_DEFAULTS, ...options.retry };
+    const serverca = fileOption(options.login_args ?? {}, "serverca");
+    this.serverCa = serverca === undefined ? undefined : readFileSync(serverca);
     this.agent = this.newAgent(null);
   }
 
@@ -221,12 +229,10 @@ export class KojiClient {
    */
   async sslLogin(credentials: SslLoginArgs, renew = false): Promise<void> {
     if (this.readOnly) throw new Error(`this Koji session (${this.server.host}) is read-only`);
-    const tls = {
-      cert: readFileSync(credentials.cert),
-      serverca: credentials.serverca ? readFileSync(credentials.serverca) : undefined,
-    };
+    const cert = readFileSync(credentials.cert);
+    if (credentials.serverca) this.serverCa = readFileSync(credentials.serverca);
     this.agent.destroy();
-    this.agent = this.newAgent(tls);
+    this.agent = this.newAgent(cert);
     if (!renew) this.session = null;
     const options: Record<string, XmlRpcValue> = { proxyuser: null };
     if (renew) Object.assign(options, { renew: true, exclusive: false });
@@ -411,11 +417,13 @@ export class KojiClient {
     });
   }
 
-  private newAgent(tls: { cert: Buffer; serverca?: Buffer } | null): http.Agent {
+  /** An agent verifying the hub with `serverCa`; `clientCert` is the PEM for sslLogin. */
+  private newAgent(clientCert: Buffer | null): http.Agent {
     if (this.server.protocol === "http:") return new http.Agent({ keepAlive: true });
     return new https.Agent({
       keepAlive: true,
-      ...(tls ? { cert: tls.cert, key: tls.cert, ca: tls.serverca } : {}),
+      ca: this.serverCa,
+      ...(clientCert ? { cert: clientCert, key: clientCert } : {}),
     });
   }
 }
@@ -438,18 +446,21 @@ function multiCallOutcome(entry: XmlRpcValue): MultiCallResult {
 }
 
 function sslLoginArgs(loginArgs: Record<string, unknown>): SslLoginArgs {
-  const { cert, serverca, ca } = loginArgs;
-  if (typeof cert !== "string") throw new Error("ssl_login needs login_args.cert (a PEM file)");
-  for (const [name, value] of Object.entries({ serverca, ca })) {
-    if (value !== undefined && value !== null && typeof value !== "string") {
-      throw new Error(`login_args.${name} must be a file name`);
-    }
-  }
+  const cert = fileOption(loginArgs, "cert");
+  if (cert === undefined) throw new Error("ssl_login needs login_args.cert (a PEM file)");
   return {
     cert,
-    serverca: typeof serverca === "string" ? serverca : undefined,
-    ca: typeof ca === "string" ? ca : undefined,
+    serverca: fileOption(loginArgs, "serverca"),
+    ca: fileOption(loginArgs, "ca"),
   };
+}
+
+/** A file name of login_args; unset (or null) is undefined. */
+function fileOption(loginArgs: Record<string, unknown>, name: string): string | undefined {
+  const value = loginArgs[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new Error(`login_args.${name} must be a file name`);
+  return value;
 }
 
 /** Failures worth repeating: the network, the hub's HTTP layer, a garbled answer. */

@@ -87,6 +87,10 @@ describe("calls", () => {
       () => new KojiClient({ server: "http://x/kojihub", multicall_chunk_size: 0 }),
       /multicall_chunk_size/,
     );
+    assert.throws(
+      () => new KojiClient({ server: "https://x/kojihub", login_args: { serverca: 5 } }),
+      /^Error: login_args.serverca must be a file name$/,
+    );
   });
 });
 
@@ -388,6 +392,27 @@ describe("sessions", () => {
     const error = await rejection(koji.login());
     assert.ok(error instanceof KojiFault && error.is("AuthError"));
     assert.ok(!koji.loggedIn);
+    koji.close();
+  });
+
+  test("anonymous calls verify the hub with login_args.serverca, also after close()", async () => {
+    const hub = await loginHub(true);
+    const koji = new KojiClient({
+      server: hub.url,
+      retry: fastRetry,
+      login_args: { serverca: tlsFixture("ca.pem") },
+    });
+    assert.equal(await koji.call("getAPIVersion"), 1);
+    koji.close();
+    const calls = [1, 2].map((id) => ({ method: "getTaskInfo", args: [id] }));
+    assert.deepEqual(await koji.multiCall(calls), [1, 2]);
+    assert.deepEqual(
+      hub.requests.map((r) => [r.method, r.clientCertCn, r.headers["koji-session-id"]]),
+      [
+        ["getAPIVersion", null, undefined],
+        ["multiCall", null, undefined],
+      ],
+    );
     koji.close();
   });
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KojiClient, type KojiClientOptions, type RetryEvent } from "../../src/koji/client.js";
-import { KojiFault, XmlRpcParseError } from "../../src/koji/errors.js";
+import { KojiConnectionError, KojiFault, XmlRpcParseError } from "../../src/koji/errors.js";
 import type { XmlRpcValue } from "../../src/koji/xmlrpc.js";
 import { HUB_METHODS } from "../../src/sim/hub.js";
 import { startSimulator, type Simulator } from "../../src/sim/server.js";
@@ -18,7 +18,7 @@ import { APP_SRC, control, distScenario } from "./hub-fixture.js";
 let dir: string;
 /** Serves HTTPS with client-certificate login. */
 let sim: Simulator;
-/** Plain HTTP, for anonymous clients (KojiClient trusts `serverca` only once logged in). */
+/** Plain HTTP, for faults injected through the control endpoint. */
 let plain!: Simulator;
 const pem = (name: string) => join(dir, name);
 
@@ -162,8 +162,22 @@ describe("login", () => {
     koji.close();
   });
 
+  test("anonymous clients verify the hub with serverca; without it the hub is refused", async () => {
+    const anonymous = client({ login_method: "logout", login_args: { serverca: pem("ca.pem") } });
+    assert.equal(await anonymous.call("getAPIVersion"), 1);
+    assert.equal(anonymous.loggedIn, false);
+    anonymous.close();
+    const trustingNobody = client({ login_method: "logout", login_args: {} });
+    await assert.rejects(trustingNobody.call("getAPIVersion"), (error: unknown) => {
+      assert.ok(error instanceof KojiConnectionError && !error.retryable);
+      assert.match(error.message, /certificate/);
+      return true;
+    });
+    trustingNobody.close();
+  });
+
   test("anonymous clients cannot build", async () => {
-    const koji = client({ login_method: "logout" }, plain);
+    const koji = client({ login_method: "logout" });
     await koji.login();
     await assert.rejects(
       koji.call("build", [APP_SRC, "dist", { scratch: true }]),
@@ -271,7 +285,7 @@ describe("every hub method through the client", () => {
   });
 
   test("multiCall returns results and faults in order", async () => {
-    const koji = client({ login_method: "logout", multicall_chunk_size: 2 }, plain);
+    const koji = client({ login_method: "logout", multicall_chunk_size: 2 });
     const outcomes = await koji.multiCall([
       { method: "getTag", args: ["dist"] },
       { method: "getTaskResult", args: [999999] },
