@@ -4,23 +4,7 @@
 
 import type { XmlRpcStruct, XmlRpcValue } from "./xmlrpc.js";
 
-export const TASK_STATES = {
-  FREE: 0,
-  OPEN: 1,
-  CLOSED: 2,
-  CANCELED: 3,
-  ASSIGNED: 4,
-  FAILED: 5,
-} as const;
-export type TaskStateName = keyof typeof TASK_STATES;
-
-export const BUILD_STATES = {
-  BUILDING: 0,
-  COMPLETE: 1,
-  DELETED: 2,
-  FAILED: 3,
-  CANCELED: 4,
-} as const;
+// Koji's task and build state codes are KojiTaskState and KojiBuildState in ../model/states.ts.
 
 export const REPO_STATES = { INIT: 0, READY: 1, EXPIRED: 2, DELETED: 3, PROBLEM: 4 } as const;
 
@@ -34,11 +18,6 @@ export const DEP_TYPES = {
   SUPPLEMENT: 6,
   RECOMMEND: 7,
 } as const;
-
-/** The name of a task state number, e.g. 2 → "CLOSED" (undefined for unknown numbers). */
-export function taskStateName(state: number): TaskStateName | undefined {
-  return (Object.keys(TASK_STATES) as TaskStateName[]).find((name) => TASK_STATES[name] === state);
-}
 
 /** getRepo / repoInfo */
 export interface KojiRepo {

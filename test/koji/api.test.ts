@@ -14,7 +14,7 @@ import { fetchKojiLoad } from "../../src/koji/load.js";
 import { fetchRpmRequires } from "../../src/koji/requires.js";
 import { lastSrpm } from "../../src/koji/srpm.js";
 import { childTaskRepoId, isKojiFault } from "../../src/koji/tasks.js";
-import { TASK_STATES, taskStateName } from "../../src/koji/types.js";
+import { KojiTaskState, kojiTaskStateName } from "../../src/model/states.js";
 import { recorded, type RecordedCall } from "./recorded.js";
 import { startRecordedHub, startTestHub, type TestHub } from "./test-hub.js";
 
@@ -130,15 +130,15 @@ describe("polling (BackendTest/test_update_state*, PollingTest/*)", () => {
     const { hub, api } = await replay(calls);
     const [info] = await api.getTaskInfoMany([9107738]);
     assert.ok(info && !(info instanceof KojiFault));
-    assert.equal(taskStateName(info.state), "CLOSED");
+    assert.equal(kojiTaskStateName(info.state), "CLOSED");
     const [children] = await api.getTaskChildrenMany([9107738], { request: true });
     assert.ok(Array.isArray(children));
     assert.deepEqual(
       children.map((c) => [c.method, c.arch, c.state, childTaskRepoId(c)]),
       [
-        ["buildArch", "armhfp", TASK_STATES.CLOSED, 460889],
-        ["buildArch", "i386", TASK_STATES.CLOSED, 460889],
-        ["buildArch", "x86_64", TASK_STATES.CLOSED, 460889],
+        ["buildArch", "armhfp", KojiTaskState.CLOSED, 460889],
+        ["buildArch", "i386", KojiTaskState.CLOSED, 460889],
+        ["buildArch", "x86_64", KojiTaskState.CLOSED, 460889],
       ],
     );
     assert.equal(await isKojiFault(api, 9107738), false);
@@ -152,7 +152,7 @@ describe("polling (BackendTest/test_update_state*, PollingTest/*)", () => {
     const infos = await api.getTaskInfoMany(ids);
     assert.deepEqual(
       infos.map((i) => (i instanceof KojiFault || !i ? i : i.state)),
-      [TASK_STATES.CLOSED, TASK_STATES.CLOSED],
+      [KojiTaskState.CLOSED, KojiTaskState.CLOSED],
     );
     assert.equal(hub.requests.length, 2); // chunk size 1
   });
@@ -161,7 +161,7 @@ describe("polling (BackendTest/test_update_state*, PollingTest/*)", () => {
     const calls = recorded("PollingTest/test_poll_failed_rebuildSRPM.json");
     const { api } = await replay(calls);
     const info = await api.getTaskInfo(41111817);
-    assert.equal(info?.state, TASK_STATES.FAILED);
+    assert.equal(info?.state, KojiTaskState.FAILED);
     assert.equal(await isKojiFault(api, 41111817), false);
     const children = await api.getTaskChildren(41111817, { request: true });
     assert.deepEqual(children.map(childTaskRepoId), [1344909]);
