@@ -3,16 +3,11 @@
 // builds, and the work/tasks/<id % 10000>/<id>/ directories with the logs of finished tasks.
 
 import { taskRelPath } from "../koji/paths.js";
+import { REPO_STATES } from "../koji/types.js";
+import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
 import { generateRepodata, type RepodataFiles, type RepoPackage } from "./rpmmd.js";
 import type { SimGroup } from "./scenario.js";
-import {
-  RepoState,
-  SimState,
-  TASK_STATE_NAMES,
-  TaskState,
-  formatKojiTime,
-  type RepoRecord,
-} from "./state.js";
+import { SimState, formatKojiTime, type RepoRecord } from "./state.js";
 
 export interface FileAnswer {
   status: number;
@@ -83,7 +78,7 @@ export class FileServer {
   private findRepo(tagName: string, repoName: string): RepoRecord | undefined {
     const tag = this.state.findTag(tagName);
     if (!tag) return undefined;
-    if (repoName === "latest") return this.state.latestRepo(tag, { state: RepoState.READY });
+    if (repoName === "latest") return this.state.latestRepo(tag, { state: REPO_STATES.READY });
     if (!/^\d+$/.test(repoName)) return undefined;
     const repo = this.state.repos.get(Number(repoName));
     return repo && repo.tagId === tag.id ? repo : undefined;
@@ -95,7 +90,7 @@ export class FileServer {
     if (!tagName || !repoName) return NOT_FOUND();
     const repo = this.findRepo(tagName, repoName);
     // The directory of an unfinished (INIT) or deleted repo has no usable content.
-    if (!repo || (repo.state !== RepoState.READY && repo.state !== RepoState.EXPIRED))
+    if (!repo || (repo.state !== REPO_STATES.READY && repo.state !== REPO_STATES.EXPIRED))
       return NOT_FOUND();
     const arches = this.state.inheritedArches(this.state.tags.get(repo.tagId)!);
     if (!arch)
@@ -184,11 +179,12 @@ export class FileServer {
       `started ${stamp(task.startTs)}`,
       ...(task.completionTs === null
         ? []
-        : [`finished ${stamp(task.completionTs)}: ${TASK_STATE_NAMES[task.state]}`]),
+        : [`finished ${stamp(task.completionTs)}: ${KOJI_TASK_STATES[task.state]}`]),
     ];
     outputs.set("state.log", stateLines.join("\n") + "\n");
     if (task.method === "build" || task.method === "newRepo") return outputs;
-    const failure = task.state === TaskState.FAILED && task.fault ? `${task.fault.message}\n` : "";
+    const failure =
+      task.state === KojiTaskState.FAILED && task.fault ? `${task.fault.message}\n` : "";
     outputs.set("root.log", `DEBUG util.py: simulated buildroot for task ${task.id}\n${failure}`);
     outputs.set(
       "build.log",
@@ -196,7 +192,7 @@ export class FileServer {
     );
     outputs.set("mock_output.log", failure ? "ERROR: Command failed\n" : "Finish: run\n");
     if (
-      task.state === TaskState.CLOSED &&
+      task.state === KojiTaskState.CLOSED &&
       task.result &&
       typeof task.result === "object" &&
       !Array.isArray(task.result)

@@ -8,13 +8,13 @@ import {
   type XmlRpcStruct,
   type XmlRpcValue,
 } from "../koji/xmlrpc.js";
+import { REPO_STATES } from "../koji/types.js";
+import { KojiTaskState } from "../model/states.js";
 import { parseDependency } from "./rpmmd.js";
 import type { SimGroupPackageType } from "./scenario.js";
 import {
-  RepoState,
   SimState,
   StoredFault,
-  TaskState,
   formatKojiTime,
   globToRegExp,
   kojiError,
@@ -606,7 +606,7 @@ const METHODS: Record<string, MethodDef> = {
       const tag = requireTagByEntry(state, args.tag!);
       if (args.dist) return null;
       const repo = state.latestRepo(tag, {
-        state: typeof args.state === "number" ? args.state : RepoState.READY,
+        state: typeof args.state === "number" ? args.state : REPO_STATES.READY,
         event: eventArg(args.event!),
       });
       if (!repo || (typeof args.min_event === "number" && repo.createEvent < args.min_event))
@@ -1246,7 +1246,7 @@ const METHODS: Record<string, MethodDef> = {
           // only has decoded values, so it always answers as with decode=True.
           return {
             ...taskStruct(t, true),
-            result: t.state === TaskState.CLOSED ? t.result : null,
+            result: t.state === KojiTaskState.CLOSED ? t.result : null,
             owner_name: owner.name,
             owner_type: 0,
           };

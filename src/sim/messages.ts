@@ -3,7 +3,8 @@
 
 import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
-import { SimState, TASK_STATE_NAMES, TaskState, type SimEvent, type TaskRecord } from "./state.js";
+import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
+import { SimState, type SimEvent, type TaskRecord } from "./state.js";
 
 export interface MessageOptions {
   /** The hub's base URL (body `base_url`), e.g. http://127.0.0.1:8080. */
@@ -52,7 +53,7 @@ function taskInfoBody(
     arch: task.arch,
     priority: task.priority,
     request: task.request,
-    result: task.state === TaskState.CLOSED ? task.result : null,
+    result: task.state === KojiTaskState.CLOSED ? task.result : null,
     url: `${options.baseUrl}/koji/taskinfo?taskID=${task.id}`,
     children: state.children(task).map((child) => taskInfoBody(state, child, options)),
   };
@@ -94,8 +95,8 @@ export function kojiMessage(
           info: taskInfoBody(state, task, options),
           method: task.method,
           attribute: "state",
-          old: TASK_STATE_NAMES[event.old],
-          new: TASK_STATE_NAMES[event.new],
+          old: KOJI_TASK_STATES[event.old],
+          new: KOJI_TASK_STATES[event.new],
           srpm: source.slice(source.lastIndexOf("/") + 1),
           owner,
           files_base_url: `${options.topurl}/work`,

@@ -7,8 +7,10 @@ import { randomBytes } from "node:crypto";
 import { canonArch } from "../koji/arches.js";
 import { KojiFault, kojiFaultCode, type KojiErrorClass } from "../koji/errors.js";
 import { taskRelPath } from "../koji/paths.js";
+import { REPO_STATES } from "../koji/types.js";
 import type { XmlRpcValue } from "../koji/xmlrpc.js";
 import { compareEvr, type Evr } from "../model/evr.js";
+import { KojiBuildState, KojiTaskState } from "../model/states.js";
 import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
 import type {
   Scenario,
@@ -19,11 +21,8 @@ import type {
   SimGroupPackageType,
 } from "./scenario.js";
 
-export const TaskState = { FREE: 0, OPEN: 1, CLOSED: 2, CANCELED: 3, ASSIGNED: 4, FAILED: 5 };
-export const TASK_STATE_NAMES = ["FREE", "OPEN", "CLOSED", "CANCELED", "ASSIGNED", "FAILED"];
-export const BuildState = { BUILDING: 0, COMPLETE: 1, DELETED: 2, FAILED: 3, CANCELED: 4 };
-export const RepoState = { INIT: 0, READY: 1, EXPIRED: 2, DELETED: 3, PROBLEM: 4 };
-export const REPO_STATE_NAMES = ["INIT", "READY", "EXPIRED", "DELETED", "PROBLEM"];
+/** Koji's repo state names, indexed by their numeric code. */
+const REPO_STATE_NAMES = Object.keys(REPO_STATES);
 
 /** Task weights as kojid's defaults give them (load on hosts is the sum of running weights). */
 const WEIGHTS = { build: 0.2, srpm: 1.0, buildArch: 1.5, newRepo: 0.1, createrepo: 1.5 };
@@ -605,7 +604,7 @@ export class SimState {
       const fromThisTag = new Set<number>();
       for (const entry of entries) {
         const build = this.builds.get(entry.buildId)!;
-        if (build.state !== BuildState.COMPLETE || !allowed.has(build.packageId)) continue;
+        if (build.state !== KojiBuildState.COMPLETE || !allowed.has(build.packageId)) continue;
         if (options.packageName !== undefined && build.name !== options.packageName) continue;
         if (options.latest && seenPackages.has(build.packageId)) continue;
         fromThisTag.add(build.packageId);
@@ -740,7 +739,7 @@ export class SimState {
       epoch,
       version: spec.version,
       release: spec.release,
-      state: BuildState.COMPLETE,
+      state: KojiBuildState.COMPLETE,
       ownerId: owner.id,
       taskId: null,
       createEvent: event,
@@ -814,7 +813,7 @@ export class SimState {
       plan: { kind: "done" },
     });
     this.tagBuild(tag, build, user.id);
-    this.setTaskState(task, TaskState.CLOSED);
+    this.setTaskState(task, KojiTaskState.CLOSED);
     return task.id;
   }
 
@@ -948,7 +947,7 @@ export class SimState {
       tagId: tag.id,
       createEvent: this.newEvent(),
       createTs: this.time,
-      state: RepoState.INIT,
+      state: REPO_STATES.INIT,
       stateTs: this.time,
       taskId,
     };
@@ -959,12 +958,12 @@ export class SimState {
 
   private markRepoReady(repo: RepoRecord): void {
     for (const other of this.repos.values()) {
-      if (other.tagId === repo.tagId && other.state === RepoState.READY) {
-        other.state = RepoState.EXPIRED;
+      if (other.tagId === repo.tagId && other.state === REPO_STATES.READY) {
+        other.state = REPO_STATES.EXPIRED;
         other.stateTs = this.time;
       }
     }
-    repo.state = RepoState.READY;
+    repo.state = REPO_STATES.READY;
     repo.stateTs = this.time;
     this.emit({ kind: "repoDone", repoId: repo.id });
   }
@@ -985,7 +984,7 @@ export class SimState {
       if (r.tagId !== tag.id) return false;
       if (options.event !== undefined && options.event !== null)
         return r.createEvent <= options.event;
-      return r.state === (options.state ?? RepoState.READY);
+      return r.state === (options.state ?? REPO_STATES.READY);
     });
     return candidates.sort((a, b) => b.createTs - a.createTs || b.id - a.id)[0];
   }
@@ -1033,7 +1032,7 @@ export class SimState {
       arch: fields.arch,
       label: fields.label,
       parent: fields.parent,
-      state: TaskState.FREE,
+      state: KojiTaskState.FREE,
       createTs: this.time,
       startTs: null,
       completionTs: null,
@@ -1058,7 +1057,7 @@ export class SimState {
       siblings.push(task);
       this.childTasks.set(task.parent, siblings);
     }
-    this.emit({ kind: "taskState", taskId: task.id, old: null, new: TaskState.FREE });
+    this.emit({ kind: "taskState", taskId: task.id, old: null, new: KojiTaskState.FREE });
     return task;
   }
 
@@ -1069,10 +1068,10 @@ export class SimState {
       const current = this.runningWeight.get(task.hostId!) ?? 0;
       this.runningWeight.set(task.hostId!, current + sign * task.weight);
     };
-    if (state === TaskState.OPEN) {
+    if (state === KojiTaskState.OPEN) {
       task.startTs = this.time;
       weightOnHost(+1);
-    } else if (old === TaskState.OPEN) {
+    } else if (old === KojiTaskState.OPEN) {
       weightOnHost(-1);
     }
     if (SimState.isFinished(task)) {
@@ -1087,9 +1086,9 @@ export class SimState {
 
   static isFinished(task: TaskRecord): boolean {
     return (
-      task.state === TaskState.CLOSED ||
-      task.state === TaskState.FAILED ||
-      task.state === TaskState.CANCELED
+      task.state === KojiTaskState.CLOSED ||
+      task.state === KojiTaskState.FAILED ||
+      task.state === KojiTaskState.CANCELED
     );
   }
 
@@ -1153,16 +1152,16 @@ export class SimState {
   cancelTask(task: TaskRecord): void {
     if (SimState.isFinished(task)) return;
     for (const child of this.children(task)) this.cancelTask(child);
-    this.setTaskState(task, TaskState.CANCELED);
+    this.setTaskState(task, KojiTaskState.CANCELED);
   }
 
   /** The stored result of a finished task, re-raising a failure's fault (getTaskResult). */
   taskResult(task: TaskRecord): XmlRpcValue {
-    if (task.state === TaskState.CANCELED)
+    if (task.state === KojiTaskState.CANCELED)
       throw kojiError("GenericError", `Task ${task.id} is canceled`);
-    if (task.state === TaskState.FAILED)
+    if (task.state === KojiTaskState.FAILED)
       throw new StoredFault(task.fault!.code, task.fault!.message);
-    if (task.state !== TaskState.CLOSED)
+    if (task.state !== KojiTaskState.CLOSED)
       throw kojiError("GenericError", `Task ${task.id} is not finished`);
     return task.result;
   }
@@ -1175,9 +1174,9 @@ export class SimState {
       if (next === null || next > target) break;
       this.time = Math.max(this.time, next);
       const ending = [...this.activeTasks]
-        .filter((t) => t.state === TaskState.OPEN && t.endsTs !== null && t.endsTs <= this.time)
+        .filter((t) => t.state === KojiTaskState.OPEN && t.endsTs !== null && t.endsTs <= this.time)
         .sort((a, b) => a.endsTs! - b.endsTs! || a.id - b.id);
-      for (const task of ending) if (task.state === TaskState.OPEN) this.finishTask(task);
+      for (const task of ending) if (task.state === KojiTaskState.OPEN) this.finishTask(task);
     }
     this.time = Math.max(this.time, target);
   }
@@ -1186,9 +1185,9 @@ export class SimState {
     let next: number | null = null;
     for (const task of this.activeTasks) {
       const at =
-        task.state === TaskState.OPEN
+        task.state === KojiTaskState.OPEN
           ? task.endsTs
-          : task.state === TaskState.FREE && task.eligibleTs > this.time
+          : task.state === KojiTaskState.FREE && task.eligibleTs > this.time
             ? task.eligibleTs
             : null;
       if (at !== null && (next === null || at < next)) next = at;
@@ -1198,14 +1197,14 @@ export class SimState {
 
   private assignFreeTasks(): void {
     const waiting = [...this.activeTasks]
-      .filter((t) => t.state === TaskState.FREE && t.eligibleTs <= this.time)
+      .filter((t) => t.state === KojiTaskState.FREE && t.eligibleTs <= this.time)
       .sort((a, b) => a.priority - b.priority || a.id - b.id);
     for (const task of waiting) {
       const host = this.pickHost(task);
       if (!host) continue;
       task.hostId = host.id;
-      this.setTaskState(task, TaskState.ASSIGNED);
-      this.setTaskState(task, TaskState.OPEN);
+      this.setTaskState(task, KojiTaskState.ASSIGNED);
+      this.setTaskState(task, KojiTaskState.OPEN);
       this.startTask(task);
     }
   }
@@ -1246,7 +1245,7 @@ export class SimState {
 
   private failTask(task: TaskRecord, fault: KojiFault): void {
     task.fault = { code: fault.faultCode, message: fault.faultString };
-    this.setTaskState(task, TaskState.FAILED);
+    this.setTaskState(task, KojiTaskState.FAILED);
   }
 
   /** kojid's build handler: resolve the repo and the SRPM, then run the SRPM task. */
@@ -1262,7 +1261,7 @@ export class SimState {
       repo = this.repos.get(opts.repo_id);
       if (!repo)
         return this.failTask(task, kojiError("BuildError", `No such repo: ${opts.repo_id}`));
-      if (repo.state !== RepoState.READY && repo.state !== RepoState.EXPIRED) {
+      if (repo.state !== REPO_STATES.READY && repo.state !== REPO_STATES.EXPIRED) {
         return this.failTask(
           task,
           kojiError("BuildError", `Bad repo: ${repo.id} (${REPO_STATE_NAMES[repo.state]})`),
@@ -1277,7 +1276,7 @@ export class SimState {
           kojiError("GenericError", `unknown build target: ${String(targetInfo)}`),
         );
       buildTag = this.tags.get(target.buildTagId)!;
-      repo = this.latestRepo(buildTag, { state: RepoState.READY });
+      repo = this.latestRepo(buildTag, { state: REPO_STATES.READY });
       if (!repo)
         return this.failTask(
           task,
@@ -1395,7 +1394,7 @@ export class SimState {
         logs: taskLogs(task.id, ["build.log", "root.log", "state.log", "mock_output.log"]),
         brootid: ++this.ids.buildroot,
       };
-      this.setTaskState(task, TaskState.CLOSED);
+      this.setTaskState(task, KojiTaskState.CLOSED);
       this.startBuildArches(this.tasks.get(task.parent!)!, srpmPath);
     } else if (plan.kind === "buildArch") {
       if (plan.fail) {
@@ -1413,14 +1412,14 @@ export class SimState {
         rpms: plan.rpmPaths.map((name) => `${taskRelPath(task.id)}/${name}`),
         srpms: [],
       };
-      this.setTaskState(task, TaskState.CLOSED);
+      this.setTaskState(task, KojiTaskState.CLOSED);
       this.childClosed(task);
     } else if (plan.kind === "createrepo") {
       task.result = [
         `repos/${task.id}`,
         ["repomd.xml", "primary.xml.gz", "filelists.xml.gz", "other.xml.gz", "comps.xml"],
       ];
-      this.setTaskState(task, TaskState.CLOSED);
+      this.setTaskState(task, KojiTaskState.CLOSED);
       this.childClosed(task);
     }
   }
@@ -1468,7 +1467,7 @@ export class SimState {
     for (const sibling of this.children(parent)) this.cancelTask(sibling);
     if (parent.plan.kind === "newRepo" && parent.plan.repoId !== null) {
       const repo = this.repos.get(parent.plan.repoId)!;
-      repo.state = RepoState.PROBLEM;
+      repo.state = REPO_STATES.PROBLEM;
       repo.stateTs = this.time;
     }
     this.failTask(parent, fault);
@@ -1476,25 +1475,25 @@ export class SimState {
 
   private childClosed(task: TaskRecord): void {
     const parent = this.tasks.get(task.parent!)!;
-    if (!this.children(parent).every((c) => c.state === TaskState.CLOSED)) return;
+    if (!this.children(parent).every((c) => c.state === KojiTaskState.CLOSED)) return;
     if (parent.plan.kind === "newRepo") {
       const repo = this.repos.get(parent.plan.repoId!)!;
       this.markRepoReady(repo);
       parent.result = [repo.id, repo.createEvent];
     }
-    this.setTaskState(parent, TaskState.CLOSED);
+    this.setTaskState(parent, KojiTaskState.CLOSED);
   }
 
   private startNewRepo(task: TaskRecord, plan: Extract<TaskPlan, { kind: "newRepo" }>): void {
     const tag = this.tags.get(plan.tagId)!;
-    const oldRepo = this.latestRepo(tag, { state: RepoState.READY });
+    const oldRepo = this.latestRepo(tag, { state: REPO_STATES.READY });
     const repo = this.createRepo(tag, task.id);
     plan.repoId = repo.id;
     const arches = this.inheritedArches(tag);
     if (arches.length === 0) {
       this.markRepoReady(repo);
       task.result = [repo.id, repo.createEvent];
-      this.setTaskState(task, TaskState.CLOSED);
+      this.setTaskState(task, KojiTaskState.CLOSED);
       return;
     }
     task.waiting = true;
