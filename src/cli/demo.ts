@@ -65,7 +65,7 @@ export function formatDemoState(state: DemoState): string {
     ...countedTables.map((table) => `  ${table.padEnd(18)} ${state.rowCounts[table]}`),
   ];
   if (state.collections.length === 0) {
-    lines.push("collections: none yet (koschei-admin create-collection adds one)");
+    lines.push("collections: none yet");
   } else {
     lines.push("collections:");
     for (const c of state.collections) {
