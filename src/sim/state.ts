@@ -276,6 +276,12 @@ export interface TaskRecord {
   plan: TaskPlan;
 }
 
+/** What the creator of a task chooses; createTask fills in the rest. */
+type NewTask = Pick<
+  TaskRecord,
+  "method" | "arch" | "label" | "parent" | "owner" | "priority" | "weight" | "request" | "plan"
+> & { channel?: string };
+
 export interface SessionRecord {
   id: number;
   key: string;
@@ -1014,41 +1020,23 @@ export class SimState {
 
   // --- tasks ------------------------------------------------------------------------------
 
-  private createTask(fields: {
-    method: string;
-    arch: string;
-    label: string | null;
-    parent: number | null;
-    owner: number;
-    priority: number;
-    weight: number;
-    request: XmlRpcValue[];
-    plan: TaskPlan;
-    channel?: string;
-  }): TaskRecord {
+  /** A FREE task of the given fields, on the named channel (default "default"). */
+  private createTask({ channel = "default", ...given }: NewTask): TaskRecord {
     const task: TaskRecord = {
+      ...given,
       id: ++this.ids.task,
-      method: fields.method,
-      arch: fields.arch,
-      label: fields.label,
-      parent: fields.parent,
       state: KojiTaskState.FREE,
       createTs: this.time,
       startTs: null,
       completionTs: null,
-      channelId: this.channelByName(fields.channel ?? "default").id,
+      channelId: this.channelByName(channel).id,
       hostId: null,
-      owner: fields.owner,
-      priority: fields.priority,
-      weight: fields.weight,
-      request: fields.request,
-      waiting: fields.parent === null ? false : null,
-      awaited: fields.parent === null ? null : false,
+      waiting: given.parent === null ? false : null,
+      awaited: given.parent === null ? null : false,
       result: null,
       fault: null,
       eligibleTs: this.time + SCHEDULER_DELAY_SECONDS,
       endsTs: null,
-      plan: fields.plan,
     };
     this.tasks.set(task.id, task);
     this.activeTasks.add(task);
