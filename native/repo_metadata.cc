@@ -139,25 +139,30 @@ CompsGroups readComps(const std::string& path) {
   }
   repo_internalize(repo);
   // libsolv turns each group into a solvable "group:ID" that requires its mandatory packages
-  // and recommends its default ones (optional ones are suggests, which a build group excludes).
+  // and recommends its default ones, and its conditional ones as "NAME IF OTHER" (optional
+  // ones are suggests). A build group is the mandatory and default packages only.
   CompsGroups groups;
   const std::string prefix = "group:";
   Id p;
   Solvable* s;
+  Queue deps;
+  queue_init(&deps);
   FOR_REPO_SOLVABLES(repo, p, s) {
     std::string name = pool_id2str(pool.get(), s->name);
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     std::vector<std::string>& members = groups[name.substr(prefix.size())];
-    Queue deps;
-    queue_init(&deps);
     for (Id key : {SOLVABLE_REQUIRES, SOLVABLE_RECOMMENDS}) {
+      // The lookup appends to the queue rather than replacing its content.
+      queue_empty(&deps);
       solvable_lookup_deparray(s, key, &deps, 0);
       for (int i = 0; i < deps.count; i++) {
-        members.push_back(pool_dep2str(pool.get(), deps.elements[i]));
+        Id dep = deps.elements[i];
+        if (ISRELDEP(dep) && GETRELDEP(pool.get(), dep)->flags == REL_COND) continue;
+        members.push_back(pool_dep2str(pool.get(), dep));
       }
     }
-    queue_free(&deps);
   }
+  queue_free(&deps);
   return groups;
 }
 

@@ -37,6 +37,23 @@ function replaceFile(path: string, content: Buffer | string): void {
   writeFileSync(path, content);
 }
 
+const sha256 = (content: Buffer | string) => createHash("sha256").update(content).digest("hex");
+
+/** Replaces a copy's comps (plain and gzipped) and updates their checksums in repomd.xml. */
+function replaceComps(dir: string, xml: string): void {
+  const repomd = join(dir, "repodata", "repomd.xml");
+  let index = readFileSync(repomd, "utf8");
+  for (const [name, content] of [
+    ["comps.xml", Buffer.from(xml)],
+    ["comps.xml.gz", gzipSync(xml)],
+  ] as const) {
+    const path = join(dir, "repodata", name);
+    index = index.replaceAll(sha256(readFileSync(path)), sha256(content));
+    replaceFile(path, content);
+  }
+  replaceFile(repomd, index);
+}
+
 function allResults(pool: DepsolvePool): string {
   return JSON.stringify(
     edgeSources.map((s) => pool.resolve(s.buildrequires, s.group ?? edgeBuildGroup, s)),
@@ -79,12 +96,11 @@ test("a missing filelists file is named", () => {
 test("broken XML with a matching checksum is reported by the parser", () => {
   const dir = copyOfEdgeRepo();
   const primary = join(dir, "repodata", "primary.xml.gz");
-  const oldSum = createHash("sha256").update(readFileSync(primary)).digest("hex");
+  const oldSum = sha256(readFileSync(primary));
   const broken = gzipSync("<metadata><package type='rpm'><name>half");
   replaceFile(primary, broken);
   const repomd = join(dir, "repodata", "repomd.xml");
-  const newSum = createHash("sha256").update(broken).digest("hex");
-  replaceFile(repomd, readFileSync(repomd, "utf8").replace(oldSum, newSum));
+  replaceFile(repomd, readFileSync(repomd, "utf8").replace(oldSum, sha256(broken)));
   assert.throws(() => openPool({ repos: [dir] }), /primary\.xml\.gz: .+/);
 });
 
@@ -137,4 +153,31 @@ test("the cache keeps its most recently used files up to its capacity", () => {
   const used = pool.repos[0]!.cacheFile;
   pool.close();
   assert.deepEqual(readdirSync(cacheDir).sort(), [stale[0]!, used].sort());
+});
+
+test("comps groups list their mandatory and default members once each", () => {
+  const dir = copyOfEdgeRepo();
+  replaceComps(
+    dir,
+    `<?xml version="1.0" encoding="UTF-8"?>
+<comps>
+  <group><id>mandatory-only</id><name>m</name><packagelist>
+    <packagereq type="mandatory">m-a</packagereq>
+    <packagereq type="mandatory">m-b</packagereq>
+  </packagelist></group>
+  <group><id>mixed</id><name>x</name><packagelist>
+    <packagereq type="mandatory">x-mandatory</packagereq>
+    <packagereq type="default">x-default</packagereq>
+    <packagereq type="optional">x-optional</packagereq>
+    <packagereq type="conditional" requires="x-default">x-conditional</packagereq>
+    <packagereq type="mandatory">x-mandatory-2</packagereq>
+  </packagelist></group>
+</comps>`,
+  );
+  const pool = openPool({ repos: [dir] });
+  assert.deepEqual(pool.compsGroups, {
+    "mandatory-only": ["m-a", "m-b"],
+    mixed: ["x-mandatory", "x-mandatory-2", "x-default"],
+  });
+  pool.close();
 });
