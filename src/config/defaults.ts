@@ -1,7 +1,7 @@
 // Built-in defaults of every configuration key. Pure: the few values that depend on the
 // machine (directories, version) come in through DefaultsContext.
 import { isAbsolute, join } from "node:path";
-import type { KojiConfig, KoscheiConfig, ServiceConfig } from "./types.js";
+import type { KojiConfig, KojiRetryConfig, KoscheiConfig, ServiceConfig } from "./types.js";
 
 export interface DefaultsContext {
   /** Where the configuration files are read from (copr-config lives there too). */
@@ -32,6 +32,19 @@ export function userDirectories(
   };
 }
 
+/**
+ * The back-off Koschei runs its Koji sessions with, also for clients made without a
+ * configuration (Koji's own defaults are anon_retry false, 30 retries, 12 h).
+ */
+export const KOJI_RETRY_DEFAULTS: Readonly<KojiRetryConfig> = {
+  anon_retry: true,
+  max_retries: 1000,
+  retry_interval: 20,
+  offline_retry: true,
+  offline_retry_interval: 120,
+  timeout: 3600,
+};
+
 export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
   const koji: KojiConfig = {
     server: "https://koji.fedoraproject.org/kojihub",
@@ -49,14 +62,7 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
     multicall_chunk_size: 100,
     build_from_repo_id: false,
     session_opts: {},
-    retry: {
-      anon_retry: true,
-      max_retries: 1000,
-      retry_interval: 20,
-      offline_retry: true,
-      offline_retry_interval: 120,
-      timeout: 3600,
-    },
+    retry: { ...KOJI_RETRY_DEFAULTS },
   };
   const service = (overrides: Partial<ServiceConfig> = {}): ServiceConfig => ({
     interval: 3,

@@ -24,16 +24,16 @@ export interface DatabaseConfig {
 
 /** Back-off of the Koji client; names match Koji's own session options. */
 export interface KojiRetryConfig {
-  /** Retry failed calls of anonymous (read-only) sessions too. */
+  /** Retry failed calls of anonymous sessions too (Koji retries only logged-in calls by default). */
   anon_retry: boolean;
   max_retries: number;
-  /** Seconds between retries of a failed call. */
+  /** Upper bound, in seconds, of the back-off between retries of a failed call. */
   retry_interval: number;
-  /** Keep retrying while the hub reports it is offline. */
+  /** Keep retrying, without counting, while the hub reports it is offline. */
   offline_retry: boolean;
   /** Seconds between retries while the hub is offline. */
   offline_retry_interval: number;
-  /** Seconds before a single call times out. */
+  /** Seconds before a single call (one HTTP request) times out. */
   timeout: number;
 }
 

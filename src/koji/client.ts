@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
+import { KOJI_RETRY_DEFAULTS, type KojiRetryConfig } from "../config/index.js";
 import {
   KojiConnectionError,
   KojiFault,
@@ -19,30 +20,6 @@ import {
   kwargs as kwargsStruct,
   type XmlRpcValue,
 } from "./xmlrpc.js";
-
-/** Retry settings; the names are Koji's own session options. Times are in seconds. */
-export interface KojiRetryOptions {
-  /** Retry calls of anonymous sessions too (Koji retries only logged-in calls by default). */
-  anon_retry: boolean;
-  max_retries: number;
-  /** Upper bound of the back-off between retries. */
-  retry_interval: number;
-  /** Keep retrying, without counting, while the hub answers ServerOffline. */
-  offline_retry: boolean;
-  offline_retry_interval: number;
-  /** Limit for one HTTP request. */
-  timeout: number;
-}
-
-/** What Koschei runs its sessions with (Koji's defaults are anon_retry false, 30 retries, 12 h). */
-export const KOSCHEI_RETRY_DEFAULTS: Readonly<KojiRetryOptions> = {
-  anon_retry: true,
-  max_retries: 1000,
-  retry_interval: 20,
-  offline_retry: true,
-  offline_retry_interval: 120,
-  timeout: 3600,
-};
 
 /**
  * Client settings. A Koji instance's configuration section (`kojiConfig(config, "primary")`)
@@ -62,7 +39,8 @@ export interface KojiClientOptions {
    * with the client certificate and its key.
    */
   login_args?: Record<string, unknown>;
-  retry?: Partial<KojiRetryOptions>;
+  /** Back-off; unset keys take Koschei's defaults (KOJI_RETRY_DEFAULTS). */
+  retry?: Partial<KojiRetryConfig>;
   /** Seconds allowed for a login call (Koji's auth_timeout). */
   auth_timeout?: number;
   /** Refuse login and hub-modifying calls (the secondary instance is only read). */
@@ -131,7 +109,7 @@ export class KojiClient {
   readonly weburl: string | undefined;
   readonly multicallChunkSize: number;
   readonly readOnly: boolean;
-  readonly retry: Readonly<KojiRetryOptions>;
+  readonly retry: Readonly<KojiRetryConfig>;
   /** The hub's `Koji-Version` header (hubs ≥ 1.35), once seen. */
   hubVersion: string | null = null;
 
@@ -153,7 +131,7 @@ export class KojiClient {
       throw new Error(`multicall_chunk_size must be a positive integer`);
     }
     this.readOnly = options.readOnly ?? false;
-    this.retry = { ...KOSCHEI_RETRY_DEFAULTS, ...options.retry };
+    this.retry = { ...KOJI_RETRY_DEFAULTS, ...options.retry };
     const serverca = fileOption(options.login_args ?? {}, "serverca");
     this.serverCa = serverca === undefined ? undefined : readFileSync(serverca);
     this.agent = this.newAgent(null);
@@ -298,7 +276,7 @@ export class KojiClient {
     params: XmlRpcValue[],
     timeoutSeconds: number,
     pathSuffix = "",
-    retry: KojiRetryOptions = this.retry,
+    retry: KojiRetryConfig = this.retry,
   ): Promise<XmlRpcValue> {
     const body = encodeCall(method, params);
     const { url, headers } = this.prepareRequest(pathSuffix);

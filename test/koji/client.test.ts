@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { KOJI_RETRY_DEFAULTS } from "../../src/config/index.js";
 import { KojiClient, backoffSeconds, type RetryEvent } from "../../src/koji/client.js";
 import {
   KojiConnectionError,
@@ -79,6 +80,19 @@ describe("calls", () => {
     await assert.rejects(koji.multiCall([{ method: "cancelTask", args: [1] }]), /read-only/);
     await assert.rejects(koji.sslLogin({ cert: tlsFixture("client.pem") }), /read-only/);
     assert.equal(hub.requests.length, 0);
+  });
+
+  test("retry options left out take Koschei's configured defaults", () => {
+    const koji = new KojiClient({ server: "http://x/kojihub", retry: { max_retries: 3 } });
+    assert.deepEqual(koji.retry, { ...KOJI_RETRY_DEFAULTS, max_retries: 3 });
+    assert.deepEqual(KOJI_RETRY_DEFAULTS, {
+      anon_retry: true,
+      max_retries: 1000,
+      retry_interval: 20,
+      offline_retry: true,
+      offline_retry_interval: 120,
+      timeout: 3600,
+    });
   });
 
   test("bad options are refused", () => {
