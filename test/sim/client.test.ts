@@ -28,31 +28,26 @@ function openssl(...args: string[]): void {
 
 /** A CA, a server certificate for 127.0.0.1 and client certificates (PEM with the key). */
 function makeCertificates(): void {
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Test Koji CA",
-    "-keyout",
-    pem("ca.key"),
-    "-out",
-    pem("ca.pem"),
-  );
+  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const selfSignedCa = (name: string, cn: string) =>
+    openssl(
+      "req",
+      "-x509",
+      ...newKey,
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${cn}`,
+      "-keyout",
+      pem(`${name}.key`),
+      "-out",
+      pem(`${name}.pem`),
+    );
+  selfSignedCa("ca", "Test Koji CA");
   const issue = (name: string, cn: string, ca: string, extensions?: string) => {
     openssl(
       "req",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
+      ...newKey,
       "-subj",
       `/CN=${cn}`,
       "-keyout",
@@ -88,23 +83,7 @@ function makeCertificates(): void {
   issue("server", "127.0.0.1", "ca", "subjectAltName=IP:127.0.0.1\n");
   issue("client", "koschei", "ca");
   // A client certificate from a CA the hub does not trust.
-  openssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=Rogue CA",
-    "-keyout",
-    pem("rogue.key"),
-    "-out",
-    pem("rogue.pem"),
-  );
+  selfSignedCa("rogue", "Rogue CA");
   issue("intruder", "koschei", "rogue");
 }
 

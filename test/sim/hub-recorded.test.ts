@@ -19,34 +19,25 @@ interface RecordedCall {
   fault?: { faultCode: number; faultString: string };
 }
 
+/** Repo fields (getRepo, repoInfo) a 1.35 hub returns that the recordings lack. */
+const NEWER_REPO_FIELDS = [
+  "state_time",
+  "state_ts",
+  "begin_event",
+  "begin_ts",
+  "end_event",
+  "end_ts",
+  "opts",
+  "custom_opts",
+  "task_id",
+  "task_state",
+  "creation_ts",
+];
+
 /** Fields a 1.35 hub returns that the 2014–2020 recordings lack (koji-xmlrpc.md §10). */
 const NEWER_FIELDS: Record<string, string[]> = {
-  getRepo: [
-    "state_time",
-    "state_ts",
-    "begin_event",
-    "begin_ts",
-    "end_event",
-    "end_ts",
-    "opts",
-    "custom_opts",
-    "task_id",
-    "task_state",
-    "creation_ts",
-  ],
-  repoInfo: [
-    "state_time",
-    "state_ts",
-    "begin_event",
-    "begin_ts",
-    "end_event",
-    "end_ts",
-    "opts",
-    "custom_opts",
-    "task_id",
-    "task_state",
-    "creation_ts",
-  ],
+  getRepo: NEWER_REPO_FIELDS,
+  repoInfo: NEWER_REPO_FIELDS,
   getBuildConfig: ["config_inheritance"],
   listTagged: ["draft", "promotion_time", "promoter_id", "promoter_name", "create_event"],
   getBuild: [
