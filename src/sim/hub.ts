@@ -661,11 +661,7 @@ const METHODS: Record<string, MethodDef> = {
       if (args.build !== null) {
         const build = state.findBuild(args.build!);
         if (!build) throw kojiError("GenericError", `No such build: ${String(args.build)}`);
-        const tagIds = new Set(
-          state.history
-            .filter((h) => h.buildId === build.id && h.revokeEvent === null)
-            .map((h) => h.tagId),
-        );
+        const tagIds = new Set(state.tagIdsOf(build));
         tags = tags.filter((t) => tagIds.has(t.id));
       }
       if (args.package !== null) {
@@ -873,18 +869,13 @@ const METHODS: Record<string, MethodDef> = {
           ? `tag requires ${tag.perm} permission`
           : null;
       if (denied && !(user.admin && args.force)) throw kojiError("ActionNotAllowed", denied);
-      const tagged = state.history.some(
-        (h) => h.tagId === tag.id && h.buildId === build.id && h.revokeEvent === null,
-      );
-      if (tagged && !args.force) {
+      if (state.isTagged(tag, build) && !args.force) {
         const nvr = `${build.name}-${build.version}-${build.release}`;
         throw kojiError("TagError", `build ${nvr} already tagged (${tag.name})`);
       }
-      const listed = state
-        .packageList(tag, true)
-        .find((p) => p.entry.packageId === build.packageId);
+      const listed = state.listedPackage(tag, build.packageId);
       if (!listed) throw kojiError("TagError", `Package ${build.name} not in list for ${tag.name}`);
-      if (listed.entry.blocked)
+      if (listed.blocked)
         throw kojiError("TagError", `Package ${build.name} blocked in ${tag.name}`);
       return state.tagExistingBuild(tag, build, user);
     },

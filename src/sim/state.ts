@@ -337,7 +337,6 @@ export class SimState {
   readonly targets = new Map<number, TargetRecord>();
   readonly builds = new Map<number, BuildRecord>();
   readonly rpms = new Map<number, RpmRecord>();
-  readonly history: TagHistoryEntry[] = [];
   readonly repos = new Map<number, RepoRecord>();
   readonly hosts = new Map<number, HostRecord>();
   readonly channels = new Map<number, ChannelRecord>();
@@ -355,6 +354,15 @@ export class SimState {
   private readonly packageIds = new Map<string, number>();
   private readonly buildsByNvr = new Map<string, BuildRecord>();
   private readonly rpmsByNvra = new Map<string, RpmRecord>();
+  /**
+   * The tagging history (Koji's tag_listing), indexed so that whole-tag queries cost the size
+   * of the tag, not of the history: entries per tag and per (tag, package) in creation order
+   * (each tagging is its own event, so that is also event order), and the current (not
+   * revoked) entry per (build, tag).
+   */
+  private readonly historyByTag = new Map<number, TagHistoryEntry[]>();
+  private readonly historyByTagPackage = new Map<number, Map<number, TagHistoryEntry[]>>();
+  private readonly currentTagging = new Map<number, Map<number, TagHistoryEntry>>();
   private readonly taskRules: SimTaskRule[];
   private readonly defaultDuration: number;
   private readonly listeners: ((event: SimEvent) => void)[] = [];
@@ -571,6 +579,11 @@ export class SimState {
     return this.inheritanceChain(tag).find((t) => t.arches.length > 0)?.arches ?? [];
   }
 
+  /** The package's entry in the tag's list (the nearest along the inheritance), blocked or not. */
+  listedPackage(tag: TagRecord, packageId: number): TagPackageEntry | undefined {
+    return listedAlong(this.inheritanceChain(tag), packageId);
+  }
+
   /** The package list with inheritance: the nearest tag's entry for each package wins. */
   packageList(tag: TagRecord, inherit: boolean): { entry: TagPackageEntry; tag: TagRecord }[] {
     const seen = new Map<number, { entry: TagPackageEntry; tag: TagRecord }>();
@@ -591,27 +604,29 @@ export class SimState {
     options: { event?: number | null; inherit?: boolean; latest?: boolean; packageName?: string },
   ): { build: BuildRecord; entry: TagHistoryEntry; tag: TagRecord }[] {
     const event = options.event ?? this.lastEventId;
-    const allowed = new Set(
-      this.packageList(tag, true)
-        .filter((p) => !p.entry.blocked)
-        .map((p) => p.entry.packageId),
-    );
+    const packageId =
+      options.packageName === undefined ? undefined : this.packageIds.get(options.packageName);
+    if (options.packageName !== undefined && packageId === undefined) return [];
+    const chain = this.inheritanceChain(tag);
+    const allowed = (id: number) => {
+      const entry = listedAlong(chain, id);
+      return entry !== undefined && !entry.blocked;
+    };
     const result: { build: BuildRecord; entry: TagHistoryEntry; tag: TagRecord }[] = [];
     const seenPackages = new Set<number>();
-    for (const current of options.inherit ? this.inheritanceChain(tag) : [tag]) {
-      const entries = this.history
-        .filter(
-          (h) =>
-            h.tagId === current.id &&
-            h.createEvent <= event &&
-            (h.revokeEvent === null || h.revokeEvent > event),
-        )
-        .sort((a, b) => b.createEvent - a.createEvent || b.buildId - a.buildId);
+    for (const current of options.inherit ? chain : [tag]) {
+      const entries =
+        (packageId === undefined
+          ? this.historyByTag.get(current.id)
+          : this.historyByTagPackage.get(current.id)?.get(packageId)) ?? [];
       const fromThisTag = new Set<number>();
-      for (const entry of entries) {
+      // Newest tagging first: creation order backwards.
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const entry = entries[i]!;
+        if (entry.createEvent > event) continue;
+        if (entry.revokeEvent !== null && entry.revokeEvent <= event) continue;
         const build = this.builds.get(entry.buildId)!;
-        if (build.state !== KojiBuildState.COMPLETE || !allowed.has(build.packageId)) continue;
-        if (options.packageName !== undefined && build.name !== options.packageName) continue;
+        if (build.state !== KojiBuildState.COMPLETE || !allowed(build.packageId)) continue;
         if (options.latest && seenPackages.has(build.packageId)) continue;
         fromThisTag.add(build.packageId);
         result.push({ build, entry, tag: current });
@@ -620,6 +635,16 @@ export class SimState {
       for (const id of fromThisTag) seenPackages.add(id);
     }
     return result;
+  }
+
+  /** Whether the build is tagged in the tag now. */
+  isTagged(tag: TagRecord, build: BuildRecord): boolean {
+    return this.currentTagging.get(build.id)?.has(tag.id) ?? false;
+  }
+
+  /** Ids of the tags the build is tagged in now. */
+  tagIdsOf(build: BuildRecord): number[] {
+    return [...(this.currentTagging.get(build.id)?.keys() ?? [])];
   }
 
   /** Comps groups of a tag with inheritance (nearest definition of a group and entry wins). */
@@ -766,19 +791,21 @@ export class SimState {
 
   private tagBuild(tag: TagRecord, build: BuildRecord, userId: number): void {
     const event = this.newEvent();
-    for (const entry of this.history) {
-      if (entry.tagId === tag.id && entry.buildId === build.id && entry.revokeEvent === null) {
-        entry.revokeEvent = event;
-      }
-    }
-    this.history.push({
+    const entry: TagHistoryEntry = {
       tagId: tag.id,
       buildId: build.id,
       createEvent: event,
       revokeEvent: null,
       creatorId: userId,
-    });
-    if (!this.packageList(tag, true).some((p) => p.entry.packageId === build.packageId)) {
+    };
+    const buildTagging = mapEntry(this.currentTagging, build.id, () => new Map());
+    const previous = buildTagging.get(tag.id);
+    if (previous) previous.revokeEvent = event;
+    buildTagging.set(tag.id, entry);
+    mapEntry(this.historyByTag, tag.id, () => []).push(entry);
+    const byPackage = mapEntry(this.historyByTagPackage, tag.id, () => new Map());
+    mapEntry(byPackage, build.packageId, () => []).push(entry);
+    if (!this.listedPackage(tag, build.packageId)) {
       tag.packages.set(build.packageId, {
         packageId: build.packageId,
         blocked: false,
@@ -1551,6 +1578,25 @@ export class SimState {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/** A package's entry in the first tag of an inheritance chain that lists it. */
+function listedAlong(chain: TagRecord[], packageId: number): TagPackageEntry | undefined {
+  for (const tag of chain) {
+    const entry = tag.packages.get(packageId);
+    if (entry) return entry;
+  }
+  return undefined;
+}
+
+/** The map's value for the key, created by `create` when missing. */
+function mapEntry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
 
 function taskLogs(taskId: number, names: string[]): string[] {
   return names.map((name) => `${taskRelPath(taskId)}/${name}`);
