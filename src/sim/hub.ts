@@ -1076,8 +1076,15 @@ const METHODS: Record<string, MethodDef> = {
       if (arches !== null && typeof arches !== "string" && !Array.isArray(arches)) {
         throw kojiError("GenericError", `Invalid type for "arches" parameter: ${typeof arches}`);
       }
-      const rows = [...state.rpms.values()]
-        .filter((r) => args.buildID === null || r.buildId === args.buildID)
+      // A build's own RPMs, in creation order (SRPM first), without scanning every RPM.
+      const build = typeof args.buildID === "number" ? state.builds.get(args.buildID) : undefined;
+      const candidates =
+        args.buildID === null
+          ? [...state.rpms.values()]
+          : build
+            ? [build.srpmRpm, ...build.rpms]
+            : [];
+      const rows = candidates
         .filter((r) => args.buildrootID === null || r.buildrootId === args.buildrootID)
         .filter(
           (r) =>
