@@ -2,10 +2,11 @@
 // request (cached per repo and arch, so a repo's metadata never changes), package paths of
 // builds, and the work/tasks/<id % 10000>/<id>/ directories with the logs of finished tasks.
 
+import { Worker } from "node:worker_threads";
 import { taskRelPath } from "../koji/paths.js";
 import { REPO_STATES } from "../koji/types.js";
 import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
-import { generateRepodata, type RepodataFiles, type RepoPackage } from "./rpmmd.js";
+import type { RepodataFiles, RepodataOptions, RepoPackage } from "./rpmmd.js";
 import type { SimGroup } from "./scenario.js";
 import { SimState, formatKojiTime, type RepoRecord } from "./state.js";
 
@@ -54,13 +55,39 @@ function escapeHtml(value: string): string {
   );
 }
 
+/**
+ * generateRepodata in a worker thread: the event loop stays free for the hub meanwhile (a
+ * 60,000-package repo takes seconds). The worker's Buffers arrive as plain Uint8Arrays.
+ */
+function generateInWorker(
+  packages: RepoPackage[],
+  options: RepodataOptions,
+): Promise<RepodataFiles> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL("./repodata-worker.js", import.meta.url), {
+      workerData: { packages, options },
+    });
+    worker.once("message", (files: Map<string, Uint8Array>) => {
+      const buffers = [...files].map(
+        ([path, bytes]) =>
+          [path, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)] as const,
+      );
+      resolve(new Map(buffers));
+    });
+    worker.once("error", reject);
+    // After the message this is a no-op; before it, the worker died without an answer.
+    worker.once("exit", (code) => reject(new Error(`repodata worker exited with code ${code}`)));
+  });
+}
+
 export class FileServer {
-  private readonly repodata = new Map<string, RepodataFiles>();
+  /** Generated or being generated, per "<repo id>/<arch>": concurrent requests share one. */
+  private readonly repodata = new Map<string, Promise<RepodataFiles>>();
 
   constructor(private readonly state: SimState) {}
 
   /** Answers a GET of `path` (relative to topurl, no leading slash). */
-  get(path: string): FileAnswer {
+  async get(path: string): Promise<FileAnswer> {
     const parts = path.split("/").filter(Boolean);
     if (parts.some((p) => p === ".." || p === ".")) return NOT_FOUND();
     switch (parts[0]) {
@@ -85,7 +112,7 @@ export class FileServer {
   }
 
   /** repos/<tag>/<repo id|latest>/<arch>/repodata/<file>, and toplink/ package paths. */
-  private repoFile(parts: string[], isDirectory: boolean): FileAnswer {
+  private async repoFile(parts: string[], isDirectory: boolean): Promise<FileAnswer> {
     const [tagName, repoName, arch, ...rest] = parts;
     if (!tagName || !repoName) return NOT_FOUND();
     const repo = this.findRepo(tagName, repoName);
@@ -100,7 +127,7 @@ export class FileServer {
       );
     if (!arches.includes(arch)) return NOT_FOUND();
     if (rest[0] === "toplink") return this.packageFile(rest.slice(2));
-    const files = this.repodataFor(repo, arch);
+    const files = await this.repodataFor(repo, arch);
     if (rest.length === 0 || (rest.length === 1 && rest[0] === "repodata" && isDirectory)) {
       const names =
         rest.length === 0
@@ -114,7 +141,7 @@ export class FileServer {
       : NOT_FOUND();
   }
 
-  private repodataFor(repo: RepoRecord, arch: string): RepodataFiles {
+  private repodataFor(repo: RepoRecord, arch: string): Promise<RepodataFiles> {
     const key = `${repo.id}/${arch}`;
     let files = this.repodata.get(key);
     if (!files) {
@@ -136,7 +163,9 @@ export class FileServer {
         description: g.description,
         packages: g.packages.map((p) => ({ package: p.name, type: p.type, blocked: p.blocked })),
       }));
-      files = generateRepodata(packages, { groups, timestamp: Math.floor(repo.createTs) });
+      files = generateInWorker(packages, { groups, timestamp: Math.floor(repo.createTs) });
+      // A failed generation is not kept: the next request tries again.
+      files.catch(() => this.repodata.delete(key));
       this.repodata.set(key, files);
     }
     return files;

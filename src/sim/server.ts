@@ -263,7 +263,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return handleControl(request, response, path.slice("/control".length));
     if (path.startsWith("/kojifiles/") && (request.method === "GET" || request.method === "HEAD")) {
       catchUp();
-      const answer = files.get(decodeURIComponent(path.slice("/kojifiles/".length)));
+      const answer = await files.get(decodeURIComponent(path.slice("/kojifiles/".length)));
       if (request.method === "HEAD") {
         response.writeHead(answer.status, {
           "Content-Type": answer.contentType,
