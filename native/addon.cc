@@ -1,10 +1,10 @@
 // Node-API binding of BuildDepPool: `new Pool(options)`, `pool.resolve(...)`, `pool.close()`.
 #include <napi.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,26 +17,48 @@ extern "C" {
 namespace koschei {
 namespace {
 
+// Longer strings are refused: no package name, dependency or path comes near it, and each
+// distinct string stays in the pool's string table for the pool's lifetime.
+constexpr size_t kMaxStringBytes = 65536;
+
+/** The UTF-8 text of a JS string, refusing what libsolv's C strings cannot hold. */
+std::string checkedString(const Napi::Value& value, const std::string& what) {
+  if (!value.IsString()) throw Napi::TypeError::New(value.Env(), what + " must be a string");
+  std::string text = value.As<Napi::String>().Utf8Value();
+  if (text.size() > kMaxStringBytes) {
+    throw Napi::RangeError::New(value.Env(), what + " is longer than " +
+                                                 std::to_string(kMaxStringBytes) + " bytes");
+  }
+  // libsolv would silently read only up to the first NUL.
+  if (text.find('\0') != std::string::npos) {
+    throw Napi::TypeError::New(value.Env(), what + " contains a NUL character");
+  }
+  return text;
+}
+
 std::vector<std::string> stringArray(const Napi::Value& value, const char* what) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
+  }
   Napi::Array array = value.As<Napi::Array>();
+  // No reserve(): the length of a sparse array says nothing about the memory it needs.
   std::vector<std::string> strings;
-  strings.reserve(array.Length());
   for (uint32_t i = 0; i < array.Length(); i++) {
     Napi::Value item = array.Get(i);
+    std::string element = std::string(what) + "[" + std::to_string(i) + "]";
     if (!item.IsString()) {
-      throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
+      throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings (" +
+                                                  element + " is not a string)");
     }
-    strings.push_back(item.As<Napi::String>().Utf8Value());
+    strings.push_back(checkedString(item, element));
   }
   return strings;
 }
 
 std::string stringProperty(const Napi::Object& object, const char* key, bool required) {
   Napi::Value value = object.Get(key);
-  if (value.IsString()) return value.As<Napi::String>().Utf8Value();
   if (!required && (value.IsUndefined() || value.IsNull())) return "";
-  throw Napi::TypeError::New(object.Env(), std::string(key) + " must be a string");
+  return checkedString(value, key);
 }
 
 /** Splits libsolv's "[E:]V[-R]" into its parts (epoch 0 when absent). */
@@ -119,12 +141,14 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     if (poolOptions.arch.empty()) poolOptions.arch = "x86_64";
     poolOptions.repoDirs = stringArray(options.Get("repos"), "repos");
     poolOptions.cacheDir = stringProperty(options, "cacheDir", false);
-    poolOptions.ignoreWeakDeps = options.Get("ignoreWeakDeps").ToBoolean().Value();
-    try {
-      pool_ = std::make_unique<BuildDepPool>(poolOptions);
-    } catch (const std::exception& error) {
-      throw Napi::Error::New(env, error.what());
+    Napi::Value ignoreWeakDeps = options.Get("ignoreWeakDeps");
+    if (ignoreWeakDeps.IsBoolean()) {
+      poolOptions.ignoreWeakDeps = ignoreWeakDeps.As<Napi::Boolean>().Value();
+    } else if (!ignoreWeakDeps.IsUndefined() && !ignoreWeakDeps.IsNull()) {
+      throw Napi::TypeError::New(env, "ignoreWeakDeps must be a boolean");
     }
+    // A std::exception (bad repodata) becomes a JS Error (NODE_ADDON_API_CPP_EXCEPTIONS_ALL).
+    pool_ = std::make_unique<BuildDepPool>(poolOptions);
   }
 
  private:
@@ -133,29 +157,37 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     return *pool_;
   }
 
+  static uint32_t epochProperty(const Napi::Object& source) {
+    Napi::Value epoch = source.Get("epoch");
+    if (epoch.IsUndefined() || epoch.IsNull()) return 0;
+    if (!epoch.IsNumber()) throw Napi::TypeError::New(source.Env(), "epoch must be a number");
+    double value = epoch.As<Napi::Number>().DoubleValue();
+    // Checked before the cast, which is undefined for NaN and out-of-range values.
+    if (!(value >= 0 && value <= 4294967295.0) || std::floor(value) != value) {
+      throw Napi::TypeError::New(source.Env(), "epoch must be a non-negative integer");
+    }
+    return static_cast<uint32_t>(value);
+  }
+
   Napi::Value Resolve(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    BuildDepPool& pool = open(env);
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source package must be an object");
     Napi::Object sourceObject = info[0].As<Napi::Object>();
     SourcePackage source;
     source.name = stringProperty(sourceObject, "name", true);
     source.version = stringProperty(sourceObject, "version", true);
     source.release = stringProperty(sourceObject, "release", true);
-    Napi::Value epoch = sourceObject.Get("epoch");
-    if (epoch.IsNumber()) {
-      double value = epoch.As<Napi::Number>().DoubleValue();
-      if (value < 0 || value > 4294967295.0 || value != static_cast<uint32_t>(value)) {
-        throw Napi::TypeError::New(env, "epoch must be a non-negative integer");
-      }
-      source.epoch = static_cast<uint32_t>(value);
-    } else if (!epoch.IsUndefined() && !epoch.IsNull()) {
-      throw Napi::TypeError::New(env, "epoch must be a number");
-    }
+    source.epoch = epochProperty(sourceObject);
     std::vector<std::string> buildRequires = stringArray(info[1], "buildRequires");
     std::vector<std::string> buildGroup = stringArray(info[2], "buildGroup");
 
+    // JS code (a getter above, a setter inherited by the objects made below) may close the
+    // pool: it is used only between here and the first JS object made.
+    BuildDepPool& pool = open(env);
     Resolution resolution = pool.resolve(source, buildRequires, buildGroup);
+    // The install list goes back as JSON text: far cheaper than hundreds of JS objects to
+    // create here and to copy between threads, and printable as it is.
+    std::string installs = resolution.resolved ? installsJson(pool.pool(), resolution.installs) : "";
 
     Napi::Object result = Napi::Object::New(env);
     result.Set("resolved", Napi::Boolean::New(env, resolution.resolved));
@@ -164,30 +196,29 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
       problems.Set(i, Napi::String::New(env, resolution.problems[i]));
     }
     result.Set("problems", problems);
-    if (!resolution.resolved) {
-      result.Set("installsJson", env.Null());
-      return result;
-    }
-    // The install list goes back as JSON text: far cheaper than hundreds of JS objects to
-    // create here and to copy between threads, and printable as it is.
-    result.Set("installsJson", installsJson(pool.pool(), resolution.installs));
+    result.Set("installsJson", resolution.resolved ? Napi::Value(Napi::String::New(env, installs))
+                                                   : env.Null());
     return result;
   }
 
   Napi::Value CompsGroups(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    // Copied first, like the repos below: a setter inherited by the JS objects made from them
+    // could close the pool.
+    const koschei::CompsGroups comps = open(env).compsGroups();
     Napi::Object groups = Napi::Object::New(env);
-    for (const auto& [id, members] : open(env).compsGroups()) {
+    for (const auto& [id, members] : comps) {
       Napi::Array names = Napi::Array::New(env, members.size());
       for (size_t i = 0; i < members.size(); i++) names.Set(i, members[i]);
-      groups.Set(id, names);
+      // Defined, not assigned: a group named "__proto__" must not replace the prototype.
+      groups.DefineProperty(Napi::PropertyDescriptor::Value(id, names, napi_default_jsproperty));
     }
     return groups;
   }
 
   Napi::Value Repos(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const std::vector<LoadedRepo>& repos = open(env).repos();
+    const std::vector<LoadedRepo> repos = open(env).repos();
     Napi::Array list = Napi::Array::New(env, repos.size());
     for (size_t i = 0; i < repos.size(); i++) {
       Napi::Object entry = Napi::Object::New(env);

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 #include <random>
 #include <stdexcept>
+#include <string_view>
+
+#include "solv_handles.h"
 
 extern "C" {
 #include <solv/dataiterator.h>
@@ -33,24 +35,33 @@ namespace {
 constexpr int kMaxDistance = 4;
 // Bumped whenever what we store in the .solv cache changes meaning.
 constexpr const char* kCacheVersion = "2";
+// libsolv parses, solves and prints rich dependencies recursively, one level per parenthesis
+// and per operator, and so do our walks over them: deeper ones are refused rather than left to
+// overflow the stack (real ones have a handful of levels).
+constexpr size_t kMaxRichLevels = 256;
 
-struct FileCloser {
-  void operator()(FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<FILE, FileCloser>;
-
-/** A libsolv Queue that frees itself. */
-struct ScopedQueue {
-  Queue q;
-  ScopedQueue() { queue_init(&q); }
-  ~ScopedQueue() { queue_free(&q); }
-  ScopedQueue(const ScopedQueue&) = delete;
-  ScopedQueue& operator=(const ScopedQueue&) = delete;
-};
-
-struct SolverDeleter {
-  void operator()(Solver* solver) const { solver_free(solver); }
-};
+/** An upper bound of the recursion depth of a rich dependency: its parentheses and operators. */
+size_t richLevels(const std::string& dep) {
+  static const std::string_view operators[] = {"and",  "or",   "if",     "unless",
+                                               "else", "with", "without"};
+  size_t levels = 0;
+  size_t position = 0;
+  while (position < dep.size()) {
+    if (dep[position] == '(') levels++;
+    size_t end = dep.find_first_of(" ()", position);
+    if (end == std::string::npos) end = dep.size();
+    if (end == position) {
+      position++;
+      continue;
+    }
+    std::string_view word(dep.data() + position, end - position);
+    if (std::find(std::begin(operators), std::end(operators), word) != std::end(operators)) {
+      levels++;
+    }
+    position = end;
+  }
+  return levels;
+}
 
 bool isRichOperator(int flags) {
   switch (flags) {
@@ -261,7 +272,9 @@ Id BuildDepPool::parseDependency(const std::string& text) {
   if (begin == std::string::npos) return 0;
   size_t end = text.find_last_not_of(" \t");
   std::string dep = text.substr(begin, end - begin + 1);
-  if (dep[0] == '(') return pool_parserpmrichdep(pool_, dep.c_str());
+  if (dep[0] == '(') {
+    return richLevels(dep) > kMaxRichLevels ? 0 : pool_parserpmrichdep(pool_, dep.c_str());
+  }
 
   std::vector<std::string> words;
   size_t position = 0;
@@ -305,13 +318,13 @@ void BuildDepPool::ensureFileProviders(Id dep) {
   if (pool_->whatprovidesdata[pool_whatprovides(pool_, dep)] != 0) return;
   // Nothing provides the path explicitly: like dnf, fall back to the file lists.
   ScopedQueue owners;
-  Dataiterator di;
-  dataiterator_init(&di, pool_, nullptr, 0, SOLVABLE_FILELIST, name, SEARCH_STRING | SEARCH_FILES);
-  while (dataiterator_step(&di)) {
-    if (pool_installable(pool_, pool_->solvables + di.solvid)) queue_push(&owners.q, di.solvid);
-    dataiterator_skip_solvable(&di);
+  ScopedDataiterator files(pool_, nullptr, 0, SOLVABLE_FILELIST, name, SEARCH_STRING | SEARCH_FILES);
+  while (dataiterator_step(&files.di)) {
+    if (pool_installable(pool_, pool_->solvables + files.di.solvid)) {
+      queue_push(&owners.q, files.di.solvid);
+    }
+    dataiterator_skip_solvable(&files.di);
   }
-  dataiterator_free(&di);
   if (owners.q.count) pool_set_whatprovides(pool_, dep, pool_queuetowhatprovides(pool_, &owners.q));
 }
 
@@ -357,7 +370,11 @@ Resolution BuildDepPool::resolve(const SourcePackage& source,
   for (const std::string& text : buildRequires) {
     Id dep = parseDependency(text);
     if (!dep) {
-      result.problems.push_back("Problem: cannot parse the dependency '" + text + "'");
+      std::string why = richLevels(text) > kMaxRichLevels
+                            ? " (more than " + std::to_string(kMaxRichLevels) +
+                                  " nested parentheses and operators)"
+                            : "";
+      result.problems.push_back("Problem: cannot parse the dependency '" + text + "'" + why);
       continue;
     }
     ensureFileProviders(dep);
@@ -370,7 +387,7 @@ Resolution BuildDepPool::resolve(const SourcePackage& source,
   for (int i = 0; i < group.count; i++) queue_push(&jobs.q, group.elements[i]);
   queue_push2(&jobs.q, SOLVER_INSTALL | SOLVER_SOLVABLE, syntheticSolvable_);
 
-  std::unique_ptr<Solver, SolverDeleter> solver(solver_create(pool_));
+  SolverPtr solver(solver_create(pool_));
   solver_set_flag(solver.get(), SOLVER_FLAG_IGNORE_RECOMMENDED, ignoreWeakDeps_ ? 1 : 0);
   if (solver_solve(solver.get(), &jobs.q) != 0) describeProblems(solver.get(), result.problems);
   if (!result.problems.empty()) return result;

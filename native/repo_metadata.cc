@@ -2,15 +2,13 @@
 
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "solv_handles.h"
+
 extern "C" {
-#include <solv/chksum.h>
-#include <solv/dataiterator.h>
 #include <solv/knownid.h>
-#include <solv/pool.h>
 #include <solv/repo.h>
 #include <solv/repo_comps.h>
 #include <solv/repo_repomdxml.h>
@@ -19,16 +17,6 @@ extern "C" {
 
 namespace koschei {
 namespace {
-
-struct PoolDeleter {
-  void operator()(Pool* pool) const { pool_free(pool); }
-};
-using PoolPtr = std::unique_ptr<Pool, PoolDeleter>;
-
-struct FileCloser {
-  void operator()(FILE* file) const { std::fclose(file); }
-};
-using FilePtr = std::unique_ptr<FILE, FileCloser>;
 
 std::string toHex(const unsigned char* bytes, int length) {
   static const char digits[] = "0123456789abcdef";
@@ -52,11 +40,10 @@ std::string readWholeFile(const std::string& path) {
 // Finds the <data type="TYPE"> entry that repo_add_repomdxml stored in the repo's meta section.
 RepomdEntry findEntry(Pool* pool, Repo* repo, const std::string& dir, const char* type) {
   RepomdEntry entry;
-  Dataiterator di;
-  dataiterator_init(&di, pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, type, SEARCH_STRING);
-  dataiterator_prepend_keyname(&di, REPOSITORY_REPOMD);
-  if (dataiterator_step(&di)) {
-    dataiterator_setpos_parent(&di);
+  ScopedDataiterator search(pool, repo, SOLVID_META, REPOSITORY_REPOMD_TYPE, type, SEARCH_STRING);
+  dataiterator_prepend_keyname(&search.di, REPOSITORY_REPOMD);
+  if (dataiterator_step(&search.di)) {
+    dataiterator_setpos_parent(&search.di);
     const char* location = pool_lookup_str(pool, SOLVID_POS, REPOSITORY_REPOMD_LOCATION);
     Id checksumType = 0;
     const unsigned char* checksum =
@@ -67,20 +54,17 @@ RepomdEntry findEntry(Pool* pool, Repo* repo, const std::string& dir, const char
       entry.checksumHex = toHex(checksum, solv_chksum_len(checksumType));
     }
   }
-  dataiterator_free(&di);
   return entry;
 }
 
 }  // namespace
 
 std::string sha256Hex(const std::string& bytes) {
-  Chksum* sum = solv_chksum_create(REPOKEY_TYPE_SHA256);
-  solv_chksum_add(sum, bytes.data(), static_cast<int>(bytes.size()));
+  ChksumPtr sum(solv_chksum_create(REPOKEY_TYPE_SHA256));
+  solv_chksum_add(sum.get(), bytes.data(), static_cast<int>(bytes.size()));
   int length = 0;
-  const unsigned char* digest = solv_chksum_get(sum, &length);
-  std::string hex = toHex(digest, length);
-  solv_chksum_free(sum, nullptr);
-  return hex;
+  const unsigned char* digest = solv_chksum_get(sum.get(), &length);
+  return toHex(digest, length);
 }
 
 Repomd readRepomd(const std::string& dir) {
@@ -113,16 +97,15 @@ void verifyChecksum(const RepomdEntry& entry) {
   if (!type) return;
   FilePtr file(std::fopen(entry.path.c_str(), "rb"));
   if (!file) throw std::runtime_error(entry.path + ": missing (listed in repomd.xml)");
-  Chksum* sum = solv_chksum_create(type);
+  ChksumPtr sum(solv_chksum_create(type));
   char buffer[1 << 16];
   size_t count;
   while ((count = std::fread(buffer, 1, sizeof buffer, file.get())) > 0) {
-    solv_chksum_add(sum, buffer, static_cast<int>(count));
+    solv_chksum_add(sum.get(), buffer, static_cast<int>(count));
   }
   int length = 0;
-  const unsigned char* digest = solv_chksum_get(sum, &length);
+  const unsigned char* digest = solv_chksum_get(sum.get(), &length);
   std::string actual = toHex(digest, length);
-  solv_chksum_free(sum, nullptr);
   if (actual != entry.checksumHex) {
     throw std::runtime_error(entry.path + ": " + entry.checksumType +
                              " checksum differs from repomd.xml (damaged or truncated file)");
@@ -145,24 +128,22 @@ CompsGroups readComps(const std::string& path) {
   const std::string prefix = "group:";
   Id p;
   Solvable* s;
-  Queue deps;
-  queue_init(&deps);
+  ScopedQueue deps;
   FOR_REPO_SOLVABLES(repo, p, s) {
     std::string name = pool_id2str(pool.get(), s->name);
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     std::vector<std::string>& members = groups[name.substr(prefix.size())];
     for (Id key : {SOLVABLE_REQUIRES, SOLVABLE_RECOMMENDS}) {
       // The lookup appends to the queue rather than replacing its content.
-      queue_empty(&deps);
-      solvable_lookup_deparray(s, key, &deps, 0);
-      for (int i = 0; i < deps.count; i++) {
-        Id dep = deps.elements[i];
+      queue_empty(&deps.q);
+      solvable_lookup_deparray(s, key, &deps.q, 0);
+      for (int i = 0; i < deps.q.count; i++) {
+        Id dep = deps.q.elements[i];
         if (ISRELDEP(dep) && GETRELDEP(pool.get(), dep)->flags == REL_COND) continue;
         members.push_back(pool_dep2str(pool.get(), dep));
       }
     }
   }
-  queue_free(&deps);
   return groups;
 }
 

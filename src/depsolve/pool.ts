@@ -164,11 +164,22 @@ const ANONYMOUS_SOURCE: SourcePackage = { name: "source", epoch: 0, version: "0"
 
 /** Loads the repos into a new libsolv pool; throws with a clear message on bad repodata. */
 export function openPool(options: PoolOptions): DepsolvePool {
-  if (options.cacheDir) mkdirSync(options.cacheDir, { recursive: true });
+  // The addon checks the options it reads; these two are used here first.
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("Pool options must be an object");
+  }
+  const { cacheDir, cacheCapacity = DEFAULT_CACHE_CAPACITY } = options;
+  if (cacheDir !== undefined && typeof cacheDir !== "string") {
+    throw new TypeError("cacheDir must be a string");
+  }
+  if (!Number.isSafeInteger(cacheCapacity) || cacheCapacity < 1) {
+    throw new TypeError("cacheCapacity must be a positive integer");
+  }
+  if (cacheDir) mkdirSync(cacheDir, { recursive: true });
   const native = new (loadAddon().Pool)(options);
-  if (options.cacheDir) {
+  if (cacheDir) {
     const used = native.repos.map((repo) => repo.cacheFile);
-    pruneSolvCache(options.cacheDir, used, options.cacheCapacity ?? DEFAULT_CACHE_CAPACITY);
+    pruneSolvCache(cacheDir, used, cacheCapacity);
   }
   return {
     get repos() {

@@ -181,3 +181,18 @@ test("comps groups list their mandatory and default members once each", () => {
   });
   pool.close();
 });
+
+test("a comps group named __proto__ is an ordinary entry", () => {
+  const dir = copyOfEdgeRepo();
+  replaceComps(
+    dir,
+    `<comps><group><id>__proto__</id><name>p</name><packagelist>
+      <packagereq type="mandatory">p-a</packagereq>
+    </packagelist></group></comps>`,
+  );
+  const pool = openPool({ repos: [dir] });
+  const groups = pool.compsGroups;
+  pool.close();
+  assert.equal(Object.getPrototypeOf(groups), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(groups, "__proto__")?.value, ["p-a"]);
+});
