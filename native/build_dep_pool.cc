@@ -427,6 +427,7 @@ void BuildDepPool::sortByNameThenArch(std::vector<Install>& installs) const {
 }
 
 void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& problems) {
+  const size_t firstProblem = problems.size();
   unsigned count = solver_problem_count(solver);
   ScopedQueue rules;
   ScopedQueue infos;
@@ -458,6 +459,10 @@ void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& pr
     for (size_t i = 0; i < lines.size(); i++) text += (i ? "\n - " : "") + lines[i].second;
     problems.push_back(text);
   }
+  // The order in which libsolv finds separate problems follows the jobs and rules, and so may
+  // depend on the build group's order and the pool's history too: sorted, equal inputs give
+  // equal lists.
+  std::sort(problems.begin() + firstProblem, problems.end());
 }
 
 // Calls visit(p) for each installed package that satisfies dep. For rich dependencies only

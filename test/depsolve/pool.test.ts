@@ -198,3 +198,24 @@ test("results do not depend on what the pool resolved before", () => {
   };
   assert.deepEqual(resolveAll([...edgeSources].reverse()), resolveAll(edgeSources));
 });
+
+test("separate problems come sorted by text, whatever the pool resolved before", () => {
+  const history = openPool({ repos: [EDGE_REPO] });
+  const group = ["e-conflict-a", "e-conflict-b", "e-broken-member", "e-bash"];
+  // Three problems: a missing BuildRequire, a broken group member, two conflicting members.
+  const failing = (buildGroup: string[]) => history.resolve(["e-aaa-missing"], buildGroup).problems;
+  const resolveEdges = (sources: typeof edgeSources) => {
+    for (const s of sources) history.resolve(s.buildrequires, s.group ?? edgeBuildGroup, s);
+  };
+  try {
+    const first = failing(group);
+    assert.equal(first.length, 3);
+    assert.deepEqual(first, [...first].sort());
+    resolveEdges(edgeSources);
+    assert.deepEqual(failing(group), first);
+    resolveEdges([...edgeSources].reverse());
+    assert.deepEqual(failing([...group].reverse()), first);
+  } finally {
+    history.close();
+  }
+});
