@@ -98,6 +98,17 @@ async function resolveWholeSet(workers: number, cacheDir: string): Promise<SetRu
   }
 }
 
+/** measure, ours, reference, ratio (how many times better ours is). */
+type Row = [string, string, string, string];
+
+function durationRow(what: string, ours: number, reference: number, digits: number): Row {
+  return [what, `${ours.toFixed(digits)} s`, `${reference} s`, `${(reference / ours).toFixed(2)}×`];
+}
+
+function rateRow(what: string, ours: number, reference: number): Row {
+  return [what, `${ours}`, `${reference}`, `${(ours / reference).toFixed(2)}×`];
+}
+
 const cacheDir = mkdtempSync(join(tmpdir(), "koschei-bench-solv-"));
 try {
   console.log(
@@ -111,43 +122,13 @@ try {
   const two = await resolveWholeSet(2, cacheDir);
   const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
-  const rows: [string, string, string, string][] = [
-    [
-      "repo load, cold (XML)",
-      `${cold.seconds.toFixed(2)} s`,
-      `${REFERENCE.loadSeconds} s`,
-      `${(REFERENCE.loadSeconds / cold.seconds).toFixed(2)}×`,
-    ],
-    [
-      "repo load, warm (.solv)",
-      `${warm.seconds.toFixed(2)} s`,
-      `${REFERENCE.loadSeconds} s`,
-      `${(REFERENCE.loadSeconds / warm.seconds).toFixed(2)}×`,
-    ],
-    [
-      "resolutions/min, 1 worker",
-      `${one.perMinute}`,
-      `${REFERENCE.perMinuteOneThread}`,
-      `${(one.perMinute / REFERENCE.perMinuteOneThread).toFixed(2)}×`,
-    ],
-    [
-      "resolutions/min, 2 workers",
-      `${two.perMinute}`,
-      `${REFERENCE.perMinuteOneThread}`,
-      `${(two.perMinute / REFERENCE.perMinuteOneThread).toFixed(2)}×`,
-    ],
-    [
-      "whole set, 2 workers",
-      `${two.seconds.toFixed(1)} s`,
-      `${REFERENCE.wholeSetSeconds} s`,
-      `${(REFERENCE.wholeSetSeconds / two.seconds).toFixed(2)}×`,
-    ],
-    [
-      "whole set, 1 worker",
-      `${one.seconds.toFixed(1)} s`,
-      `${REFERENCE.wholeSetSeconds} s`,
-      `${(REFERENCE.wholeSetSeconds / one.seconds).toFixed(2)}×`,
-    ],
+  const rows: Row[] = [
+    durationRow("repo load, cold (XML)", cold.seconds, REFERENCE.loadSeconds, 2),
+    durationRow("repo load, warm (.solv)", warm.seconds, REFERENCE.loadSeconds, 2),
+    rateRow("resolutions/min, 1 worker", one.perMinute, REFERENCE.perMinuteOneThread),
+    rateRow("resolutions/min, 2 workers", two.perMinute, REFERENCE.perMinuteOneThread),
+    durationRow("whole set, 2 workers", two.seconds, REFERENCE.wholeSetSeconds, 1),
+    durationRow("whole set, 1 worker", one.seconds, REFERENCE.wholeSetSeconds, 1),
     [
       "CPU per resolution (all threads)",
       `${one.cpuMsPerResolution.toFixed(2)} ms (1 worker), ` +

@@ -77,18 +77,12 @@ function assertMatchesExpected(lines: ExpectedResolution[]): void {
   });
 }
 
+/** The edge cases and their build group as the command's input. */
+const EDGE_INPUT_OPTIONS = ["--build-group-file", EDGE_BUILD_GROUP_FILE, "--srpms", EDGE_SRPMS];
+
 describe("koschei-admin resolve", () => {
   test("prints the expected line for every edge case, in input order", async () => {
-    const run = await resolveCommand([
-      "--repo",
-      EDGE_REPO,
-      "--build-group-file",
-      EDGE_BUILD_GROUP_FILE,
-      "--srpms",
-      EDGE_SRPMS,
-      "--jobs",
-      "2",
-    ]);
+    const run = await resolveCommand(["--repo", EDGE_REPO, ...EDGE_INPUT_OPTIONS, "--jobs", "2"]);
     assert.equal(run.status, 0, run.stderr);
     assertMatchesExpected(outputLines(run));
     assert.equal(existsSync(join(scratch, "cache", "koschei", "solv")), true);
@@ -186,14 +180,7 @@ describe("koschei-admin resolve", () => {
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     test("an http repo is downloaded into the cache and resolved against", async () => {
-      const run = await resolveCommand([
-        "--repo",
-        url,
-        "--build-group-file",
-        EDGE_BUILD_GROUP_FILE,
-        "--srpms",
-        EDGE_SRPMS,
-      ]);
+      const run = await resolveCommand(["--repo", url, ...EDGE_INPUT_OPTIONS]);
       assert.equal(run.status, 0, run.stderr);
       assertMatchesExpected(outputLines(run));
     });
