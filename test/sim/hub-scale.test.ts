@@ -111,7 +111,6 @@ function countWork(state: SimState): WorkCounts {
   const counts: WorkCounts = { packageLookups: 0, packageEntriesVisited: 0, buildLookups: 0 };
   for (const tag of state.tags.values())
     tag.packages = new CountingPackageList(tag.packages, counts);
-  counts.packageEntriesVisited = 0;
   const lookUp = state.builds.get.bind(state.builds);
   state.builds.get = (id) => {
     counts.buildLookups++;
