@@ -1,0 +1,184 @@
+// `npm run bench:sim`: the Koji hub simulator on the whole Debian-derived set
+// (<shared>/bench/debian: 34,299 sources, 63,440 binaries): scenario generation and load,
+// `koschei sim-koji` start-up, the whole-tag calls Koschei makes (listTagged of the build tag
+// with latest=True, listPackages, getTagGroups) over HTTP, the first repodata generation and
+// the hub's latency meanwhile, and memory. Prints figures only.
+//
+//   npm run bench:sim [-- --scenario FILE]
+//
+// Without --scenario the scenario is generated with `koschei sim-scenario` into a temporary
+// directory. The shared directory is `../shared` next to the repository root unless
+// KOSCHEI_SHARED_DIR says otherwise.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { decodeResponse, encodeCall, kwargs, type XmlRpcValue } from "../src/koji/xmlrpc.js";
+import { loadScenario } from "../src/sim/scenario.js";
+import { SimState } from "../src/sim/state.js";
+
+function repositoryRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+  return dir;
+}
+
+const root = repositoryRoot();
+const koschei = join(root, "bin", "koschei");
+const shared = process.env.KOSCHEI_SHARED_DIR ?? join(root, "..", "shared");
+const benchDir = resolve(shared, "bench", "debian");
+
+function report(measure: string, figure: string): void {
+  console.log(`${measure.padEnd(52)} ${figure}`);
+}
+
+async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await work();
+  return [result, (performance.now() - start) / 1000];
+}
+
+const s = (seconds: number) => `${seconds.toFixed(2)} s`;
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
+/** Resident and peak resident memory of a process, from /proc. */
+function memoryOf(pid: number): string {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]);
+  return `${mib(kib("VmRSS") * 1024)} resident, ${mib(kib("VmHWM") * 1024)} peak`;
+}
+
+function scenarioOption(): string | undefined {
+  const index = process.argv.indexOf("--scenario");
+  if (index < 0) return undefined;
+  const path = process.argv[index + 1];
+  if (!path) throw new Error("--scenario needs a file");
+  return path;
+}
+
+function generateScenario(dir: string): string {
+  const output = join(dir, "debian-scenario.json");
+  const args = ["sim-scenario", "--repo", join(benchDir, "repo")];
+  args.push("--srpms", join(benchDir, "srpms.jsonl"));
+  args.push("--build-group", join(benchDir, "build-group.json"), "-o", output);
+  const start = performance.now();
+  const run = spawnSync(process.execPath, [koschei, ...args], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`sim-scenario failed: ${run.stderr}`);
+  report("scenario generation (koschei sim-scenario)", s((performance.now() - start) / 1000));
+  return output;
+}
+
+/** Starts `koschei sim-koji` on a free port; resolves with the process and its base URL. */
+function startSimKoji(scenario: string): Promise<{ child: ChildProcess; url: string }> {
+  const args = ["sim-koji", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", "0"];
+  const child = spawn(process.execPath, [koschei, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolvePromise, reject) => {
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+      const match = /at (http:\/\/[^/\s]+)\/kojihub/.exec(output);
+      if (match) resolvePromise({ child, url: match[1]! });
+    });
+    child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
+    child.once("exit", (code) => reject(new Error(`sim-koji exited with code ${code}`)));
+  });
+}
+
+async function hubCall(
+  url: string,
+  method: string,
+  params: XmlRpcValue[],
+): Promise<{ value: XmlRpcValue; bytes: number; seconds: number; decodeSeconds: number }> {
+  const [body, seconds] = await timed(async () => {
+    const response = await fetch(`${url}/kojihub`, {
+      method: "POST",
+      body: encodeCall(method, params),
+    });
+    return Buffer.from(await response.arrayBuffer());
+  });
+  const [value, decodeSeconds] = await timed(() => decodeResponse(body));
+  return { value, bytes: body.length, seconds, decodeSeconds };
+}
+
+async function fetchFile(url: string): Promise<{ bytes: number; seconds: number }> {
+  const [body, seconds] = await timed(async () => {
+    const response = await fetch(url);
+    if (response.status !== 200) throw new Error(`${url}: HTTP ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
+  });
+  return { bytes: body.length, seconds };
+}
+
+async function main(): Promise<void> {
+  const tempDir = mkdtempSync(join(tmpdir(), "koschei-bench-sim-"));
+  let child: ChildProcess | undefined;
+  try {
+    const scenarioPath = scenarioOption() ?? generateScenario(tempDir);
+
+    const [scenario, loadSeconds] = await timed(() => loadScenario(scenarioPath));
+    const rpmCount = scenario.builds.reduce((sum, build) => sum + build.rpms.length, 0);
+    report(
+      `scenario load (${scenario.builds.length} builds, ${rpmCount} RPMs)`,
+      `${s(loadSeconds)} (read, parse, validate)`,
+    );
+    const [, stateSeconds] = await timed(() => new SimState(scenario));
+    report("simulated hub state built from it (in process)", s(stateSeconds));
+    const buildTag = scenario.targets[0]!.buildTag;
+
+    const [started, startSeconds] = await timed(() => startSimKoji(scenarioPath));
+    child = started.child;
+    const url = started.url;
+    report("koschei sim-koji start-up (to listening)", s(startSeconds));
+    report("  memory after start-up", memoryOf(child.pid!));
+
+    for (const attempt of ["first", "second"]) {
+      const tagged = await hubCall(url, "listTagged", [
+        buildTag,
+        kwargs({ inherit: true, latest: true }),
+      ]);
+      report(
+        `listTagged(${buildTag}, latest) over HTTP, ${attempt}`,
+        `${s(tagged.seconds)}: ${(tagged.value as unknown[]).length} builds, ` +
+          `${mib(tagged.bytes)} XML (+${s(tagged.decodeSeconds)} to decode)`,
+      );
+    }
+    const packages = await hubCall(url, "listPackages", [
+      kwargs({ tagID: buildTag, inherited: true }),
+    ]);
+    report(
+      `listPackages(${buildTag}, inherited) over HTTP`,
+      `${s(packages.seconds)}: ${(packages.value as unknown[]).length} packages`,
+    );
+    const groups = await hubCall(url, "getTagGroups", [buildTag]);
+    report(
+      `getTagGroups(${buildTag}) over HTTP`,
+      `${s(groups.seconds)}: ${(groups.value as unknown[]).length} groups`,
+    );
+    report("  memory after the whole-tag calls", memoryOf(child.pid!));
+
+    const repo = (await hubCall(url, "getRepo", [buildTag])).value as { id: number };
+    const repodata = `${url}/kojifiles/repos/${buildTag}/${repo.id}/x86_64/repodata`;
+    const generation = fetchFile(`${repodata}/repomd.xml`);
+    // The hub's latency while the repodata is generated (in a worker thread).
+    await new Promise((wait) => setTimeout(wait, 500));
+    const during = await hubCall(url, "getRepo", [buildTag]);
+    const first = await generation;
+    report(`first repodata generation (repo ${repo.id}, x86_64)`, s(first.seconds));
+    report("  getRepo latency during the generation", s(during.seconds));
+    for (const name of ["primary.xml.gz", "filelists.xml.gz", "other.xml.gz"]) {
+      const file = await fetchFile(`${repodata}/${name}`);
+      report(`  ${name} afterwards (cached)`, `${s(file.seconds)}, ${mib(file.bytes)}`);
+    }
+    report("  memory after the repodata", memoryOf(child.pid!));
+    console.log(
+      `\nload average ${loadavg()[0]!.toFixed(1)} at end (timings assume an idle machine)`,
+    );
+  } finally {
+    child?.kill("SIGTERM");
+    rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+await main();
