@@ -350,6 +350,8 @@ export class SimState {
   private readonly runningWeight = new Map<number, number>();
   /** Binary RPMs per repo id; a repo's content is fixed by its event. */
   private readonly repoContent = new Map<number, RpmRecord[]>();
+  /** Provides of a repo's binary RPMs by provided name, built when a task rule first asks. */
+  private readonly repoProvidesByName = new Map<number, Map<string, DependencyEntry[]>>();
   /** Lookup indexes: package id by name, build by "N-V-R", RPM by "N-V-R.A". */
   private readonly packageIds = new Map<string, number>();
   private readonly buildsByNvr = new Map<string, BuildRecord>();
@@ -1040,9 +1042,17 @@ export class SimState {
   /** Whether some package in the repo provides the dependency (e.g. "foo >= 2"). */
   repoProvides(repo: RepoRecord, dependency: string): boolean {
     const wanted = parseDependency(dependency);
-    return this.repoRpms(repo).some((rpm) =>
-      rpmProvides(rpm).some((p) => provideSatisfies(p, wanted)),
-    );
+    let provides = this.repoProvidesByName.get(repo.id);
+    if (!provides) {
+      provides = new Map();
+      for (const rpm of this.repoRpms(repo)) {
+        for (const provide of rpmProvides(rpm))
+          mapEntry(provides, provide.name, () => []).push(provide);
+      }
+      this.repoProvidesByName.set(repo.id, provides);
+    }
+    // A provide satisfies only requirements of its own name.
+    return (provides.get(wanted.name) ?? []).some((p) => provideSatisfies(p, wanted));
   }
 
   // --- tasks ------------------------------------------------------------------------------
