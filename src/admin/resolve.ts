@@ -177,16 +177,32 @@ async function* toRequests(
   }
 }
 
-/** Writes to stdout in chunks, waiting whenever stdout's buffer is full. */
+/**
+ * Writes to stdout in chunks, waiting whenever stdout's buffer is full. When the reader goes
+ * away (`… | head`), resolving stops quietly, as a Unix filter does; other write errors throw.
+ */
 async function writeLines(lines: AsyncIterable<string>): Promise<void> {
   const chunkSize = 64 * 1024;
-  let chunk = "";
-  for await (const line of lines) {
-    chunk += line;
-    if (chunk.length >= chunkSize) {
-      if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
-      chunk = "";
+  let failure: NodeJS.ErrnoException | undefined;
+  const onError = (error: NodeJS.ErrnoException) => (failure = error);
+  process.stdout.on("error", onError);
+  const write = async (text: string) => {
+    // A rejected wait means stdout failed; onError has recorded why.
+    if (!process.stdout.write(text)) await once(process.stdout, "drain").catch(() => undefined);
+  };
+  try {
+    let chunk = "";
+    for await (const line of lines) {
+      if (failure) break;
+      chunk += line;
+      if (chunk.length >= chunkSize) {
+        await write(chunk);
+        chunk = "";
+      }
     }
+    if (chunk && !failure) await write(chunk);
+  } finally {
+    process.stdout.off("error", onError);
   }
-  if (chunk && !process.stdout.write(chunk)) await once(process.stdout, "drain");
+  if (failure && failure.code !== "EPIPE") throw failure;
 }

@@ -2,6 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import {
   createReadStream,
   existsSync,
@@ -95,6 +96,22 @@ describe("koschei-admin resolve", () => {
     );
     assert.equal(run.status, 0, run.stderr);
     assertMatchesExpected(outputLines(run));
+  });
+
+  test("stops quietly when its reader goes away, as in '| head'", async () => {
+    const manyLines = readFileSync(EDGE_SRPMS, "utf8").repeat(200);
+    const child = spawn(process.execPath, [bin, "resolve", "--repo", EDGE_REPO, "--srpms", "-"], {
+      env: { ...process.env, XDG_CACHE_HOME: join(scratch, "cache") },
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.stdin.on("error", () => undefined).end(manyLines);
+    const [firstChunk] = await once(child.stdout, "data");
+    assert.ok(String(firstChunk).startsWith("{"));
+    child.stdout.destroy();
+    const [status] = await once(child, "close");
+    assert.equal(stderr, "");
+    assert.equal(status, 0);
   });
 
   test("--build-group lists names; empty buildrequires resolves the group alone", async () => {
