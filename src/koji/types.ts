@@ -124,10 +124,9 @@ export interface KojiTagPackage {
   owner_name?: string;
 }
 
-/** listTagged */
-export interface KojiTaggedBuild {
+/** The build fields that listTagged, getBuild and listBuilds all send. */
+export interface KojiBuildFields {
   id: number;
-  build_id: number;
   name: string;
   package_name: string;
   package_id: number;
@@ -137,8 +136,6 @@ export interface KojiTaggedBuild {
   nvr: string;
   state: number;
   task_id: number | null;
-  tag_id: number;
-  tag_name: string;
   owner_id: number;
   owner_name: string;
   volume_id: number;
@@ -146,42 +143,30 @@ export interface KojiTaggedBuild {
   creation_event_id: number;
   creation_time: string;
   completion_time: string | null;
-  start_time: string | null;
   draft?: boolean;
+  extra?: XmlRpcStruct | null;
+}
+
+/** listTagged */
+export interface KojiTaggedBuild extends KojiBuildFields {
+  build_id: number;
+  tag_id: number;
+  tag_name: string;
+  start_time: string | null;
   promotion_time?: string | null;
   promoter_id?: number | null;
   promoter_name?: string | null;
   create_event?: number;
-  extra?: XmlRpcStruct | null;
 }
 
 /** getBuild / listBuilds */
-export interface KojiBuildInfo {
-  id: number;
+export interface KojiBuildInfo extends KojiBuildFields {
   build_id?: number;
-  name: string;
-  package_name: string;
-  package_id: number;
-  version: string;
-  release: string;
-  epoch: number | null;
-  nvr: string;
-  state: number;
-  task_id: number | null;
-  owner_id: number;
-  owner_name: string;
-  volume_id: number;
-  volume_name: string;
-  creation_event_id: number;
-  creation_time: string;
   creation_ts: number;
-  completion_time: string | null;
   completion_ts: number | null;
   start_time?: string | null;
   start_ts?: number | null;
-  draft?: boolean;
   source?: string | null;
-  extra?: XmlRpcStruct | null;
   cg_id?: number | null;
   cg_name?: string | null;
 }
