@@ -34,9 +34,12 @@ export function formatMigrationResult(location: string, result: MigrationResult)
   return lines.join("\n") + "\n";
 }
 
-async function runMigrate(): Promise<void> {
+/** Runs one schema step (createDb or migrate) on the configured database and prints its result. */
+async function applySchemaStep(
+  step: (database: Database, options: MigrateOptions) => Promise<MigrationResult>,
+): Promise<void> {
   const output = await withAdminDatabase(async (database, options) =>
-    formatMigrationResult(database.location, await migrate(database, options)),
+    formatMigrationResult(database.location, await step(database, options)),
   );
   process.stdout.write(output);
 }
@@ -49,12 +52,7 @@ export const createDbCommand: Command = {
     "database, which must have no tables yet, and records the schema version. If " +
     "unpriv_db_username is configured, that role is granted data access. Use 'migrate' " +
     "to upgrade an existing database.",
-  async run() {
-    const output = await withAdminDatabase(async (database, options) =>
-      formatMigrationResult(database.location, await createDb(database, options)),
-    );
-    process.stdout.write(output);
-  },
+  run: () => applySchemaStep(createDb),
 };
 
 export const migrateCommand: Command = {
@@ -65,7 +63,7 @@ export const migrateCommand: Command = {
     "(each in its own transaction) and prints what it applied and the resulting schema " +
     "version. Running it on an up-to-date database changes nothing. Also creates the " +
     "schema on an empty database.",
-  run: runMigrate,
+  run: () => applySchemaStep(migrate),
 };
 
 export const alembicCommand: Command = {
@@ -84,6 +82,6 @@ export const alembicCommand: Command = {
           "the only Alembic command is 'upgrade head', the same as 'koschei-admin migrate'",
       );
     }
-    await runMigrate();
+    await applySchemaStep(migrate);
   },
 };
