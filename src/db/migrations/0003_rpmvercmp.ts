@@ -4,6 +4,21 @@
 // everything, even the end of the string) and "^" (sorts after the end of the string but
 // before any further segment). Numeric segments compare by value and are newer than
 // alphabetic ones; alphabetic segments compare bytewise.
+
+// At a "~" or "^" on either side (after the "^" end-of-version checks), the side without the
+// marker is newer; with it on both, both step over it. One rule for both markers, built here.
+function compareAtMarker(marker: "~" | "^"): string {
+  return `            IF char_a <> '${marker}' THEN
+                RETURN 1;
+            END IF;
+            IF char_b <> '${marker}' THEN
+                RETURN -1;
+            END IF;
+            pos_a := pos_a + 1;
+            pos_b := pos_b + 1;
+            CONTINUE;`;
+}
+
 export const sql = `
 CREATE FUNCTION rpmvercmp(a varchar, b varchar) RETURNS integer
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 1000 AS $$
@@ -34,15 +49,7 @@ BEGIN
         char_b := substr(b, pos_b, 1);
 
         IF char_a = '~' OR char_b = '~' THEN
-            IF char_a <> '~' THEN
-                RETURN 1;
-            END IF;
-            IF char_b <> '~' THEN
-                RETURN -1;
-            END IF;
-            pos_a := pos_a + 1;
-            pos_b := pos_b + 1;
-            CONTINUE;
+${compareAtMarker("~")}
         END IF;
 
         IF char_a = '^' OR char_b = '^' THEN
@@ -52,15 +59,7 @@ BEGIN
             IF char_b = '' THEN
                 RETURN 1;
             END IF;
-            IF char_a <> '^' THEN
-                RETURN 1;
-            END IF;
-            IF char_b <> '^' THEN
-                RETURN -1;
-            END IF;
-            pos_a := pos_a + 1;
-            pos_b := pos_b + 1;
-            CONTINUE;
+${compareAtMarker("^")}
         END IF;
 
         EXIT WHEN char_a = '' OR char_b = '';
