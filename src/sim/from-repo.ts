@@ -9,6 +9,7 @@ import { compareEvr } from "../model/evr.js";
 import { formatEvr, parseDependency, type DependencyEntry } from "./rpmmd.js";
 import { readRpmmdRepo, type RepoBinary } from "./rpmmd-reader.js";
 import {
+  dependencyKinds,
   type DeepPartial,
   type Scenario,
   type ScenarioFile,
@@ -254,16 +255,8 @@ function compactRpm(rpm: SimRpm, build: SourceBuild): Partial<SimRpm> {
       ? rpm.provides.slice(1)
       : rpm.provides;
   if (provides.length > 0) compact.provides = provides;
-  for (const kind of [
-    "requires",
-    "conflicts",
-    "obsoletes",
-    "recommends",
-    "suggests",
-    "supplements",
-    "enhances",
-  ] as const) {
-    if (rpm[kind].length > 0) compact[kind] = rpm[kind];
+  for (const kind of dependencyKinds) {
+    if (kind !== "provides" && rpm[kind].length > 0) compact[kind] = rpm[kind];
   }
   if (rpm.files.length > 0) compact.files = rpm.files;
   compact.size = rpm.size;
