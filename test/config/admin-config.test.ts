@@ -1,24 +1,14 @@
 // `koschei-admin config` run as a real child process through ./bin/koschei-admin.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { parse } from "yaml";
+import { configScratch } from "./scratch.js";
 
 const bin = fileURLToPath(new URL("../../../bin/koschei-admin", import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), "koschei-admin-config-test-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let dirCount = 0;
-
-function configDir(files: Record<string, string>): string {
-  const dir = join(scratch, `conf${++dirCount}`);
-  mkdirSync(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const { root: scratch, configDir } = configScratch("koschei-admin-config-test-");
 
 function koscheiAdmin(dir: string, ...args: string[]) {
   const env: NodeJS.ProcessEnv = { ...process.env, KOSCHEI_CONFIG_DIR: dir, HOME: scratch };

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { ConfigError, loadConfig, type Component } from "../../src/config/index.js";
+import { configScratch } from "./scratch.js";
 
-const scratch = mkdtempSync(join(tmpdir(), "koschei-config-test-"));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-let dirCount = 0;
-
-/** A fresh config directory holding the given files. */
-function configDir(files: Record<string, string>): string {
-  const dir = join(scratch, `conf${++dirCount}`);
-  mkdirSync(dir);
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-  return dir;
-}
+const { root: scratch, configDir } = configScratch("koschei-config-test-");
 
 const load = (component: Component, dir: string, extra: NodeJS.ProcessEnv = {}) =>
   loadConfig(component, { HOME: scratch, KOSCHEI_CONFIG_DIR: dir, ...extra });
