@@ -205,8 +205,10 @@ export function flagOption(args: ParsedArgs, name: string): boolean {
   return args.options[name] === true;
 }
 
-/** Parses a positive integer option, or returns the fallback when absent. */
-export function intOption(args: ParsedArgs, name: string, fallback: number): number {
+/** Parses a positive integer option; when absent, returns the fallback (undefined without one). */
+export function intOption(args: ParsedArgs, name: string, fallback: number): number;
+export function intOption(args: ParsedArgs, name: string): number | undefined;
+export function intOption(args: ParsedArgs, name: string, fallback?: number): number | undefined {
   const value = stringOption(args, name);
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < 1) {

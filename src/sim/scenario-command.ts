@@ -73,9 +73,8 @@ src/sim/README.md and src/sim/scenario.schema.json.`,
     });
     const scenario: ScenarioFile = scenarioFromSources(sources, options);
     if (taskRules) scenario.taskRules = taskRules as ScenarioFile["taskRules"];
-    if (args.options["task-duration"] !== undefined) {
-      scenario.defaultTaskDurationSeconds = intOption(args, "task-duration", 0);
-    }
+    const taskDuration = intOption(args, "task-duration");
+    if (taskDuration !== undefined) scenario.defaultTaskDurationSeconds = taskDuration;
     // Generated scenarios must load: check with the loader itself before writing.
     const loaded = parseScenario(structuredClone(scenario), "generated scenario");
     const text = formatScenarioFile(scenario);
@@ -102,7 +101,7 @@ function generationOptions(args: ParsedArgs): FromRepoOptions {
   if (Number.isNaN(Date.parse(startTime))) {
     throw new UsageError(`--start-time must be an ISO 8601 timestamp, not '${startTime}'`);
   }
-  const limit = stringOption(args, "limit") === undefined ? undefined : intOption(args, "limit", 0);
+  const limit = intOption(args, "limit");
   return {
     name: stringOption(args, "name") ?? defaultFromRepoOptions.name,
     description: stringOption(args, "description"),
