@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openPool } from "../src/depsolve/pool.js";
+import { libsolvVersion, openPool } from "../src/depsolve/pool.js";
 import { openResolverPool, type ResolveRequest } from "../src/depsolve/resolver-pool.js";
 
 /** Reference figures of bench/README.md (same machine, 2 cores). */
@@ -112,7 +112,8 @@ function rateRow(what: string, ours: number, reference: number): Row {
 const cacheDir = mkdtempSync(join(tmpdir(), "koschei-bench-solv-"));
 try {
   console.log(
-    `Debian benchmark: ${requests.length} source packages, ${cpus().length} cores, ` +
+    `Debian benchmark: ${requests.length} source packages, libsolv ${libsolvVersion()}, ` +
+      `${cpus().length} cores, ` +
       `load average ${loadavg()[0]!.toFixed(1)} at start`,
   );
   const cold = timeLoad(cacheDir);

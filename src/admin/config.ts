@@ -3,7 +3,7 @@ import { stringify } from "yaml";
 import { flagOption, type Command } from "../cli/command.js";
 import { loadConfig, lookupConfig } from "../config/index.js";
 
-export function formatConfigValue(value: unknown, json: boolean): string {
+function formatConfigValue(value: unknown, json: boolean): string {
   if (json) return JSON.stringify(value, null, 2) + "\n";
   if (typeof value === "object" && value !== null) return stringify(value);
   return `${String(value)}\n`;

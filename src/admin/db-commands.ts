@@ -24,7 +24,7 @@ async function withAdminDatabase<T>(
 }
 
 /** One line per applied migration, then where the database stands. */
-export function formatMigrationResult(location: string, result: MigrationResult): string {
+function formatMigrationResult(location: string, result: MigrationResult): string {
   const lines = result.applied.map((id) => `applied migration ${id}`);
   lines.push(
     result.applied.length === 0

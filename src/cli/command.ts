@@ -107,7 +107,7 @@ function checkPositionals(specs: PositionalSpec[], given: string[]): void {
   }
 }
 
-export function formatHelp(program: string, command: Command): string {
+function formatHelp(program: string, command: Command): string {
   const positionals = (command.positionals ?? []).map((p) => {
     const name = p.variadic ? `${p.name}...` : p.name;
     return p.optional || p.variadic ? `[${name}]` : name;

@@ -2,13 +2,13 @@
 // shows what it holds. (The demo that also runs the services against a simulated Koji
 // builds on this.)
 import { join } from "node:path";
-import { databaseTarget, loadConfig } from "../config/index.js";
+import { loadConfig } from "../config/index.js";
 import { migrate, openDatabase, type Database, type MigrationResult } from "../db/index.js";
 import { collectionState } from "../model/states.js";
 import { stringOption, type Command } from "./command.js";
 
 /** The tables whose row counts the demo shows, in display order. */
-export const countedTables = [
+const countedTables = [
   "collection",
   "base_package",
   "package",
@@ -38,10 +38,7 @@ export interface DemoState {
   collections: DemoCollection[];
 }
 
-export async function readDemoState(
-  database: Database,
-  migration: MigrationResult,
-): Promise<DemoState> {
+async function readDemoState(database: Database, migration: MigrationResult): Promise<DemoState> {
   const countColumns = countedTables
     .map((table) => `(SELECT count(*) FROM "${table}") AS "${table}"`)
     .join(", ");
@@ -83,17 +80,14 @@ export const demoCommand: Command = {
   name: "demo",
   summary: "open the embedded database, create or upgrade its schema and show its contents",
   description:
-    "Uses the embedded PGlite database (by default in <directories.statedir>/pglite, or " +
-    "the directory the configuration names), applies any pending schema migrations and " +
+    "Uses the embedded PGlite database in <directories.statedir>/pglite (also when a " +
+    "PostgreSQL database is configured), applies any pending schema migrations and " +
     "prints where the database is, its schema version, row counts of the main tables and " +
     "its collections. Running it again shows the same database.",
   options: [{ name: "data-dir", value: "DIR", help: "use the PGlite database in DIR instead" }],
   async run(args) {
-    const config = loadConfig("backend");
-    const target = databaseTarget(config);
     const dataDir =
-      stringOption(args, "data-dir") ??
-      (target.kind === "pglite" ? target.dataDir : join(config.directories.statedir, "pglite"));
+      stringOption(args, "data-dir") ?? join(loadConfig("backend").directories.statedir, "pglite");
     const database = await openDatabase({ kind: "pglite", dataDir });
     try {
       const state = await readDemoState(database, await migrate(database));

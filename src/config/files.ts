@@ -9,7 +9,7 @@ import { ConfigError } from "./types.js";
 export const DEFAULT_CONFIG_DIR = "/etc/koschei";
 
 /** File names without extension, in merge order (later wins). */
-export function configFileStems(component: Component): string[] {
+function configFileStems(component: Component): string[] {
   // The admin tool works on the backend's database and Koji, so it reads the backend file too.
   const specific: Record<Component, string[]> = {
     backend: ["config-backend"],
@@ -50,7 +50,7 @@ export function readConfigFile(path: string): Mapping {
 }
 
 /** Parses one file's YAML; an empty file is an empty mapping. */
-export function parseConfigText(text: string, fileName: string): Mapping {
+function parseConfigText(text: string, fileName: string): Mapping {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false });
   const [error] = document.errors;

@@ -16,7 +16,7 @@ export interface ConfigLayer {
   values: Mapping;
 }
 
-export const DEFAULTS_SOURCE = "built-in defaults";
+const DEFAULTS_SOURCE = "built-in defaults";
 
 /**
  * Merges the layers over the defaults (later wins), validates the result and derives
@@ -42,21 +42,21 @@ export function assembleConfig(defaults: KoscheiConfig, layers: ConfigLayer[]): 
 }
 
 /** Values the environment overrides, as a layer (absent when nothing is set). */
-export function environmentLayers(env: NodeJS.ProcessEnv): ConfigLayer[] {
+function environmentLayers(env: NodeJS.ProcessEnv): ConfigLayer[] {
   const databaseUrl = env.KOSCHEI_DATABASE_URL;
   if (!databaseUrl) return [];
   return [{ source: "environment variable KOSCHEI_DATABASE_URL", values: { db_url: databaseUrl } }];
 }
 
 /** The files to read: KOSCHEI_CONFIG's list if set, else the config directory's files. */
-export function configFiles(component: Component, env: NodeJS.ProcessEnv): string[] {
+function configFiles(component: Component, env: NodeJS.ProcessEnv): string[] {
   if (env.KOSCHEI_CONFIG) {
     return checkListedFiles(env.KOSCHEI_CONFIG.split(":").filter((path) => path !== ""));
   }
   return findConfigFiles(configDirectory(env), component);
 }
 
-export function configDirectory(env: NodeJS.ProcessEnv): string {
+function configDirectory(env: NodeJS.ProcessEnv): string {
   return env.KOSCHEI_CONFIG_DIR ? resolve(env.KOSCHEI_CONFIG_DIR) : DEFAULT_CONFIG_DIR;
 }
 

@@ -51,7 +51,7 @@ const expectedText: Record<Kind, string> = {
   "postgresql-url": "a postgresql:// or postgres:// URL",
 };
 
-export function isPostgresqlUrl(value: string): boolean {
+function isPostgresqlUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//.test(value);
 }
 

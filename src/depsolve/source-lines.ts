@@ -9,9 +9,6 @@ export interface SourceLine {
   group?: string[];
 }
 
-/** Bad input, naming the line. */
-export class SourceLineError extends Error {}
-
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }
@@ -21,8 +18,9 @@ function isStringList(value: unknown): value is string[] {
  * A null epoch (as Koji reports "no epoch") counts as 0.
  */
 export function parseSourceLine(text: string, lineNumber: number): SourceLine {
+  // Bad input, naming the line.
   const fail = (problem: string): never => {
-    throw new SourceLineError(`line ${lineNumber}: ${problem}`);
+    throw new Error(`line ${lineNumber}: ${problem}`);
   };
   let value: unknown;
   try {

@@ -30,7 +30,7 @@ export function buildDir(root: string, build: BuildPathInfo): string {
 }
 
 /** `<arch>/<name>-<version>-<release>.<arch>.rpm`, relative to the build directory. */
-export function rpmRelPath(rpm: RpmPathInfo): string {
+function rpmRelPath(rpm: RpmPathInfo): string {
   return `${rpm.arch}/${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}.rpm`;
 }
 

@@ -53,7 +53,7 @@ export interface LastBuild {
 }
 
 /** Lowest time priority: a fresh build is penalised, but only so much. */
-export const TIME_PRIORITY_FLOOR = -30;
+const TIME_PRIORITY_FLOOR = -30;
 /** Ages are clamped to this many hours before taking the logarithm (no log of 0). */
 const MIN_AGE_HOURS = 0.000001;
 const MS_PER_SECOND = 1000;

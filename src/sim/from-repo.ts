@@ -101,7 +101,7 @@ export async function readSrpms(path: string): Promise<SourcePackage[]> {
   return sources;
 }
 
-export async function readBuildGroup(path: string): Promise<string[]> {
+async function readBuildGroup(path: string): Promise<string[]> {
   const json: unknown = JSON.parse(await readFile(path, "utf8"));
   if (!Array.isArray(json) || json.some((name) => typeof name !== "string")) {
     throw new Error(`${path}: expected a JSON array of package names`);
@@ -169,7 +169,7 @@ interface SourceBuild {
  * sourcerpm's NVR (with no BuildRequires); a binary without sourcerpm becomes a build of its
  * own.
  */
-export function assignBinaries(sources: SourcePackage[], binaries: RepoBinary[]): SourceBuild[] {
+function assignBinaries(sources: SourcePackage[], binaries: RepoBinary[]): SourceBuild[] {
   const builds: SourceBuild[] = sources.map((source) => ({
     name: source.name,
     epoch: source.epoch,
@@ -268,7 +268,7 @@ function compactRpm(rpm: SimRpm, build: SourceBuild): Partial<SimRpm> {
 // Dependency-closed sampling
 
 /** A dependency-closed sample: complete builds, and builds contributing some binaries only. */
-export interface Sample {
+interface Sample {
   /** Sources taken whole: their BuildRequires resolve and all their binaries are installable. */
   complete: SourceBuild[];
   /** Sources present only for some binaries that the others need (only those binaries kept). */
@@ -283,7 +283,7 @@ export interface Sample {
  * from the build group's closure, then tries sources in a seeded random order. Weak
  * dependencies, conflicts and the conditional parts of rich dependencies are not followed.
  */
-export function sampleClosed(
+function sampleClosed(
   builds: SourceBuild[],
   buildGroup: string[],
   limit: number,

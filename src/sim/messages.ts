@@ -16,7 +16,7 @@ export interface MessageOptions {
 }
 
 /** One message as fedora-messaging would send it, before the topic prefix is applied. */
-export interface KojiMessage {
+interface KojiMessage {
   topic: string;
   body: Record<string, unknown>;
   schema: string;
@@ -71,7 +71,7 @@ function isScratchBuildTask(task: TaskRecord): boolean {
 }
 
 /** The message the hub plugin sends for an event, or null when it sends none. */
-export function kojiMessage(
+function kojiMessage(
   state: SimState,
   event: SimEvent,
   options: MessageOptions,
@@ -152,7 +152,7 @@ function sentAt(date: Date): string {
 }
 
 /** AMQP routing key and publish options of a message, per fedora-messaging's wire format. */
-export function amqpEnvelope(
+function amqpEnvelope(
   message: KojiMessage,
   topicPrefix: string,
   now: Date,

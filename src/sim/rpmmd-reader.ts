@@ -146,7 +146,7 @@ export async function readFilelists(path: string): Promise<Map<string, string[]>
 }
 
 /** Reads comps.xml(.gz) groups: id, description and package requirements. */
-export async function readComps(path: string): Promise<SimGroup[]> {
+async function readComps(path: string): Promise<SimGroup[]> {
   const groups: SimGroup[] = [];
   let current: SimGroup | undefined;
   let packageType: SimGroupPackageType = "mandatory";
@@ -248,7 +248,7 @@ function groupPackageTypeOf(type: string | undefined): SimGroupPackageType {
 }
 
 /** Tokenizes an XML file, gunzipping it when its name ends in .gz. */
-export async function parseXmlFile(path: string, handler: XmlHandler): Promise<void> {
+async function parseXmlFile(path: string, handler: XmlHandler): Promise<void> {
   if (/\.(xz|zst|bz2|zck)$/.test(path))
     throw new Error(`${path}: only gzip-compressed metadata is supported`);
   // Large chunks: per-chunk overhead dominates with the 16-64 KiB defaults.

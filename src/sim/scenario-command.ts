@@ -123,7 +123,7 @@ async function readJsonArray(path: string): Promise<unknown[]> {
  * JSON with one line per element of the top-level arrays (one build a line): readable in a
  * diff, and far smaller than fully indented JSON.
  */
-export function formatScenarioFile(scenario: ScenarioFile): string {
+function formatScenarioFile(scenario: ScenarioFile): string {
   const members = Object.entries(scenario).map(([key, value]) => {
     const name = JSON.stringify(key);
     if (!Array.isArray(value) || value.length === 0) return `  ${name}: ${JSON.stringify(value)}`;

@@ -223,7 +223,7 @@ export class ScenarioError extends Error {
 }
 
 /** The JSON Schema of scenario files (shipped next to this module). */
-export const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
+const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
 
 /**
  * The bundled demo scenario. It lives in the source tree (too large for tsc to type-check as

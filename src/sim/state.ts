@@ -27,11 +27,11 @@ const REPO_STATE_NAMES = Object.keys(REPO_STATES);
 /** Task weights as kojid's defaults give them (load on hosts is the sum of running weights). */
 const WEIGHTS = { build: 0.2, srpm: 1.0, buildArch: 1.5, newRepo: 0.1, createrepo: 1.5 };
 /** Seconds between a task becoming FREE and the scheduler considering it. */
-export const SCHEDULER_DELAY_SECONDS = 5;
+const SCHEDULER_DELAY_SECONDS = 5;
 /** Simulated duration of one createrepo task of a newRepo. */
-export const CREATEREPO_SECONDS = 60;
+const CREATEREPO_SECONDS = 60;
 /** Sessions expire this long after login or renewal (Koji's SessionRenewalTimeout default). */
-export const SESSION_LIFETIME_SECONDS = 24 * 3600;
+const SESSION_LIFETIME_SECONDS = 24 * 3600;
 const ADMIN_USER = "kojiadmin";
 
 /** Raises a Koji exception of the given class (answered as its fault code by the hub). */
@@ -1613,7 +1613,7 @@ function taskLogs(taskId: number, names: string[]): string[] {
 }
 
 /** The provides of a binary RPM, with its own "name = [E:]V-R" as rpmbuild adds it. */
-export function rpmProvides(rpm: RpmRecord): DependencyEntry[] {
+function rpmProvides(rpm: RpmRecord): DependencyEntry[] {
   const provides = (rpm.binary?.provides ?? []).map(parseDependency);
   if (!provides.some((p) => p.name === rpm.name)) {
     const evr = parseEvr(`${rpm.epoch ? `${rpm.epoch}:` : ""}${rpm.version}-${rpm.release}`);

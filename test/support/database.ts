@@ -3,7 +3,7 @@
 import pg from "pg";
 import { IN_MEMORY, migrate, openDatabase, type Database } from "../../src/db/index.js";
 
-export const TEST_DATABASE_URL =
+const TEST_DATABASE_URL =
   process.env.KOSCHEI_TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 export interface FreshDatabase {

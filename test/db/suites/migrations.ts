@@ -14,7 +14,7 @@ const everyId = migrations.map((m) => m.id);
 const newest = everyId.at(-1)!;
 
 /** Tables the data model requires (spec 01 §2, §6), besides schema_migrations. */
-export const expectedTables = [
+const expectedTables = [
   "admin_notice", "applied_change", "base_package", "build", "build_group",
   "buildroot_problem", "collection", "collection_group", "collection_group_relation",
   "copr_rebuild", "copr_rebuild_request", "copr_resolution_change", "dependency",
