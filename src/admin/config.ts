@@ -15,7 +15,8 @@ export const configCommand: Command = {
   description:
     "Prints the merged result of the built-in defaults, the configuration files and the " +
     "environment, as the admin tool sees it (config.yaml, config-backend.yaml, " +
-    "config-admin.yaml of $KOSCHEI_CONFIG_DIR, default /etc/koschei). Scalars are printed " +
+    "config-admin.yaml of $KOSCHEI_CONFIG_DIR, default /etc/koschei; or the files " +
+    "$KOSCHEI_CONFIG lists, colon-separated). Scalars are printed " +
     "plainly, mappings and lists as YAML.",
   options: [{ name: "json", help: "print the value as JSON" }],
   positionals: [

@@ -62,7 +62,7 @@ export const migrateCommand: Command = {
     "Applies, in order, every schema migration the configured database has not had yet " +
     "(each in its own transaction) and prints what it applied and the resulting schema " +
     "version. Running it on an up-to-date database changes nothing. Also creates the " +
-    "schema on an empty database.",
+    "schema on an empty database. Like create-db, grants unpriv_db_username data access.",
   run: () => applySchemaStep(migrate),
 };
 

@@ -24,7 +24,7 @@ const DEFAULT_BUILD_GROUP = "build";
 
 export const resolveCommand: Command = {
   name: "resolve",
-  summary: "Resolve the BuildRequires of source packages (JSON lines) against rpm-md repos",
+  summary: "resolve the BuildRequires of source packages (JSON lines) against rpm-md repos",
   description: `
 Reads one JSON object per line, {"name","epoch","version","release","buildrequires":[...]}
 (an optional "group":[...] replaces the build group for that line), and prints one line per

@@ -1,6 +1,6 @@
 import type { CommandEntry } from "./command.js";
 
-/** Every `koschei` command (services, frontend, demo, simulator), loaded on demand. */
+/** Every `koschei` command, each module imported only when its command runs. */
 export const koscheiCommands: CommandEntry[] = [
   {
     name: "demo",
@@ -9,12 +9,12 @@ export const koscheiCommands: CommandEntry[] = [
   },
   {
     name: "sim-koji",
-    summary: "run a simulated Koji hub (XML-RPC, files, builds, messages)",
+    summary: "run a simulated Koji hub (XML-RPC, topurl files, scratch builds, messages)",
     load: async () => (await import("../sim/command.js")).simKojiCommand,
   },
   {
     name: "sim-scenario",
-    summary: "generate a Koji hub simulator scenario from an rpm-md repo",
+    summary: "generate a Koji hub simulator scenario from an rpm-md repo and srpms.jsonl",
     load: async () => (await import("../sim/scenario-command.js")).scenarioCommand,
   },
 ];
