@@ -1328,6 +1328,7 @@ function targetStruct(state: SimState, id: number): XmlRpcStruct {
 const SIGNATURES = new Map(
   Object.entries(METHODS).map(([name, def]) => [name, parseSignature(def.signature)]),
 );
+const MULTICALL_SIGNATURE = parseSignature("calls=None, strict=False");
 
 /** Every method the simulated hub answers (besides multiCall / system.multicall). */
 export const HUB_METHODS = Object.keys(METHODS);
@@ -1407,12 +1408,7 @@ export class Hub {
   /** `[result]` per successful call, a fault struct per failed one, in order. */
   private multiCall(params: XmlRpcValue[], caller: Caller): XmlRpcValue[] {
     const { args, kwargs } = splitKwargs(params);
-    const bound = bind(
-      "RootExports.multiCall",
-      parseSignature("calls=None, strict=False"),
-      args,
-      kwargs,
-    );
+    const bound = bind("RootExports.multiCall", MULTICALL_SIGNATURE, args, kwargs);
     if (!Array.isArray(bound.calls))
       throw kojiError("GenericError", "multiCall expects a list of calls");
     return bound.calls.map((call) => {
