@@ -3,7 +3,7 @@
 // builds, and the work/tasks/<id % 10000>/<id>/ directories with the logs of finished tasks.
 
 import { Worker } from "node:worker_threads";
-import { taskRelPath } from "../koji/paths.js";
+import { rpmPath, taskRelPath } from "../koji/paths.js";
 import { REPO_STATES } from "../koji/types.js";
 import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
 import type { RepodataFiles, RepodataOptions, RepoPackage } from "./rpmmd.js";
@@ -154,7 +154,7 @@ export class FileServer {
           return {
             rpm: rpm.binary!,
             sourceRpm: `${build.name}-${build.version}-${build.release}.src.rpm`,
-            location: `toplink/packages/${build.name}/${build.version}/${build.release}/${rpm.arch}/${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}.rpm`,
+            location: rpmPath("toplink", build, rpm),
             buildTime: rpm.buildtime,
           };
         });
