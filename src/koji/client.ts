@@ -147,9 +147,7 @@ export class KojiClient {
     args: XmlRpcValue[] = [],
     kwargs?: Record<string, XmlRpcValue>,
   ): Promise<XmlRpcValue> {
-    if (this.readOnly && HUB_WRITE_METHODS.has(method)) {
-      throw new Error(`${method} refused: this Koji session (${this.server.host}) is read-only`);
-    }
+    this.refuseHubWrite(method);
     const params = withKwargs(args, kwargs);
     try {
       return await this.callWithRetries(method, params, this.retry.timeout);
@@ -172,9 +170,7 @@ export class KojiClient {
     for (let start = 0; start < calls.length; start += this.multicallChunkSize) {
       const chunk = calls.slice(start, start + this.multicallChunkSize);
       const requests = chunk.map((call) => {
-        if (this.readOnly && HUB_WRITE_METHODS.has(call.method)) {
-          throw new Error(`${call.method} refused: this Koji session is read-only`);
-        }
+        this.refuseHubWrite(call.method);
         return { methodName: call.method, params: withKwargs(call.args ?? [], call.kwargs) };
       });
       const answer = await this.call("multiCall", [requests]);
@@ -264,6 +260,13 @@ export class KojiClient {
   close(): void {
     this.agent.destroy();
     this.agent = this.newAgent(null);
+  }
+
+  /** Throws, before anything is sent, when a read-only client is asked to change the hub. */
+  private refuseHubWrite(method: string): void {
+    if (this.readOnly && HUB_WRITE_METHODS.has(method)) {
+      throw new Error(`${method} refused: this Koji session (${this.server.host}) is read-only`);
+    }
   }
 
   /**
