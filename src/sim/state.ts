@@ -1366,7 +1366,6 @@ export class SimState {
     };
   }
 
-  /** Arches kojid builds a package for: tag arches (or the override) narrowed by the SRPM. */
   /**
    * kojid's getArchList: the tag's arches, replaced by the SRPM's BuildArch, narrowed by its
    * ExclusiveArch/ExcludeArch (noarch kept when asked for), replaced by a scratch build's
