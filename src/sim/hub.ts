@@ -8,7 +8,7 @@ import {
   type XmlRpcStruct,
   type XmlRpcValue,
 } from "../koji/xmlrpc.js";
-import { REPO_STATES } from "../koji/types.js";
+import { DEP_TYPES, REPO_STATES } from "../koji/types.js";
 import { KojiTaskState } from "../model/states.js";
 import { parseDependency } from "./rpmmd.js";
 import type { SimGroupPackageType } from "./scenario.js";
@@ -363,15 +363,16 @@ const SRPM_RPMLIB_REQUIRES = [
   { name: "rpmlib(CompressedFileNames)", version: "3.0.4-1" },
   { name: "rpmlib(FileDigests)", version: "4.6.0-1" },
 ];
-const DEP_TYPES: [keyof RpmDependencies, number][] = [
-  ["requires", 0],
-  ["provides", 1],
-  ["obsoletes", 2],
-  ["conflicts", 3],
-  ["suggests", 4],
-  ["enhances", 5],
-  ["supplements", 6],
-  ["recommends", 7],
+/** A binary rpm's dependency lists with the getRPMDeps type code of each. */
+const DEPENDENCY_FIELDS: [keyof RpmDependencies, number][] = [
+  ["requires", DEP_TYPES.REQUIRE],
+  ["provides", DEP_TYPES.PROVIDE],
+  ["obsoletes", DEP_TYPES.OBSOLETE],
+  ["conflicts", DEP_TYPES.CONFLICT],
+  ["suggests", DEP_TYPES.SUGGEST],
+  ["enhances", DEP_TYPES.ENHANCE],
+  ["supplements", DEP_TYPES.SUPPLEMENT],
+  ["recommends", DEP_TYPES.RECOMMEND],
 ];
 
 type RpmDependencies = Record<
@@ -400,18 +401,19 @@ function rpmDependencies(state: SimState, rpm: RpmRecord): XmlRpcStruct[] {
   };
   if (rpm.binary === null) {
     const build = state.builds.get(rpm.buildId)!;
-    for (const dep of build.srpm.buildRequires) add(dep, 0);
+    for (const dep of build.srpm.buildRequires) add(dep, DEP_TYPES.REQUIRE);
     for (const lib of SRPM_RPMLIB_REQUIRES) {
       deps.push({
         name: lib.name,
         version: lib.version,
         flags: SENSE.RPMLIB | SENSE.LESS | SENSE.EQUAL,
-        type: 0,
+        type: DEP_TYPES.REQUIRE,
       });
     }
     return deps;
   }
-  for (const [field, type] of DEP_TYPES) for (const dep of rpm.binary[field]) add(dep, type);
+  for (const [field, type] of DEPENDENCY_FIELDS)
+    for (const dep of rpm.binary[field]) add(dep, type);
   return deps;
 }
 
@@ -444,11 +446,11 @@ function rpmHeader(state: SimState, rpm: RpmRecord, name: string): XmlRpcValue |
       return isSource ? srpm.exclusiveArch : [];
     case "REQUIRENAME":
       return rpmDependencies(state, rpm)
-        .filter((d) => d.type === 0)
+        .filter((d) => d.type === DEP_TYPES.REQUIRE)
         .map((d) => d.name as string);
     case "PROVIDENAME":
       return rpmDependencies(state, rpm)
-        .filter((d) => d.type === 1)
+        .filter((d) => d.type === DEP_TYPES.PROVIDE)
         .map((d) => d.name as string);
     default:
       return undefined;
