@@ -557,7 +557,7 @@ const METHODS: Record<string, MethodDef> = {
   echo: { signature: "*args", handler: (_s, a) => a.args! },
   getLastEvent: {
     signature: "before=None, strict=True",
-    handler: (state) => ({ id: state.lastEvent().id, ts: state.lastEvent().ts }),
+    handler: (state) => state.lastEvent(),
   },
 
   // --- sessions
