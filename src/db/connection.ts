@@ -8,6 +8,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { DatabaseTarget } from "../config/index.js";
+import { maskPasswords } from "../log/mask.js";
 import { PgliteDialect } from "./pglite-dialect.js";
 import type { Schema } from "./schema.js";
 
@@ -68,7 +69,7 @@ function openPostgresql(url: string, maxConnections: number): Database {
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return {
     kind: "postgresql",
-    location: redactPassword(url),
+    location: maskPasswords(url),
     db,
     query: rawQuery(db),
     close: () => db.destroy(),
@@ -140,8 +141,4 @@ function processIsAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-function redactPassword(url: string): string {
-  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
 }
