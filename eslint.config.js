@@ -1,8 +1,21 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// The architecture's import boundaries (see README, "Parts"): the product's services never
+// import the simulator, pure domain logic imports nothing with I/O, and the two workspace
+// packages import nothing of the product.
+const simulatorImport = {
+  group: ["@koschei/koji-sim", "@koschei/koji-sim/*", "**/packages/koji-sim/**"],
+  message:
+    "only the composition roots (src/cli/sim-command.ts, src/cli/demo.ts) may import the simulator",
+};
+const productImport = {
+  group: ["**/src/**", "../../*", "koschei", "koschei/*"],
+  message: "a workspace package must not import the product",
+};
+
 export default tseslint.config(
-  { ignores: ["dist/", "build/", "node_modules/", "coverage/"] },
+  { ignores: ["**/dist/", "build/", "node_modules/", "coverage/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,6 +23,65 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/cli/sim-command.ts", "src/cli/demo.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [simulatorImport] }],
+      "no-restricted-syntax": [
+        "error",
+        { selector: "ImportExpression[source.value=/koji-sim/]", message: simulatorImport.message },
+      ],
+    },
+  },
+  {
+    files: ["src/model/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../*", "@koschei/koji-sim", "@koschei/koji-sim/*", "node:*"],
+              message:
+                "src/model is pure domain logic: it imports only itself and the Koji vocabulary of @koschei/koji-protocol",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/koji-protocol/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            productImport,
+            { group: ["@koschei/*"], message: "the protocol package imports nothing of ours" },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/koji-sim/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            productImport,
+            {
+              group: ["@koschei/*", "!@koschei/koji-protocol"],
+              message: "the simulator imports only @koschei/koji-protocol of ours",
+            },
+          ],
+        },
+      ],
     },
   },
   {

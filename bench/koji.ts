@@ -5,14 +5,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { KojiClient } from "../src/koji/client.js";
-import {
-  decodeCall,
-  decodeResponse,
-  encodeResponse,
-  kojiDoubleMember,
-  type XmlRpcStruct,
-  type XmlRpcValue,
-} from "../src/koji/xmlrpc.js";
+import { decodeCall, encodeResponse } from "@koschei/koji-protocol/xmlrpc-server.js";
+import { decodeResponse } from "@koschei/koji-protocol/xmlrpc-client.js";
+import { kojiDoubleMember, type XmlRpcStruct, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 
 const RUNS = 5;
 

@@ -15,9 +15,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeResponse, encodeCall, kwargs, type XmlRpcValue } from "../src/koji/xmlrpc.js";
-import { loadScenario } from "../src/sim/scenario.js";
-import { SimState } from "../src/sim/state.js";
+import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
+import { kwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import { loadScenario } from "@koschei/koji-sim/scenario.js";
+import { SimState } from "@koschei/koji-sim/state.js";
 
 function repositoryRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -2,14 +2,7 @@
 // the schema of the configured database (PostgreSQL, or the embedded PGlite by default).
 import { UsageError, type Command } from "../cli/command.js";
 import { databaseTarget, loadConfig } from "../config/index.js";
-import {
-  createDb,
-  migrate,
-  openDatabase,
-  type Database,
-  type MigrateOptions,
-  type MigrationResult,
-} from "../db/index.js";
+import { createDb, migrate, openDatabase, type Database, type MigrateOptions, type MigrationResult } from "../db/index.js";
 
 async function withAdminDatabase<T>(
   body: (database: Database, options: MigrateOptions) => Promise<T>,

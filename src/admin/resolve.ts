@@ -5,14 +5,7 @@ import { once } from "node:events";
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve as resolvePath } from "node:path";
 import { createInterface } from "node:readline";
-import {
-  intOption,
-  listOption,
-  stringOption,
-  UsageError,
-  type Command,
-  type ParsedArgs,
-} from "../cli/command.js";
+import { intOption, listOption, stringOption, UsageError, type Command, type ParsedArgs } from "../cli/command.js";
 import { loadConfig, type KoscheiConfig } from "../config/index.js";
 import { parseSourceLine, type SourceLine } from "../depsolve/source-lines.js";
 import { openResolverPool, type ResolveRequest } from "../depsolve/resolver-pool.js";

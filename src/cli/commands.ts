@@ -10,11 +10,11 @@ export const koscheiCommands: CommandEntry[] = [
   {
     name: "sim-koji",
     summary: "run a simulated Koji hub (XML-RPC, topurl files, scratch builds, messages)",
-    load: async () => (await import("../sim/command.js")).simKojiCommand,
+    load: async () => (await import("./sim-command.js")).simKojiCommand(),
   },
   {
     name: "sim-scenario",
     summary: "generate a Koji hub simulator scenario from an rpm-md repo and srpms.jsonl",
-    load: async () => (await import("../sim/scenario-command.js")).scenarioCommand,
+    load: async () => (await import("./sim-command.js")).simScenarioCommand(),
   },
 ];

@@ -1,7 +1,13 @@
 // Built-in defaults of every configuration key. Pure: the few values that depend on the
 // machine (directories, version) come in through DefaultsContext.
 import { isAbsolute, join } from "node:path";
-import type { KojiConfig, KojiRetryConfig, KoscheiConfig, ServiceConfig } from "./types.js";
+import type {
+  DatabaseTimeouts,
+  KojiConfig,
+  KojiRetryConfig,
+  KoscheiConfig,
+  ServiceConfig,
+} from "./types.js";
 
 export interface DefaultsContext {
   /** Where the configuration files are read from (copr-config lives there too). */
@@ -45,6 +51,18 @@ export const KOJI_RETRY_DEFAULTS: Readonly<KojiRetryConfig> = {
   timeout: 3600,
 };
 
+/**
+ * PostgreSQL time limits, also for databases opened without a configuration: a server
+ * that accepts connections but never answers fails start-up after 10 s instead of hanging;
+ * no statement of the services (nor a migration step) is expected to run for 5 minutes;
+ * a transaction left open by a stuck client stops holding its locks after 10 minutes.
+ */
+export const DATABASE_TIMEOUT_DEFAULTS: Readonly<DatabaseTimeouts> = {
+  connect_timeout: 10,
+  statement_timeout: 300,
+  idle_in_transaction_timeout: 600,
+};
+
 export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
   const koji: KojiConfig = {
     server: "https://koji.fedoraproject.org/kojihub",
@@ -70,7 +88,11 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
     ...overrides,
   });
   return {
-    database_config: { drivername: "postgresql", host: "localhost" },
+    database_config: {
+      drivername: "postgresql",
+      host: "localhost",
+      ...DATABASE_TIMEOUT_DEFAULTS,
+    },
     koji_config: koji,
     // Empty: primary mode. loadConfig overlays koji_config with whatever the files set here.
     secondary_koji_config: {} as KojiConfig,

@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { isMapping } from "./merge.js";
 import {
   ConfigError,
+  type DatabaseConfig,
   type DatabaseTarget,
+  type DatabaseTimeouts,
   type KojiInstanceConfig,
   type KoscheiConfig,
 } from "./types.js";
@@ -44,12 +46,23 @@ export function kojiConfig(
 
 /**
  * The database to connect to: PostgreSQL when db_url or database_config.database is set,
- * otherwise the embedded PGlite under <directories.statedir>/pglite.
+ * otherwise the embedded PGlite under <directories.statedir>/pglite. PostgreSQL gets the
+ * time limits of database_config either way.
  */
 export function databaseTarget(config: KoscheiConfig): DatabaseTarget {
-  if (config.db_url) return { kind: "postgresql", url: config.db_url };
   const db = config.database_config;
+  const timeouts: DatabaseTimeouts = {
+    connect_timeout: db.connect_timeout,
+    statement_timeout: db.statement_timeout,
+    idle_in_transaction_timeout: db.idle_in_transaction_timeout,
+  };
+  if (config.db_url) return { kind: "postgresql", url: config.db_url, timeouts };
   if (!db.database) return { kind: "pglite", dataDir: join(config.directories.statedir, "pglite") };
+  return { kind: "postgresql", url: databaseConfigUrl(db), timeouts };
+}
+
+/** The URL of the server and database that database_config's parts name. */
+function databaseConfigUrl(db: DatabaseConfig & { database: string }): string {
   if (!/^postgresql(\+\w+)?$/.test(db.drivername)) {
     throw new ConfigError(
       `database_config.drivername: only postgresql is supported, got ${JSON.stringify(db.drivername)}`,
@@ -63,12 +76,9 @@ export function databaseTarget(config: KoscheiConfig): DatabaseTarget {
   const database = encodeURIComponent(db.database);
   if (db.host === null || db.host === undefined) {
     // No host: PostgreSQL's local socket directory, as libpq on Fedora uses.
-    return {
-      kind: "postgresql",
-      url: `postgresql://${credentials}/${database}?host=/var/run/postgresql`,
-    };
+    return `postgresql://${credentials}/${database}?host=/var/run/postgresql`;
   }
   const host = db.host.includes(":") ? `[${db.host}]` : db.host;
   const port = db.port ? `:${db.port}` : "";
-  return { kind: "postgresql", url: `postgresql://${credentials}${host}${port}/${database}` };
+  return `postgresql://${credentials}${host}${port}/${database}`;
 }

@@ -20,7 +20,19 @@ export interface DatabaseConfig {
   username?: string | null;
   password?: string | null;
   port?: number | null;
+  /** Seconds to wait for the server to accept a connection and answer its start-up. */
+  connect_timeout: number;
+  /** Seconds a statement may run before the server cancels it; 0 = no limit. */
+  statement_timeout: number;
+  /** Seconds a session may sit idle inside a transaction before the server ends it; 0 = no limit. */
+  idle_in_transaction_timeout: number;
 }
+
+/** The PostgreSQL time limits of `database_config`, in seconds (0 = none, except connect). */
+export type DatabaseTimeouts = Pick<
+  DatabaseConfig,
+  "connect_timeout" | "statement_timeout" | "idle_in_transaction_timeout"
+>;
 
 /** Back-off of the Koji client; names match Koji's own session options. */
 export interface KojiRetryConfig {
@@ -261,4 +273,5 @@ export interface KoscheiConfig {
 }
 
 export type DatabaseTarget =
-  { kind: "postgresql"; url: string } | { kind: "pglite"; dataDir: string };
+  | { kind: "postgresql"; url: string; timeouts?: DatabaseTimeouts }
+  | { kind: "pglite"; dataDir: string };

@@ -3,13 +3,7 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import {
-  ResolutionResult,
-  type LoadedRepo,
-  type PoolOptions,
-  type RawResolution,
-  type SourcePackage,
-} from "./pool.js";
+import { ResolutionResult, type LoadedRepo, type PoolOptions, type RawResolution, type SourcePackage } from "./pool.js";
 
 export interface ResolveRequest {
   source: SourcePackage;

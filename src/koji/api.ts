@@ -3,26 +3,9 @@
 // checked for their overall shape (struct, list, nil) and typed per types.ts.
 
 import type { KojiCall, KojiClient, MultiCallResult } from "./client.js";
-import { KojiFault, KojiProtocolError } from "./errors.js";
-import type {
-  KojiBuildConfig,
-  KojiBuildInfo,
-  KojiBuildTarget,
-  KojiChannel,
-  KojiExternalRepo,
-  KojiHost,
-  KojiRepo,
-  KojiRpm,
-  KojiRpmDep,
-  KojiTag,
-  KojiTagExternalRepo,
-  KojiTagGroup,
-  KojiTaggedBuild,
-  KojiTagPackage,
-  KojiTaskInfo,
-  RpmIdentifier,
-} from "./types.js";
-import { isXmlRpcStruct, type XmlRpcStruct, type XmlRpcValue } from "./xmlrpc.js";
+import { KojiFault, KojiProtocolError } from "@koschei/koji-protocol/faults.js";
+import type { KojiBuildConfig, KojiBuildInfo, KojiBuildTarget, KojiChannel, KojiExternalRepo, KojiHost, KojiRepo, KojiRpm, KojiRpmDep, KojiTag, KojiTagExternalRepo, KojiTagGroup, KojiTaggedBuild, KojiTagPackage, KojiTaskInfo, RpmIdentifier } from "@koschei/koji-protocol/koji-types.js";
+import { isXmlRpcStruct, type XmlRpcStruct, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 
 /** A tag, build, package… named by id or by name, as the hub accepts both. */
 export type KojiRef = number | string;

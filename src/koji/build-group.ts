@@ -1,7 +1,7 @@
 // The build group (04-depsolve.md §5): packages every buildroot of a tag gets installed.
 
 import type { KojiApi } from "./api.js";
-import type { KojiTagGroup } from "./types.js";
+import type { KojiTagGroup } from "@koschei/koji-protocol/koji-types.js";
 
 /**
  * Names of the group's unblocked default and mandatory packages (optional and conditional

@@ -1,8 +1,8 @@
 // Koji load (02-scheduling.md §5): how busy the builders of the needed arches are, 0 … 1.
 
 import type { KojiApi } from "./api.js";
-import { canonArch, splitWords } from "./arches.js";
-import type { KojiHost } from "./types.js";
+import { canonArch, splitWords } from "@koschei/koji-protocol/arches.js";
+import type { KojiHost } from "@koschei/koji-protocol/koji-types.js";
 
 /** The arches whose hosts are asked for; a noarch package can go to any tag arch. */
 export function loadArches(

@@ -1,8 +1,8 @@
 // BuildRequires of SRPMs from Koji's getRPMDeps (04-depsolve.md §4).
 
 import type { KojiApi } from "./api.js";
-import { KojiFault } from "./errors.js";
-import { DEP_TYPES, type KojiRpmDep, type RpmIdentifier } from "./types.js";
+import { KojiFault } from "@koschei/koji-protocol/faults.js";
+import { DEP_TYPES, type KojiRpmDep, type RpmIdentifier } from "@koschei/koji-protocol/koji-types.js";
 
 const RPMSENSE_LESS = 2;
 const RPMSENSE_GREATER = 4;

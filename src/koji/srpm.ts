@@ -2,8 +2,8 @@
 // (02-scheduling.md §6 step 2).
 
 import type { KojiApi } from "./api.js";
-import { rpmPath } from "./paths.js";
-import type { KojiRpm, KojiTaggedBuild } from "./types.js";
+import { rpmPath } from "@koschei/koji-protocol/paths.js";
+import type { KojiRpm, KojiTaggedBuild } from "@koschei/koji-protocol/koji-types.js";
 
 export interface LastSrpm {
   build: KojiTaggedBuild;

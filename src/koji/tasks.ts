@@ -1,9 +1,9 @@
 // Reading build tasks: whether a failure was Koji's fault, and the repo a build used.
 
 import type { KojiApi } from "./api.js";
-import { KojiFault, KojiProtocolError } from "./errors.js";
-import type { KojiTaskInfo } from "./types.js";
-import { isXmlRpcStruct } from "./xmlrpc.js";
+import { KojiFault, KojiProtocolError } from "@koschei/koji-protocol/faults.js";
+import type { KojiTaskInfo } from "@koschei/koji-protocol/koji-types.js";
+import { isXmlRpcStruct } from "@koschei/koji-protocol/xmlrpc.js";
 
 /**
  * Classifies what getTaskResult raised for a failed task: a lock conflict or a fault outside

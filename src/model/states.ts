@@ -1,5 +1,6 @@
 // State codes and the state strings derived from them: builds, Koji tasks and builds,
 // packages (shown on pages and sent in messages) and collections.
+import { KojiBuildState, type KojiTaskStateName } from "@koschei/koji-protocol/koji-states.js";
 import { DEFAULT_TABLE_ALIASES, sqlIdentifier } from "./sql.js";
 
 // ---- Koschei builds (build.state) ----
@@ -26,43 +27,7 @@ export function buildStateString(code: number): BuildStateString {
   }
 }
 
-// ---- Koji tasks (koji_task.state and Koji's task info) ----
-
-/** Koji's TASK_STATES, indexed by their numeric code. */
-export const KOJI_TASK_STATES = [
-  "FREE",
-  "OPEN",
-  "CLOSED",
-  "CANCELED",
-  "ASSIGNED",
-  "FAILED",
-] as const;
-export type KojiTaskStateName = (typeof KOJI_TASK_STATES)[number];
-export type KojiTaskStateCode = 0 | 1 | 2 | 3 | 4 | 5;
-
-export const KojiTaskState = {
-  FREE: 0,
-  OPEN: 1,
-  CLOSED: 2,
-  CANCELED: 3,
-  ASSIGNED: 4,
-  FAILED: 5,
-} as const satisfies Record<KojiTaskStateName, KojiTaskStateCode>;
-
-export function kojiTaskStateName(code: number): KojiTaskStateName {
-  const name = KOJI_TASK_STATES[code];
-  if (name === undefined) throw new Error(`unknown Koji task state ${code}`);
-  return name;
-}
-
-export function isKojiTaskStateName(name: string): name is KojiTaskStateName {
-  return (KOJI_TASK_STATES as readonly string[]).includes(name);
-}
-
-/** The lower-case name shown for an architecture task on build pages. */
-export function kojiTaskStateString(code: number): Lowercase<KojiTaskStateName> {
-  return kojiTaskStateName(code).toLowerCase() as Lowercase<KojiTaskStateName>;
-}
+// ---- What Koji's task and build states mean for Koschei's builds ----
 
 /**
  * The final build state a Koji task state means: CLOSED → complete, FAILED → failed, and
@@ -73,16 +38,6 @@ export function buildStateForTaskState(name: KojiTaskStateName): BuildStateCode 
   if (name === "FAILED") return BuildState.failed;
   return null;
 }
-
-// ---- Koji builds (real builds registered from Koji's build info) ----
-
-export const KojiBuildState = {
-  BUILDING: 0,
-  COMPLETE: 1,
-  DELETED: 2,
-  FAILED: 3,
-  CANCELED: 4,
-} as const;
 
 /** COMPLETE → complete, FAILED → failed; other Koji build states register nothing. */
 export function buildStateForKojiBuildState(code: number): BuildStateCode | null {

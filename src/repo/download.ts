@@ -10,7 +10,7 @@ import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RepoChecksumError, RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
-import type { Checksum } from "./repomd.js";
+import type { Checksum } from "@koschei/koji-protocol/repomd.js";
 
 export interface DownloadOptions {
   /** Milliseconds without progress (connecting, awaiting headers, between body chunks). */

@@ -14,16 +14,10 @@ import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "n
 import { renameSync } from "node:fs";
 import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  assertValidCacheKey,
-  cacheKeyForUrl,
-  isValidCacheKey,
-  scratchName,
-  scratchOwnerPid,
-} from "./cache-names.js";
+import { assertValidCacheKey, cacheKeyForUrl, isValidCacheKey, scratchName, scratchOwnerPid } from "./cache-names.js";
 import { downloadVerified, fetchBytes, type DownloadOptions } from "./download.js";
 import { RepoError, RepoNotFoundError } from "./errors.js";
-import { findRepomdData, parseRepomd, RepomdParseError, type ParsedRepomd } from "./repomd.js";
+import { findRepomdData, parseRepomd, RepomdParseError, type ParsedRepomd } from "@koschei/koji-protocol/repomd.js";
 
 export interface RepoCacheOptions {
   /** Koschei's `directories.cachedir`; repositories are kept in its `repodata/` subdirectory. */

@@ -2,13 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pg from "pg";
 import { builtInDefaults } from "../../src/config/defaults.js";
-import {
-  ConfigError,
-  databaseTarget,
-  kojiConfig,
-  lookupConfig,
-  type KoscheiConfig,
-} from "../../src/config/index.js";
+import { ConfigError, databaseTarget, kojiConfig, lookupConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { assembleConfig } from "../../src/config/load.js";
 
 const defaults = builtInDefaults({

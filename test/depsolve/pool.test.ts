@@ -3,14 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { openPool, type DepsolvePool, type Resolution } from "../../src/depsolve/pool.js";
-import {
-  EDGE_REPO,
-  edgeBuildGroup,
-  edgeExpected,
-  edgeSource,
-  edgeSources,
-  namedDependencies,
-} from "./edge-cases.js";
+import { EDGE_REPO, edgeBuildGroup, edgeExpected, edgeSource, edgeSources, namedDependencies } from "./edge-cases.js";
 
 let pool: DepsolvePool;
 

@@ -17,14 +17,7 @@ import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import {
-  EDGE_BUILD_GROUP_FILE,
-  EDGE_REPO,
-  EDGE_SRPMS,
-  edgeExpected,
-  namedDependencies,
-  type ExpectedResolution,
-} from "./edge-cases.js";
+import { EDGE_BUILD_GROUP_FILE, EDGE_REPO, EDGE_SRPMS, edgeExpected, namedDependencies, type ExpectedResolution } from "./edge-cases.js";
 
 const bin = fileURLToPath(new URL("../../../bin/koschei-admin", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "koschei-resolve-command-"));

@@ -2,11 +2,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import {
-  openResolverPool,
-  type ResolveRequest,
-  type ResolverPool,
-} from "../../src/depsolve/resolver-pool.js";
+import { openResolverPool, type ResolveRequest, type ResolverPool } from "../../src/depsolve/resolver-pool.js";
 import { EDGE_REPO, edgeBuildGroup, edgeExpected, edgeSources } from "./edge-cases.js";
 
 let pool: ResolverPool;

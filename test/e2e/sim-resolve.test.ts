@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { KojiApi } from "../../src/koji/api.js";
 import { fetchBuildGroup } from "../../src/koji/build-group.js";
 import { KojiClient } from "../../src/koji/client.js";
-import { repoUrl } from "../../src/koji/paths.js";
+import { repoUrl } from "@koschei/koji-protocol/paths.js";
 import { fetchRpmRequires } from "../../src/koji/requires.js";
 
 const BIN_DIR = fileURLToPath(new URL("../../../bin/", import.meta.url));

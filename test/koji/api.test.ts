@@ -6,15 +6,15 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { KojiApi } from "../../src/koji/api.js";
-import { ARCH_HEADERS, srpmArches, splitWords } from "../../src/koji/arches.js";
+import { ARCH_HEADERS, srpmArches, splitWords } from "@koschei/koji-protocol/arches.js";
 import { fetchBuildGroup } from "../../src/koji/build-group.js";
 import { KojiClient } from "../../src/koji/client.js";
-import { KojiFault, KojiProtocolError } from "../../src/koji/errors.js";
+import { KojiFault, KojiProtocolError } from "@koschei/koji-protocol/faults.js";
 import { fetchKojiLoad } from "../../src/koji/load.js";
 import { fetchRpmRequires } from "../../src/koji/requires.js";
 import { lastSrpm } from "../../src/koji/srpm.js";
 import { childTaskRepoId, isKojiFault } from "../../src/koji/tasks.js";
-import { KojiTaskState, kojiTaskStateName } from "../../src/model/states.js";
+import { KojiTaskState, kojiTaskStateName } from "@koschei/koji-protocol/koji-states.js";
 import { recorded, type RecordedCall } from "./recorded.js";
 import { startRecordedHub, startTestHub, type TestHub } from "./test-hub.js";
 

@@ -1,21 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { canonArch, srpmArches } from "../../src/koji/arches.js";
+import { canonArch, srpmArches } from "@koschei/koji-protocol/arches.js";
 import { buildGroupPackages } from "../../src/koji/build-group.js";
-import { KojiFault } from "../../src/koji/errors.js";
+import { KojiFault } from "@koschei/koji-protocol/faults.js";
 import { kojiLoad, loadArches } from "../../src/koji/load.js";
-import {
-  buildDir,
-  repoUrl,
-  rpmPath,
-  taskInfoUrl,
-  taskLogUrl,
-  taskWorkUrl,
-} from "../../src/koji/paths.js";
+import { buildDir, repoUrl, rpmPath, taskInfoUrl, taskLogUrl, taskWorkUrl } from "@koschei/koji-protocol/paths.js";
 import { rpmRequires } from "../../src/koji/requires.js";
 import { childTaskRepoId, isKojiFaultOutcome } from "../../src/koji/tasks.js";
-import type { KojiHost, KojiTagGroup, KojiTaskInfo } from "../../src/koji/types.js";
-import type { XmlRpcValue } from "../../src/koji/xmlrpc.js";
+import type { KojiHost, KojiTagGroup, KojiTaskInfo } from "@koschei/koji-protocol/koji-types.js";
+import type { XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { recorded, recordedResult } from "./recorded.js";
 
 describe("paths", () => {

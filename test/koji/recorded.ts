@@ -3,7 +3,7 @@
 
 import { readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import type { XmlRpcValue } from "../../src/koji/xmlrpc.js";
+import type { XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { sharedPath } from "../support/shared.js";
 
 export interface RecordedCall {

@@ -7,14 +7,8 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { isDeepStrictEqual } from "node:util";
-import {
-  decodeCall,
-  encodeFault,
-  encodeResponse,
-  kojiDoubleMember,
-  splitKwargs,
-  type XmlRpcValue,
-} from "../../src/koji/xmlrpc.js";
+import { decodeCall, encodeFault, encodeResponse } from "@koschei/koji-protocol/xmlrpc-server.js";
+import { kojiDoubleMember, splitKwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import type { RecordedCall } from "./recorded.js";
 
 export interface HubRequest {

@@ -10,12 +10,12 @@ import { after, before, test } from "node:test";
 import { KojiApi } from "../../src/koji/api.js";
 import { fetchBuildGroup } from "../../src/koji/build-group.js";
 import { KojiClient } from "../../src/koji/client.js";
-import { KojiFault } from "../../src/koji/errors.js";
+import { KojiFault } from "@koschei/koji-protocol/faults.js";
 import { fetchKojiLoad } from "../../src/koji/load.js";
 import { fetchRpmRequires } from "../../src/koji/requires.js";
 import { lastSrpm } from "../../src/koji/srpm.js";
 import { childTaskRepoId, isKojiFault } from "../../src/koji/tasks.js";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { control, distScenario } from "./hub-fixture.js";
 
 let sim: Simulator;

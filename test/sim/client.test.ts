@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { KojiClient, type KojiClientOptions, type RetryEvent } from "../../src/koji/client.js";
-import { KojiConnectionError, KojiFault, XmlRpcParseError } from "../../src/koji/errors.js";
-import type { XmlRpcValue } from "../../src/koji/xmlrpc.js";
-import { HUB_METHODS } from "../../src/sim/hub.js";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { KojiConnectionError, KojiFault, XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
+import type { XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import { HUB_METHODS } from "@koschei/koji-sim/hub.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { APP_SRC, control, distScenario } from "./hub-fixture.js";
 
 let dir: string;

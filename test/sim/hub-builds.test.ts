@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { after, before, describe, test } from "node:test";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
-import { SimClock } from "../../src/sim/state.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
+import { SimClock } from "@koschei/koji-sim/state.js";
 import { APP_SRC, TestSession, control, distScenario, rawCall } from "./hub-fixture.js";
 
 interface Task {

@@ -1,9 +1,10 @@
 // A scenario mirroring the Fedora data of the recorded Koji answers (contracts/recorded/):
 // same tag, target, build and host names and ids where the recordings show them.
 
-import { KojiFault } from "../../src/koji/errors.js";
-import { decodeResponse, encodeCall, kwargs, type XmlRpcValue } from "../../src/koji/xmlrpc.js";
-import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
+import { KojiFault } from "@koschei/koji-protocol/faults.js";
+import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
+import { kwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import { parseScenario, type Scenario } from "@koschei/koji-sim/scenario.js";
 
 export function recordedWorldScenario(): Scenario {
   return parseScenario(

@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { kwargs } from "../../src/koji/xmlrpc.js";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { kwargs } from "@koschei/koji-protocol/xmlrpc.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { TestSession, control, distScenario, rawCall, sessionHeaders } from "./hub-fixture.js";
 
 let sim: Simulator;

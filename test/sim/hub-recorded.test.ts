@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { after, before, test } from "node:test";
-import { kojiDoubleMember, kwargs, type XmlRpcValue } from "../../src/koji/xmlrpc.js";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { kojiDoubleMember, kwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { sharedPath } from "../support/shared.js";
 import { rawCall, recordedWorldScenario, sessionHeaders } from "./hub-fixture.js";
 

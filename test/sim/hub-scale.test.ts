@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
-import { kwargs } from "../../src/koji/xmlrpc.js";
-import { parseScenario, type Scenario } from "../../src/sim/scenario.js";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
-import { SimState, type TagPackageEntry } from "../../src/sim/state.js";
+import { kwargs } from "@koschei/koji-protocol/xmlrpc.js";
+import { parseScenario, type Scenario } from "@koschei/koji-sim/scenario.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
+import { SimState, type TagPackageEntry } from "@koschei/koji-sim/state.js";
 import { rawCall } from "./hub-fixture.js";
 
 /** Every package has three builds tagged into f99, the last (2.0-1) being the latest. */

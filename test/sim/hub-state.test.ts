@@ -3,8 +3,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseDependency } from "../../src/sim/rpmmd.js";
-import { SimClock, formatKojiTime, provideSatisfies } from "../../src/sim/state.js";
+import { parseDependency } from "@koschei/koji-sim/rpmmd.js";
+import { SimClock, formatKojiTime, provideSatisfies } from "@koschei/koji-sim/state.js";
 
 test("provideSatisfies follows rpm's range overlap rules", () => {
   const cases: [string, string, boolean][] = [

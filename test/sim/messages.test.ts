@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
 import amqp from "amqplib";
-import { startSimulator, type Simulator } from "../../src/sim/server.js";
+import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { APP_SRC, TestSession, control, distScenario } from "./hub-fixture.js";
 
 const AMQP_URL = process.env.KOSCHEI_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/%2F";

@@ -8,15 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { openPool } from "../../src/depsolve/pool.js";
-import { unsatisfiedDependencies } from "../../src/sim/from-repo.js";
-import { writeRepodata } from "../../src/sim/rpmmd.js";
-import {
-  bundledScenarioPath,
-  loadScenario,
-  parseScenario,
-  ScenarioError,
-  type Scenario,
-} from "../../src/sim/scenario.js";
+import { unsatisfiedDependencies } from "@koschei/koji-sim/from-repo.js";
+import { writeRepodata } from "@koschei/koji-sim/rpmmd.js";
+import { bundledScenarioPath, loadScenario, parseScenario, ScenarioError, type Scenario } from "@koschei/koji-sim/scenario.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "koschei-scenario-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));

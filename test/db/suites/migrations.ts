@@ -1,14 +1,7 @@
 // Schema creation and migration, run against an EMPTY database of either backend.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import {
-  createDb,
-  DatabaseNotEmptyError,
-  migrate,
-  migrations,
-  schemaVersion,
-  type Database,
-} from "../../../src/db/index.js";
+import { createDb, DatabaseNotEmptyError, migrate, migrations, schemaVersion, type Database } from "../../../src/db/index.js";
 
 const everyId = migrations.map((m) => m.id);
 const newest = everyId.at(-1)!;

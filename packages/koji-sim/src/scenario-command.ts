@@ -1,14 +1,8 @@
-// `koschei sim-scenario`: writes a hub simulator scenario generated from an rpm-md repository,
+// `koji-sim scenario` (Koschei: `koschei sim-scenario`): writes a hub simulator scenario generated from an rpm-md repository,
 // an srpms.jsonl and a build-group.json (the format of /work/shared/bench/).
 
 import { readFile, writeFile } from "node:fs/promises";
-import {
-  intOption,
-  stringOption,
-  UsageError,
-  type Command,
-  type ParsedArgs,
-} from "../cli/command.js";
+import { positiveIntOption, SimUsageError, type SimCommand, type SimOptionValues } from "./cli.js";
 import {
   defaultFromRepoOptions,
   readRepoSources,
@@ -17,8 +11,8 @@ import {
 } from "./from-repo.js";
 import { parseScenario, type ScenarioFile } from "./scenario.js";
 
-export const scenarioCommand: Command = {
-  name: "sim-scenario",
+export const scenarioCommand: SimCommand = {
+  name: "scenario",
   summary: "generate a Koji hub simulator scenario from an rpm-md repo and srpms.jsonl",
   description: `
 Every source package of srpms.jsonl becomes a build carrying its BuildRequires and the
@@ -27,7 +21,7 @@ tag "<target>-build" inherits it and holds the build group. With --limit, only N
 packages are taken, chosen at random (--seed) among those whose BuildRequires and runtime
 dependencies can be closed within the sample; other sources then contribute just the
 binaries needed, tagged into the build tag only. The scenario format is described in
-src/sim/README.md and src/sim/scenario.schema.json.`,
+the README and scenario.schema.json of @koschei/koji-sim.`,
   options: [
     { name: "repo", value: "DIR", help: "rpm-md repository (the directory holding repodata/)" },
     { name: "srpms", value: "FILE", help: "source packages, one JSON object a line" },
@@ -60,25 +54,25 @@ src/sim/README.md and src/sim/scenario.schema.json.`,
     { name: "task-rules", value: "FILE", help: "JSON array of task rules to include" },
     { name: "task-duration", value: "SECONDS", help: "default task duration (default 1800)" },
   ],
-  async run(args: ParsedArgs) {
-    const repoDir = requiredOption(args, "repo");
-    const srpmsPath = requiredOption(args, "srpms");
-    const options = generationOptions(args);
-    const taskRulesPath = stringOption(args, "task-rules");
+  async run(values: SimOptionValues) {
+    const repoDir = requiredOption(values, "repo");
+    const srpmsPath = requiredOption(values, "srpms");
+    const options = generationOptions(values);
+    const taskRulesPath = values["task-rules"];
     const taskRules = taskRulesPath ? await readJsonArray(taskRulesPath) : undefined;
     const sources = await readRepoSources({
       repoDir,
       srpmsPath,
-      buildGroupPath: stringOption(args, "build-group"),
+      buildGroupPath: values["build-group"],
     });
     const scenario: ScenarioFile = scenarioFromSources(sources, options);
     if (taskRules) scenario.taskRules = taskRules as ScenarioFile["taskRules"];
-    const taskDuration = intOption(args, "task-duration");
+    const taskDuration = positiveIntOption(values, "task-duration");
     if (taskDuration !== undefined) scenario.defaultTaskDurationSeconds = taskDuration;
     // Generated scenarios must load: check with the loader itself before writing.
     const loaded = parseScenario(structuredClone(scenario), "generated scenario");
     const text = formatScenarioFile(scenario);
-    const output = stringOption(args, "output");
+    const output = values.output;
     if (output) await writeFile(output, text);
     else process.stdout.write(text);
     const tracked = new Set(loaded.targets.map((target) => target.destTag));
@@ -90,26 +84,26 @@ src/sim/README.md and src/sim/scenario.schema.json.`,
   },
 };
 
-function requiredOption(args: ParsedArgs, name: string): string {
-  const value = stringOption(args, name);
-  if (value === undefined) throw new UsageError(`--${name} is required`);
+function requiredOption(values: SimOptionValues, name: string): string {
+  const value = values[name];
+  if (value === undefined) throw new SimUsageError(`--${name} is required`);
   return value;
 }
 
-function generationOptions(args: ParsedArgs): FromRepoOptions {
-  const startTime = stringOption(args, "start-time") ?? defaultFromRepoOptions.startTime;
+function generationOptions(values: SimOptionValues): FromRepoOptions {
+  const startTime = values["start-time"] ?? defaultFromRepoOptions.startTime;
   if (Number.isNaN(Date.parse(startTime))) {
-    throw new UsageError(`--start-time must be an ISO 8601 timestamp, not '${startTime}'`);
+    throw new SimUsageError(`--start-time must be an ISO 8601 timestamp, not '${startTime}'`);
   }
-  const limit = intOption(args, "limit");
+  const limit = positiveIntOption(values, "limit");
   return {
-    name: stringOption(args, "name") ?? defaultFromRepoOptions.name,
-    description: stringOption(args, "description"),
-    target: stringOption(args, "target") ?? defaultFromRepoOptions.target,
+    name: values.name ?? defaultFromRepoOptions.name,
+    description: values.description,
+    target: values.target ?? defaultFromRepoOptions.target,
     startTime,
-    hosts: intOption(args, "hosts", defaultFromRepoOptions.hosts),
+    hosts: positiveIntOption(values, "hosts", defaultFromRepoOptions.hosts),
     limit,
-    seed: intOption(args, "seed", defaultFromRepoOptions.seed),
+    seed: positiveIntOption(values, "seed", defaultFromRepoOptions.seed),
   };
 }
 

@@ -4,7 +4,7 @@
 // guess a default. Dependency strings everywhere use the srpms.jsonl form:
 // "name", "name >= [E:]V[-R]" (operators = < > <= >=), or a rich dependency "(a or b)".
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatEvr, parseDependency } from "./rpmmd.js";
@@ -225,18 +225,9 @@ export class ScenarioError extends Error {
 /** The JSON Schema of scenario files (shipped next to this module). */
 const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
 
-/**
- * The bundled demo scenario. It lives in the source tree (too large for tsc to type-check as
- * a JSON import), so from dist/src/sim/ it is found at the package's src/sim/scenarios/.
- */
+/** The bundled demo scenario: scenarios/demo.json at the package root (beside dist/). */
 export function bundledScenarioPath(): string {
-  const candidates = ["./scenarios/demo.json", "../../../src/sim/scenarios/demo.json"].map(
-    (relative) => fileURLToPath(new URL(relative, import.meta.url)),
-  );
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (!found)
-    throw new Error(`bundled demo scenario not found (looked at ${candidates.join(", ")})`);
-  return found;
+  return fileURLToPath(new URL("../scenarios/demo.json", import.meta.url));
 }
 
 /** Reads, validates and normalizes a scenario file; the bundled demo when no path is given. */

@@ -1,7 +1,7 @@
-// `koschei sim-koji`: runs the Koji hub simulator until interrupted.
+// `koji-sim hub` (Koschei: `koschei sim-koji`): runs the Koji hub simulator until interrupted.
 
 import { readFileSync } from "node:fs";
-import { UsageError, stringOption, type Command } from "../cli/command.js";
+import { SimUsageError, type SimCommand } from "./cli.js";
 import { loadScenario } from "./scenario.js";
 import { startSimulator, type TlsOptions } from "./server.js";
 import { SimClock } from "./state.js";
@@ -10,14 +10,14 @@ function readPem(path: string, option: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new UsageError(`--${option}: cannot read ${path}: ${(error as Error).message}`);
+    throw new SimUsageError(`--${option}: cannot read ${path}: ${(error as Error).message}`);
   }
 }
 
 function tlsOptions(cert?: string, key?: string, ca?: string): TlsOptions | undefined {
   const given = [cert, key, ca].filter((v) => v !== undefined).length;
   if (given === 0) return undefined;
-  if (given !== 3) throw new UsageError("--tls-cert, --tls-key and --tls-ca go together");
+  if (given !== 3) throw new SimUsageError("--tls-cert, --tls-key and --tls-ca go together");
   return {
     cert: readPem(cert!, "tls-cert"),
     key: readPem(key!, "tls-key"),
@@ -25,12 +25,12 @@ function tlsOptions(cert?: string, key?: string, ca?: string): TlsOptions | unde
   };
 }
 
-export const simKojiCommand: Command = {
-  name: "sim-koji",
+export const simKojiCommand: SimCommand = {
+  name: "hub",
   summary: "run a simulated Koji hub (XML-RPC, topurl files, scratch builds, messages)",
   description: `
 Serves the XML-RPC hub at /kojihub, the topurl at /kojifiles and the control interface at
-/control (see src/sim/README.md). Simulated time runs --speed simulated seconds per real
+/control (see the README of @koschei/koji-sim). Simulated time runs --speed simulated seconds per real
 second; POST /control/advance moves it on at once. Without TLS options the hub speaks plain
 HTTP and sslLogin logs in as --login-user; with them it serves HTTPS and takes the user
 from the client certificate's CN.`,
@@ -57,31 +57,27 @@ from the client certificate's CN.`,
     { name: "tls-key", value: "FILE", help: "PEM server key" },
     { name: "tls-ca", value: "FILE", help: "PEM CA bundle for client certificates" },
   ],
-  async run(args) {
-    const listen = stringOption(args, "listen");
-    if (!listen) throw new UsageError("--listen HOST:PORT is required");
+  async run(values) {
+    const listen = values.listen;
+    if (!listen) throw new SimUsageError("--listen HOST:PORT is required");
     if (!/^.+:\d+$/.test(listen))
-      throw new UsageError(`--listen must be HOST:PORT, not '${listen}'`);
-    const speedText = stringOption(args, "speed") ?? "1";
+      throw new SimUsageError(`--listen must be HOST:PORT, not '${listen}'`);
+    const speedText = values.speed ?? "1";
     const speed = Number(speedText);
     if (!/^\d+(\.\d+)?$/.test(speedText) || !Number.isFinite(speed)) {
-      throw new UsageError(`--speed must be a number >= 0, not '${speedText}'`);
+      throw new SimUsageError(`--speed must be a number >= 0, not '${speedText}'`);
     }
-    const tls = tlsOptions(
-      stringOption(args, "tls-cert"),
-      stringOption(args, "tls-key"),
-      stringOption(args, "tls-ca"),
-    );
-    const scenario = loadScenario(stringOption(args, "scenario"));
+    const tls = tlsOptions(values["tls-cert"], values["tls-key"], values["tls-ca"]);
+    const scenario = loadScenario(values.scenario);
     const clock = new SimClock(Date.parse(scenario.startTime) / 1000, speed);
     const simulator = await startSimulator({
       listen,
       scenario,
       clock,
       tls,
-      plainLoginUser: stringOption(args, "login-user") ?? "koschei",
-      amqpUrl: stringOption(args, "amqp"),
-      topicPrefix: stringOption(args, "topic-prefix"),
+      plainLoginUser: values["login-user"] ?? "koschei",
+      amqpUrl: values.amqp,
+      topicPrefix: values["topic-prefix"],
       onError: (error) => process.stderr.write(`sim-koji: ${error.message}\n`),
     });
     process.stdout.write(

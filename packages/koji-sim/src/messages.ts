@@ -3,7 +3,7 @@
 
 import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
-import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
+import { KOJI_TASK_STATES, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { SimState, type SimEvent, type TaskRecord } from "./state.js";
 
 export interface MessageOptions {

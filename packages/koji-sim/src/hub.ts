@@ -1,15 +1,15 @@
 // The simulated hub's XML-RPC method table: argument binding with Python's rules and messages,
 // Koji's result structs (field names and types of a 1.35 hub), sessions and multicall.
 
-import { KojiFault } from "../koji/errors.js";
+import { KojiFault } from "@koschei/koji-protocol/faults.js";
 import {
   isXmlRpcStruct,
   splitKwargs,
   type XmlRpcStruct,
   type XmlRpcValue,
-} from "../koji/xmlrpc.js";
-import { DEP_TYPES, REPO_STATES } from "../koji/types.js";
-import { KojiTaskState } from "../model/states.js";
+} from "@koschei/koji-protocol/xmlrpc.js";
+import { DEP_TYPES, REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
+import { KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { parseDependency } from "./rpmmd.js";
 import type { SimGroupPackageType } from "./scenario.js";
 import {

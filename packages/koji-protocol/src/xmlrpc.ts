@@ -2,7 +2,7 @@
 // Encoding mirrors Python's xmlrpc.client output; decoding is a single-pass tokenizer over the
 // document string (answers such as listTagged reach tens of megabytes).
 
-import { KojiFault, XmlRpcEncodeError, XmlRpcParseError } from "./errors.js";
+import { XmlRpcEncodeError, XmlRpcParseError } from "./faults.js";
 
 export type XmlRpcValue =
   | null
@@ -120,7 +120,7 @@ export function escapeXml(text: string): string {
   return from === 0 ? text : out + text.slice(from);
 }
 
-class Encoder {
+export class Encoder {
   out = "";
   constructor(private readonly options: EncodeOptions) {}
 
@@ -209,85 +209,8 @@ function wrapBase64(encoded: string): string {
   return out;
 }
 
-const PROLOG = "<?xml version='1.0'?>\n";
-
-export function encodeCall(
-  method: string,
-  params: XmlRpcValue[],
-  options: EncodeOptions = {},
-): string {
-  const encoder = new Encoder(options);
-  encoder.out = `${PROLOG}<methodCall>\n<methodName>${escapeXml(method)}</methodName>\n`;
-  encoder.params(params);
-  return encoder.out + "</methodCall>\n";
-}
-
-export function encodeResponse(value: XmlRpcValue, options: EncodeOptions = {}): string {
-  const encoder = new Encoder(options);
-  encoder.out = `${PROLOG}<methodResponse>\n`;
-  encoder.params([value]);
-  return encoder.out + "</methodResponse>\n";
-}
-
-export function encodeFault(code: number, faultString: string): string {
-  const encoder = new Encoder({});
-  encoder.out = `${PROLOG}<methodResponse>\n<fault>\n`;
-  encoder.value({ faultCode: code, faultString }, 0, false);
-  return encoder.out + "</fault>\n</methodResponse>\n";
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-export function decodeCall(xml: string | Buffer): { method: string; params: XmlRpcValue[] } {
-  const parser = new Parser(xml, "methodCall");
-  parser.open("methodCall", false);
-  parser.open("methodName", false);
-  const method = parser.text();
-  parser.close("methodName");
-  const params: XmlRpcValue[] = [];
-  if (parser.peekOpen("params") && !parser.open("params", true)) {
-    while (parser.peekOpen("param")) {
-      parser.open("param", false);
-      params.push(parser.value());
-      parser.close("param");
-    }
-    parser.close("params");
-  }
-  parser.close("methodCall");
-  parser.end();
-  return { method, params };
-}
-
-/** Decodes a method response; a `<fault>` is thrown as KojiFault. */
-export function decodeResponse(xml: string | Buffer): XmlRpcValue {
-  const parser = new Parser(xml, "methodResponse");
-  parser.open("methodResponse", false);
-  if (parser.peekOpen("fault")) {
-    parser.open("fault", false);
-    const faultAt = parser.pos;
-    const fault = parser.value();
-    parser.close("fault");
-    parser.close("methodResponse");
-    parser.end();
-    if (
-      !isXmlRpcStruct(fault) ||
-      typeof fault.faultCode !== "number" ||
-      typeof fault.faultString !== "string"
-    ) {
-      throw new XmlRpcParseError("fault is not a {faultCode, faultString} struct", faultAt);
-    }
-    throw new KojiFault(fault.faultCode, fault.faultString);
-  }
-  parser.open("params", false);
-  parser.open("param", false);
-  const value = parser.value();
-  parser.close("param");
-  parser.close("params");
-  parser.close("methodResponse");
-  parser.end();
-  return value;
-}
+/** The XML declaration Python's xmlrpc.client writes before every document. */
+export const PROLOG = "<?xml version='1.0'?>\n";
 
 const LT = 60; // <
 const GT = 62; // >
@@ -304,7 +227,7 @@ function endsName(code: number): boolean {
   return code === GT || code === SLASH || isSpace(code) || Number.isNaN(code);
 }
 
-class Parser {
+export class Parser {
   readonly xml: string;
   pos = 0;
   private depth = 0;

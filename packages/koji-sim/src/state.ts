@@ -4,13 +4,13 @@
 // answers and messages.ts publishes the events it emits.
 
 import { randomBytes } from "node:crypto";
-import { canonArch } from "../koji/arches.js";
-import { KojiFault, kojiFaultCode, type KojiErrorClass } from "../koji/errors.js";
-import { taskRelPath } from "../koji/paths.js";
-import { REPO_STATES } from "../koji/types.js";
-import type { XmlRpcValue } from "../koji/xmlrpc.js";
-import { compareEvr, type Evr } from "../model/evr.js";
-import { KojiBuildState, KojiTaskState } from "../model/states.js";
+import { canonArch } from "@koschei/koji-protocol/arches.js";
+import { KojiFault, kojiFaultCode, type KojiErrorClass } from "@koschei/koji-protocol/faults.js";
+import { taskRelPath } from "@koschei/koji-protocol/paths.js";
+import { REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
+import type { XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import { compareEvr, type Evr } from "@koschei/koji-protocol/evr.js";
+import { KojiBuildState, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
 import type {
   Scenario,

@@ -3,9 +3,9 @@
 // builds, and the work/tasks/<id % 10000>/<id>/ directories with the logs of finished tasks.
 
 import { Worker } from "node:worker_threads";
-import { rpmPath, taskRelPath } from "../koji/paths.js";
-import { REPO_STATES } from "../koji/types.js";
-import { KOJI_TASK_STATES, KojiTaskState } from "../model/states.js";
+import { rpmPath, taskRelPath } from "@koschei/koji-protocol/paths.js";
+import { REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
+import { KOJI_TASK_STATES, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import type { RepodataFiles, RepodataOptions, RepoPackage } from "./rpmmd.js";
 import type { SimGroup } from "./scenario.js";
 import { SimState, formatKojiTime, type RepoRecord } from "./state.js";

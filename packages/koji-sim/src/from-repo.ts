@@ -4,8 +4,8 @@
 // can be taken as a dependency-closed random sample, so that every build in it resolves.
 
 import { readFile } from "node:fs/promises";
-import { canonArch } from "../koji/arches.js";
-import { compareEvr } from "../model/evr.js";
+import { canonArch } from "@koschei/koji-protocol/arches.js";
+import { compareEvr } from "@koschei/koji-protocol/evr.js";
 import { formatEvr, parseDependency, type DependencyEntry } from "./rpmmd.js";
 import { readRpmmdRepo, type RepoBinary } from "./rpmmd-reader.js";
 import {

@@ -10,14 +10,9 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
-import { XmlRpcParseError } from "../koji/errors.js";
-import {
-  decodeCall,
-  encodeFault,
-  encodeResponse,
-  kojiDoubleMember,
-  type XmlRpcValue,
-} from "../koji/xmlrpc.js";
+import { XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
+import { decodeCall, encodeFault, encodeResponse } from "@koschei/koji-protocol/xmlrpc-server.js";
+import { kojiDoubleMember, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { Control, ControlError, FaultInjector } from "./control.js";
 import { FileServer } from "./files.js";
 import { Hub, type CallContext } from "./hub.js";
