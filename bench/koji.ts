@@ -7,7 +7,11 @@ import type { AddressInfo } from "node:net";
 import { KojiClient } from "../src/koji/client.js";
 import { decodeCall, encodeResponse } from "@koschei/koji-protocol/xmlrpc-server.js";
 import { decodeResponse } from "@koschei/koji-protocol/xmlrpc-client.js";
-import { kojiDoubleMember, type XmlRpcStruct, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import {
+  kojiDoubleMember,
+  type XmlRpcStruct,
+  type XmlRpcValue,
+} from "@koschei/koji-protocol/xmlrpc.js";
 
 const RUNS = 5;
 

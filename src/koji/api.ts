@@ -4,8 +4,29 @@
 
 import type { KojiCall, KojiClient, MultiCallResult } from "./client.js";
 import { KojiFault, KojiProtocolError } from "@koschei/koji-protocol/faults.js";
-import type { KojiBuildConfig, KojiBuildInfo, KojiBuildTarget, KojiChannel, KojiExternalRepo, KojiHost, KojiRepo, KojiRpm, KojiRpmDep, KojiTag, KojiTagExternalRepo, KojiTagGroup, KojiTaggedBuild, KojiTagPackage, KojiTaskInfo, RpmIdentifier } from "@koschei/koji-protocol/koji-types.js";
-import { isXmlRpcStruct, type XmlRpcStruct, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import type {
+  KojiBuildConfig,
+  KojiBuildInfo,
+  KojiBuildTarget,
+  KojiChannel,
+  KojiExternalRepo,
+  KojiHost,
+  KojiRepo,
+  KojiRpm,
+  KojiRpmDep,
+  KojiTag,
+  KojiTagExternalRepo,
+  KojiTagGroup,
+  KojiTaggedBuild,
+  KojiTagPackage,
+  KojiTaskInfo,
+  RpmIdentifier,
+} from "@koschei/koji-protocol/koji-types.js";
+import {
+  isXmlRpcStruct,
+  type XmlRpcStruct,
+  type XmlRpcValue,
+} from "@koschei/koji-protocol/xmlrpc.js";
 
 /** A tag, build, package… named by id or by name, as the hub accepts both. */
 export type KojiRef = number | string;

@@ -6,9 +6,19 @@ import http from "node:http";
 import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KOJI_RETRY_DEFAULTS, type KojiRetryConfig } from "../config/index.js";
-import { KojiConnectionError, KojiFault, KojiProtocolError, XmlRpcParseError, kojiFaultCode } from "@koschei/koji-protocol/faults.js";
+import {
+  KojiConnectionError,
+  KojiFault,
+  KojiProtocolError,
+  XmlRpcParseError,
+  kojiFaultCode,
+} from "@koschei/koji-protocol/faults.js";
 import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
-import { isXmlRpcStruct, kwargs as kwargsStruct, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import {
+  isXmlRpcStruct,
+  kwargs as kwargsStruct,
+  type XmlRpcValue,
+} from "@koschei/koji-protocol/xmlrpc.js";
 
 /**
  * Client settings. A Koji instance's configuration section (`kojiConfig(config, "primary")`)

@@ -2,7 +2,11 @@
 
 import type { KojiApi } from "./api.js";
 import { KojiFault } from "@koschei/koji-protocol/faults.js";
-import { DEP_TYPES, type KojiRpmDep, type RpmIdentifier } from "@koschei/koji-protocol/koji-types.js";
+import {
+  DEP_TYPES,
+  type KojiRpmDep,
+  type RpmIdentifier,
+} from "@koschei/koji-protocol/koji-types.js";
 
 const RPMSENSE_LESS = 2;
 const RPMSENSE_GREATER = 4;

@@ -1,6 +1,11 @@
 // The scheduling priority of a package (spec 02 §1, §3) and its components, in TypeScript
 // for display and as SQL for the scheduler's query. Both give the same numbers.
-import { isSchedulable, unschedulableSql, type SchedulingCollection, type SchedulingPackage } from "./schedulability.js";
+import {
+  isSchedulable,
+  unschedulableSql,
+  type SchedulingCollection,
+  type SchedulingPackage,
+} from "./schedulability.js";
 import { BuildState } from "./states.js";
 import { DEFAULT_TABLE_ALIASES, sqlFloat, sqlIdentifier, type TableAliases } from "./sql.js";
 

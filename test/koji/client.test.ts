@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { KOJI_RETRY_DEFAULTS } from "../../src/config/index.js";
 import { KojiClient, backoffSeconds, type RetryEvent } from "../../src/koji/client.js";
-import { KojiConnectionError, KojiFault, KojiProtocolError, XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
+import {
+  KojiConnectionError,
+  KojiFault,
+  KojiProtocolError,
+  XmlRpcParseError,
+} from "@koschei/koji-protocol/faults.js";
 import { startTestHub, tlsFixture, type HubReply, type TestHub } from "./test-hub.js";
 
 const hubs: TestHub[] = [];

@@ -4,7 +4,14 @@ import { canonArch, srpmArches } from "@koschei/koji-protocol/arches.js";
 import { buildGroupPackages } from "../../src/koji/build-group.js";
 import { KojiFault } from "@koschei/koji-protocol/faults.js";
 import { kojiLoad, loadArches } from "../../src/koji/load.js";
-import { buildDir, repoUrl, rpmPath, taskInfoUrl, taskLogUrl, taskWorkUrl } from "@koschei/koji-protocol/paths.js";
+import {
+  buildDir,
+  repoUrl,
+  rpmPath,
+  taskInfoUrl,
+  taskLogUrl,
+  taskWorkUrl,
+} from "@koschei/koji-protocol/paths.js";
 import { rpmRequires } from "../../src/koji/requires.js";
 import { childTaskRepoId, isKojiFaultOutcome } from "../../src/koji/tasks.js";
 import type { KojiHost, KojiTagGroup, KojiTaskInfo } from "@koschei/koji-protocol/koji-types.js";

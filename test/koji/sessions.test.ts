@@ -5,7 +5,13 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { loadConfig } from "../../src/config/index.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
-import { startTestHub, tlsFixture, type HubReply, type HubRequest, type TestHub } from "./test-hub.js";
+import {
+  startTestHub,
+  tlsFixture,
+  type HubReply,
+  type HubRequest,
+  type TestHub,
+} from "./test-hub.js";
 
 const hubs: TestHub[] = [];
 const dirs: string[] = [];

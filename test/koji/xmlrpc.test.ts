@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { KojiFault, XmlRpcEncodeError, XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
-import { XmlRpcDateTime, kojiDoubleMember, kwargs, splitKwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import {
+  XmlRpcDateTime,
+  kojiDoubleMember,
+  kwargs,
+  splitKwargs,
+  type XmlRpcValue,
+} from "@koschei/koji-protocol/xmlrpc.js";
 import { decodeCall, encodeFault, encodeResponse } from "@koschei/koji-protocol/xmlrpc-server.js";
 import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
 import { recordedFiles } from "./recorded.js";

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { compareEvr, displayEvr, formatEvr, formatNevra, isNewerEvr, parseEvr, parseNevra, rpmvercmp, type Evr } from "@koschei/koji-protocol/evr.js";
+import {
+  compareEvr,
+  displayEvr,
+  formatEvr,
+  formatNevra,
+  isNewerEvr,
+  parseEvr,
+  parseNevra,
+  rpmvercmp,
+  type Evr,
+} from "@koschei/koji-protocol/evr.js";
 import { loadRpmvercmpFixture, type VersionComparisonCase } from "./rpmvercmp-fixture.js";
 
 const fixture = loadRpmvercmpFixture();

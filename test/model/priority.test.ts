@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { buildPriorityAfterFinish, currentPriority, currentPrioritySql, DEFAULT_PRIORITY_CONFIG, dependencyPriority, meetsBuildThreshold, timePriority, type LastBuild, type PriorityCollection, type PriorityConfig, type PriorityPackage } from "../../src/model/priority.js";
+import {
+  buildPriorityAfterFinish,
+  currentPriority,
+  currentPrioritySql,
+  DEFAULT_PRIORITY_CONFIG,
+  dependencyPriority,
+  meetsBuildThreshold,
+  timePriority,
+  type LastBuild,
+  type PriorityCollection,
+  type PriorityConfig,
+  type PriorityPackage,
+} from "../../src/model/priority.js";
 
 /** The test configuration of the original suite (06 §0): package_update 20. */
 const testConfig: PriorityConfig = { ...DEFAULT_PRIORITY_CONFIG, package_update: 20 };

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isSchedulable, skipReasons, unschedulableSql, type SchedulingCollection, type SchedulingPackage, type SkipReasonCode } from "../../src/model/schedulability.js";
+import {
+  isSchedulable,
+  skipReasons,
+  unschedulableSql,
+  type SchedulingCollection,
+  type SchedulingPackage,
+  type SkipReasonCode,
+} from "../../src/model/schedulability.js";
 
 /** Tracked, resolved, with a complete last build: nothing keeps it from being scheduled. */
 const schedulable: SchedulingPackage = {

@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { DatabaseConnection } from "../../src/db/index.js";
 import { compareEvr, rpmvercmp, type Evr } from "@koschei/koji-protocol/evr.js";
-import { currentPriority, currentPrioritySql, DEFAULT_PRIORITY_CONFIG, type PriorityCollection, type PriorityPackage } from "../../src/model/priority.js";
+import {
+  currentPriority,
+  currentPrioritySql,
+  DEFAULT_PRIORITY_CONFIG,
+  type PriorityCollection,
+  type PriorityPackage,
+} from "../../src/model/priority.js";
 import { isSchedulable, unschedulableSql } from "../../src/model/schedulability.js";
 import { packageState, packageStateSql } from "../../src/model/states.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";

@@ -1,7 +1,27 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { BuildState, buildStateForKojiBuildState, buildStateForTaskState, buildStateString, collectionState, FINISHED_BUILD_STATES, messageState, packageMessageState, packageState, packageStateSql, type PackageState, type PackageStateInputs } from "../../src/model/states.js";
-import { isKojiTaskStateName, KOJI_TASK_STATES, KojiBuildState, KojiTaskState, kojiTaskStateName, kojiTaskStateString } from "@koschei/koji-protocol/koji-states.js";
+import {
+  BuildState,
+  buildStateForKojiBuildState,
+  buildStateForTaskState,
+  buildStateString,
+  collectionState,
+  FINISHED_BUILD_STATES,
+  messageState,
+  packageMessageState,
+  packageState,
+  packageStateSql,
+  type PackageState,
+  type PackageStateInputs,
+} from "../../src/model/states.js";
+import {
+  isKojiTaskStateName,
+  KOJI_TASK_STATES,
+  KojiBuildState,
+  KojiTaskState,
+  kojiTaskStateName,
+  kojiTaskStateString,
+} from "@koschei/koji-protocol/koji-states.js";
 
 const healthy: PackageStateInputs = {
   blocked: false,

@@ -6,7 +6,11 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadRpmvercmpFixture, RPMVERCMP_FIXTURE_URL, type VersionComparisonCase } from "./rpmvercmp-fixture.js";
+import {
+  loadRpmvercmpFixture,
+  RPMVERCMP_FIXTURE_URL,
+  type VersionComparisonCase,
+} from "./rpmvercmp-fixture.js";
 import { randomVersionPairs, type VersionPair } from "./version-samples.js";
 
 const GENERATED_SEED = 20240611;

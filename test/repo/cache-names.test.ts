@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { assertValidCacheKey, cacheKeyForUrl, isValidCacheKey, scratchName, scratchOwnerPid } from "../../src/repo/cache-names.js";
+import {
+  assertValidCacheKey,
+  cacheKeyForUrl,
+  isValidCacheKey,
+  scratchName,
+  scratchOwnerPid,
+} from "../../src/repo/cache-names.js";
 
 test("URL-derived keys are readable, valid and distinct per URL", () => {
   const key = cacheKeyForUrl("https://koji.test/repos/f29-build/888027/x86_64/");

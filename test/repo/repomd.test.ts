@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { checksumTypeFromName, findRepomdData, parseRepomd } from "@koschei/koji-protocol/repomd.js";
+import {
+  checksumTypeFromName,
+  findRepomdData,
+  parseRepomd,
+} from "@koschei/koji-protocol/repomd.js";
 import { sharedPath } from "../support/shared.js";
 
 const SHA256 = "5750be404f4d42006c04cf03e6869916624fd041820241a0801590491911a9c0";

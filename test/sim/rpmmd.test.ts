@@ -10,8 +10,21 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { openPool } from "../../src/depsolve/pool.js";
-import { formatDependency, generateRepodata, isPrimaryFile, parseDependency, writeRepodata, type RepoPackage } from "@koschei/koji-sim/rpmmd.js";
-import { parseXmlText, readFilelists, readPrimary, readRepomd, readRpmmdRepo } from "@koschei/koji-sim/rpmmd-reader.js";
+import {
+  formatDependency,
+  generateRepodata,
+  isPrimaryFile,
+  parseDependency,
+  writeRepodata,
+  type RepoPackage,
+} from "@koschei/koji-sim/rpmmd.js";
+import {
+  parseXmlText,
+  readFilelists,
+  readPrimary,
+  readRepomd,
+  readRpmmdRepo,
+} from "@koschei/koji-sim/rpmmd-reader.js";
 import { dependencyKinds, type SimRpm } from "@koschei/koji-sim/scenario.js";
 import { EDGE_REPO, edgeBuildGroup, edgeSources } from "../depsolve/edge-cases.js";
 

@@ -9,9 +9,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { defaultFromRepoOptions, parseRich, parseSourceRpm, readRepoSources, readSrpms, scenarioFromSources, unsatisfiedDependencies, type RepoSources } from "@koschei/koji-sim/from-repo.js";
+import {
+  defaultFromRepoOptions,
+  parseRich,
+  parseSourceRpm,
+  readRepoSources,
+  readSrpms,
+  scenarioFromSources,
+  unsatisfiedDependencies,
+  type RepoSources,
+} from "@koschei/koji-sim/from-repo.js";
 import { loadScenario, parseScenario, type Scenario } from "@koschei/koji-sim/scenario.js";
-import { EDGE_BUILD_GROUP_FILE, EDGE_REPO, EDGE_SRPMS, edgeExpected, edgeSources } from "../depsolve/edge-cases.js";
+import {
+  EDGE_BUILD_GROUP_FILE,
+  EDGE_REPO,
+  EDGE_SRPMS,
+  edgeExpected,
+  edgeSources,
+} from "../depsolve/edge-cases.js";
 
 const BIN = fileURLToPath(new URL("../../../bin/koschei", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "koschei-from-repo-"));

@@ -10,7 +10,13 @@ import { after, describe, test } from "node:test";
 import { openPool } from "../../src/depsolve/pool.js";
 import { unsatisfiedDependencies } from "@koschei/koji-sim/from-repo.js";
 import { writeRepodata } from "@koschei/koji-sim/rpmmd.js";
-import { bundledScenarioPath, loadScenario, parseScenario, ScenarioError, type Scenario } from "@koschei/koji-sim/scenario.js";
+import {
+  bundledScenarioPath,
+  loadScenario,
+  parseScenario,
+  ScenarioError,
+  type Scenario,
+} from "@koschei/koji-sim/scenario.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "koschei-scenario-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
