@@ -1,8 +1,19 @@
 // Koji's buildsys.* messages (the koji-fedoramessaging hub plugin) for the simulator's events,
 // published to RabbitMQ in fedora-messaging's wire format (contracts/fedora-messaging.md).
 
-import { randomUUID } from "node:crypto";
 import amqp from "amqplib";
+import {
+  amqpEnvelope,
+  KOJI_SCHEMA_PACKAGE,
+  KojiSchema,
+  KojiTopic,
+  Severity,
+  type FedoraMessage,
+  type KojiMessageTaskInfo,
+  type RepoBody,
+  type TagBody,
+  type TaskStateChangeBody,
+} from "@koschei/koji-protocol/messages.js";
 import { KOJI_TASK_STATES, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { SimState, type SimEvent, type TaskRecord } from "./state.js";
 
@@ -15,24 +26,12 @@ export interface MessageOptions {
   instance?: string;
 }
 
-/** One message as fedora-messaging would send it, before the topic prefix is applied. */
-interface KojiMessage {
-  topic: string;
-  body: Record<string, unknown>;
-  schema: string;
-  severity: number;
-  /** AMQP priority (only tag messages set one). */
-  priority?: number;
-  usernames: string[];
-  packages: string[];
-}
-
 /** getTaskInfo(request=True) as the plugin sends it: epoch-second times, names, children. */
 function taskInfoBody(
   state: SimState,
   task: TaskRecord,
   options: MessageOptions,
-): Record<string, unknown> {
+): KojiMessageTaskInfo {
   const seconds = (ts: number | null) => (ts === null ? null : Math.floor(ts));
   const host = task.hostId === null ? undefined : state.hosts.get(task.hostId);
   return {
@@ -75,7 +74,7 @@ function kojiMessage(
   state: SimState,
   event: SimEvent,
   options: MessageOptions,
-): KojiMessage | null {
+): FedoraMessage | null {
   const common = { instance: options.instance ?? "primary", base_url: options.baseUrl };
   switch (event.kind) {
     case "taskState": {
@@ -85,9 +84,10 @@ function kojiMessage(
       const owner = state.users.get(task.owner)!.name;
       const source = String(task.request[0]);
       return {
-        topic: "buildsys.task.state.change",
-        schema: "koji_fedoramessaging.task.TaskStateChangeV1",
-        severity: 20,
+        topic: KojiTopic.taskStateChange,
+        schema: KojiSchema.taskStateChange,
+        schemaPackage: KOJI_SCHEMA_PACKAGE,
+        severity: Severity.INFO,
         usernames: [owner],
         packages: [],
         body: {
@@ -95,13 +95,13 @@ function kojiMessage(
           info: taskInfoBody(state, task, options),
           method: task.method,
           attribute: "state",
-          old: KOJI_TASK_STATES[event.old],
-          new: KOJI_TASK_STATES[event.new],
+          old: KOJI_TASK_STATES[event.old]!,
+          new: KOJI_TASK_STATES[event.new]!,
           srpm: source.slice(source.lastIndexOf("/") + 1),
           owner,
           files_base_url: `${options.topurl}/work`,
           ...common,
-        },
+        } satisfies TaskStateChangeBody,
       };
     }
     case "tag": {
@@ -110,9 +110,10 @@ function kojiMessage(
       const user = state.users.get(event.userId)!.name;
       const owner = state.users.get(build.ownerId)!.name;
       return {
-        topic: "buildsys.tag",
-        schema: "koji_fedoramessaging.tag.TagV1",
-        severity: 10,
+        topic: KojiTopic.tag,
+        schema: KojiSchema.tag,
+        schemaPackage: KOJI_SCHEMA_PACKAGE,
+        severity: Severity.DEBUG,
         priority: 2,
         usernames: [...new Set([user, owner])],
         packages: [build.name],
@@ -126,7 +127,7 @@ function kojiMessage(
           user,
           owner,
           ...common,
-        },
+        } satisfies TagBody,
       };
     }
     case "repoInit":
@@ -135,57 +136,16 @@ function kojiMessage(
       const tag = state.tags.get(repo.tagId)!;
       const done = event.kind === "repoDone";
       return {
-        topic: done ? "buildsys.repo.done" : "buildsys.repo.init",
-        schema: done ? "koji_fedoramessaging.repo.DoneV1" : "koji_fedoramessaging.repo.InitV1",
-        severity: 10,
+        topic: done ? KojiTopic.repoDone : KojiTopic.repoInit,
+        schema: done ? KojiSchema.repoDone : KojiSchema.repoInit,
+        schemaPackage: KOJI_SCHEMA_PACKAGE,
+        severity: Severity.DEBUG,
         usernames: [],
         packages: [],
-        body: { tag: tag.name, tag_id: tag.id, repo_id: repo.id, ...common },
+        body: { tag: tag.name, tag_id: tag.id, repo_id: repo.id, ...common } satisfies RepoBody,
       };
     }
   }
-}
-
-/** "2019-07-30T19:12:22+00:00": fedora-messaging's sent-at (UTC, no fraction). */
-function sentAt(date: Date): string {
-  return date.toISOString().slice(0, 19) + "+00:00";
-}
-
-/** AMQP routing key and publish options of a message, per fedora-messaging's wire format. */
-function amqpEnvelope(
-  message: KojiMessage,
-  topicPrefix: string,
-  now: Date,
-): { routingKey: string; content: Buffer; options: amqp.Options.Publish } {
-  const headers: Record<string, unknown> = {
-    fedora_messaging_schema: message.schema,
-    fedora_messaging_schema_package: "koji_fedoramessaging_messages",
-    fedora_messaging_severity: message.severity,
-    "sent-at": sentAt(now),
-    priority: message.priority ?? 0,
-  };
-  for (const user of message.usernames) headers[`fedora_messaging_user_${user}`] = true;
-  for (const name of message.packages) headers[`fedora_messaging_rpm_${name}`] = true;
-  const prefix = topicPrefix.replace(/\.+$/, "");
-  return {
-    routingKey: prefix ? `${prefix}.${message.topic}` : message.topic,
-    // Python's json.dumps escapes non-ASCII; JSON.stringify keeps it, so escape the same way.
-    content: Buffer.from(
-      JSON.stringify(message.body).replace(
-        /[\u007f-\uffff]/g,
-        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-      ),
-      "utf8",
-    ),
-    options: {
-      contentType: "application/json",
-      contentEncoding: "utf-8",
-      deliveryMode: 2,
-      messageId: randomUUID(),
-      headers,
-      ...(message.priority !== undefined ? { priority: message.priority } : {}),
-    },
-  };
 }
 
 export interface PublisherOptions extends MessageOptions {
@@ -225,8 +185,8 @@ export class MessagePublisher {
     }
   }
 
-  private publish(message: KojiMessage): void {
-    const { routingKey, content, options } = amqpEnvelope(
+  private publish(message: FedoraMessage): void {
+    const { routingKey, content, properties } = amqpEnvelope(
       message,
       this.options.topicPrefix,
       new Date(),
@@ -234,7 +194,7 @@ export class MessagePublisher {
     this.chain = this.chain.then(
       () =>
         new Promise<void>((resolve) => {
-          this.channel.publish("amq.topic", routingKey, content, options, (error) => {
+          this.channel.publish("amq.topic", routingKey, content, properties, (error) => {
             if (error)
               this.options.onError?.(error instanceof Error ? error : new Error(String(error)));
             resolve();
