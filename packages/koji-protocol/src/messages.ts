@@ -58,7 +58,7 @@ export function pythonJson(value: unknown): string {
   if (value === null || typeof value !== "object") {
     const text = JSON.stringify(value) ?? "null";
     return text.replace(
-      /[\u0080-\uffff]/g,
+      /[\u007f-\uffff]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
     );
   }
