@@ -1,5 +1,5 @@
 // Which YAML files each component reads, and turning a file's text into a mapping.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { isMapping, type Mapping } from "./merge.js";
@@ -19,10 +19,38 @@ function configFileStems(component: Component): string[] {
   return ["config", ...specific[component]];
 }
 
+/**
+ * Checks a config directory named by KOSCHEI_CONFIG_DIR: a typo there must not silently
+ * leave every setting at its default.
+ */
+export function checkConfigDirectory(dir: string, variable: string): string {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    throw new ConfigError(`${variable}: ${dir}: no such directory`);
+  }
+  if (!isDirectory) throw new ConfigError(`${variable}: ${dir}: not a directory`);
+  return dir;
+}
+
+/**
+ * Whether a config file is present. A symbolic link to nothing is present, so that
+ * reading it fails loudly instead of the file being skipped as missing.
+ */
+function isPresent(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The existing files of a component in `dir`, each as `.yaml` or `.yml`. */
 export function findConfigFiles(dir: string, component: Component): string[] {
   return configFileStems(component).flatMap((stem) => {
-    const found = [".yaml", ".yml"].map((ext) => join(dir, stem + ext)).filter(existsSync);
+    const found = [".yaml", ".yml"].map((ext) => join(dir, stem + ext)).filter(isPresent);
     if (found.length > 1) {
       throw new ConfigError(`${found.join(" and ")}: both exist; keep only one of them`);
     }
@@ -43,6 +71,11 @@ export function readConfigFile(path: string): Mapping {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && lstatSync(path).isSymbolicLink()) {
+      throw new ConfigError(
+        `${path}: symbolic link to ${readlinkSync(path)}, which does not exist`,
+      );
+    }
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${path}: cannot read: ${reason}`);
   }

@@ -5,7 +5,13 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { builtInDefaults, userDirectories } from "./defaults.js";
-import { checkListedFiles, DEFAULT_CONFIG_DIR, findConfigFiles, readConfigFile } from "./files.js";
+import {
+  checkConfigDirectory,
+  checkListedFiles,
+  DEFAULT_CONFIG_DIR,
+  findConfigFiles,
+  readConfigFile,
+} from "./files.js";
 import { isMapping, KeySources, mergeConfig, type Mapping } from "./merge.js";
 import type { Component, KojiConfig, KoscheiConfig } from "./types.js";
 import { validateConfig } from "./validate.js";
@@ -49,15 +55,17 @@ function environmentLayers(env: NodeJS.ProcessEnv): ConfigLayer[] {
 }
 
 /** The files to read: KOSCHEI_CONFIG's list if set, else the config directory's files. */
-function configFiles(component: Component, env: NodeJS.ProcessEnv): string[] {
+function configFiles(component: Component, configDir: string, env: NodeJS.ProcessEnv): string[] {
   if (env.KOSCHEI_CONFIG) {
     return checkListedFiles(env.KOSCHEI_CONFIG.split(":").filter((path) => path !== ""));
   }
-  return findConfigFiles(configDirectory(env), component);
+  return findConfigFiles(configDir, component);
 }
 
+/** KOSCHEI_CONFIG_DIR, which must then be a directory, or /etc/koschei (which may be absent). */
 function configDirectory(env: NodeJS.ProcessEnv): string {
-  return env.KOSCHEI_CONFIG_DIR ? resolve(env.KOSCHEI_CONFIG_DIR) : DEFAULT_CONFIG_DIR;
+  if (!env.KOSCHEI_CONFIG_DIR) return DEFAULT_CONFIG_DIR;
+  return checkConfigDirectory(resolve(env.KOSCHEI_CONFIG_DIR), "KOSCHEI_CONFIG_DIR");
 }
 
 export function loadConfig(
@@ -65,13 +73,14 @@ export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): KoscheiConfig {
   const root = packageRoot();
+  const configDir = configDirectory(env);
   const defaults = builtInDefaults({
-    configDir: configDirectory(env),
+    configDir,
     dataDir: root,
     ...userDirectories(env, env.HOME || homedir()),
     version: packageVersion(root),
   });
-  const fileLayers = configFiles(component, env).map((path) => ({
+  const fileLayers = configFiles(component, configDir, env).map((path) => ({
     source: path,
     values: readConfigFile(path),
   }));

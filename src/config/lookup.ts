@@ -58,11 +58,11 @@ export function databaseTarget(config: KoscheiConfig): DatabaseTarget {
   };
   if (config.db_url) return { kind: "postgresql", url: config.db_url, timeouts };
   if (!db.database) return { kind: "pglite", dataDir: join(config.directories.statedir, "pglite") };
-  return { kind: "postgresql", url: databaseConfigUrl(db), timeouts };
+  return { kind: "postgresql", url: databaseConfigUrl(db, db.database), timeouts };
 }
 
 /** The URL of the server and database that database_config's parts name. */
-function databaseConfigUrl(db: DatabaseConfig & { database: string }): string {
+function databaseConfigUrl(db: DatabaseConfig, databaseName: string): string {
   if (!/^postgresql(\+\w+)?$/.test(db.drivername)) {
     throw new ConfigError(
       `database_config.drivername: only postgresql is supported, got ${JSON.stringify(db.drivername)}`,
@@ -73,7 +73,7 @@ function databaseConfigUrl(db: DatabaseConfig & { database: string }): string {
       (db.password ? `:${encodeURIComponent(db.password)}` : "") +
       "@"
     : "";
-  const database = encodeURIComponent(db.database);
+  const database = encodeURIComponent(databaseName);
   if (db.host === null || db.host === undefined) {
     // No host: PostgreSQL's local socket directory, as libpq on Fedora uses.
     return `postgresql://${credentials}/${database}?host=/var/run/postgresql`;

@@ -7,6 +7,25 @@ export function isMapping(value: unknown): value is Mapping {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// Configuration keys come from YAML files, so a key may be named "__proto__",
+// "constructor" or "toString". These two helpers treat every key as plain data: reading
+// never finds what Object.prototype holds, writing never replaces an object's prototype.
+
+/** The value `mapping` itself holds under `key`, never an inherited one. */
+export function ownValue(mapping: Mapping, key: string): unknown {
+  return Object.hasOwn(mapping, key) ? mapping[key] : undefined;
+}
+
+/** Sets `key` as an own property, even "__proto__", which assignment would treat as the prototype. */
+function setOwnValue(mapping: Mapping, key: string, value: unknown): void {
+  Object.defineProperty(mapping, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
 /**
  * Later wins: mappings present on both sides merge recursively, anything else (scalars,
  * lists, null) replaces. Neither input is mutated and the result shares no mapping with
@@ -15,9 +34,9 @@ export function isMapping(value: unknown): value is Mapping {
 export function mergeConfig(base: Mapping, overlay: Mapping): Mapping {
   const result: Mapping = { ...base };
   for (const [key, value] of Object.entries(overlay)) {
-    const old = result[key];
-    if (isMapping(old) && isMapping(value)) result[key] = mergeConfig(old, value);
-    else result[key] = isMapping(value) ? mergeConfig({}, value) : value;
+    const old = ownValue(result, key);
+    if (isMapping(old) && isMapping(value)) setOwnValue(result, key, mergeConfig(old, value));
+    else setOwnValue(result, key, isMapping(value) ? mergeConfig({}, value) : value);
   }
   return result;
 }
@@ -30,7 +49,7 @@ export class KeySources {
   record(base: Mapping, overlay: Mapping, source: string, path: string[] = []): void {
     for (const [key, value] of Object.entries(overlay)) {
       const keyPath = [...path, key];
-      const old = base[key];
+      const old = ownValue(base, key);
       if (isMapping(old) && isMapping(value)) {
         this.record(old, value, source, keyPath);
         continue;

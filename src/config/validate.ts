@@ -1,46 +1,113 @@
 // Type checks of the merged configuration. The built-in defaults double as the schema: a
-// key's expected type is the type of its default. Keys that have no default (or whose
-// default does not tell the type) are listed in `rulesWithoutDefault`. Unknown keys are
-// accepted because plugins may read keys of their own.
-import { isMapping, type KeySources, type Mapping } from "./merge.js";
+// key's expected type is the type of its default. Keys that have no default, whose default
+// does not tell the type, or whose numbers have a range are listed in `rules`. Unknown keys
+// are accepted because plugins may read keys of their own.
+import { isMapping, ownValue, type KeySources, type Mapping } from "./merge.js";
 import { ConfigError } from "./types.js";
 
 type Kind = "string" | "number" | "boolean" | "string-list" | "postgresql-url";
 
-interface Rule {
+/** The numbers a key accepts. */
+export interface NumberRange {
+  integer?: boolean;
+  min?: number;
+  /** Exclusive lower bound, for durations that must be longer than nothing. */
+  above?: number;
+  max?: number;
+}
+
+export interface Rule {
   kind: Kind;
   /** null is accepted (the key's "unset" value). */
   nullable?: boolean;
+  range?: NumberRange;
 }
 
+const integer = (min?: number, max?: number): NumberRange => ({ integer: true, min, max });
+const positive: NumberRange = { above: 0 };
+/** Seconds where 0 means "no limit" or "at once". */
+const nonNegative: NumberRange = { min: 0 };
+const numberRule = (range: NumberRange, nullable = false): Rule => ({
+  kind: "number",
+  range,
+  nullable,
+});
+
+/** The Koji client's back-off options, in koji_config.retry and (overriding) session_opts. */
+const retryRanges: Record<string, NumberRange> = {
+  max_retries: integer(0),
+  retry_interval: nonNegative,
+  offline_retry_interval: nonNegative,
+  timeout: positive,
+};
+
 // Paths of the schema; `*` matches any one key. secondary_koji_config is checked with the
-// paths of koji_config, whose keys it shares.
-const rulesWithoutDefault: Record<string, Rule> = {
+// paths of koji_config, whose keys it shares. Every number of the defaults has a range here.
+const rules: Record<string, Rule> = {
   "database_config.host": { kind: "string", nullable: true },
   "database_config.database": { kind: "string", nullable: true },
   "database_config.username": { kind: "string", nullable: true },
   "database_config.password": { kind: "string", nullable: true },
-  "database_config.port": { kind: "number", nullable: true },
+  "database_config.port": numberRule(integer(1, 65535), true),
+  "database_config.connect_timeout": numberRule(positive),
+  "database_config.statement_timeout": numberRule(nonNegative),
+  "database_config.idle_in_transaction_timeout": numberRule(nonNegative),
   db_url: { kind: "postgresql-url", nullable: true },
   unpriv_db_username: { kind: "string", nullable: true },
   bypass_login: { kind: "string", nullable: true },
+  "koji_config.max_builds": numberRule(integer(0)),
+  // 1 or more disables the load check (spec 02).
+  "koji_config.load_threshold": numberRule(nonNegative),
+  "koji_config.task_priority": numberRule(integer()),
+  "koji_config.task_timeout": numberRule(positive),
+  "koji_config.multicall_chunk_size": numberRule(integer(1)),
   "koji_config.repo_url": { kind: "string", nullable: true },
+  ...Object.fromEntries(
+    Object.entries(retryRanges).map(([key, range]) => [
+      `koji_config.retry.${key}`,
+      numberRule(range),
+    ]),
+  ),
   // session_opts is free-form, but the back-off options in it override koji_config.retry.
   "koji_config.session_opts.anon_retry": { kind: "boolean" },
-  "koji_config.session_opts.max_retries": { kind: "number" },
-  "koji_config.session_opts.retry_interval": { kind: "number" },
   "koji_config.session_opts.offline_retry": { kind: "boolean" },
-  "koji_config.session_opts.offline_retry_interval": { kind: "number" },
-  "koji_config.session_opts.timeout": { kind: "number" },
-  "services.*.interval": { kind: "number" },
+  ...Object.fromEntries(
+    Object.entries(retryRanges).map(([key, range]) => [
+      `koji_config.session_opts.${key}`,
+      numberRule(range),
+    ]),
+  ),
+  "dependency.persist_chunk_size": numberRule(integer(1)),
+  "dependency.perf_report_interval": numberRule(positive),
+  "dependency.dependency_cache_capacity": numberRule(integer(1)),
+  "dependency.resolver_queue_size": numberRule(integer(1)),
+  "dependency.cache_l2_capacity": numberRule(integer(1)),
+  "priorities.newly_added": numberRule(integer()),
+  "priorities.build_threshold": numberRule(integer()),
+  "priorities.package_update": numberRule(integer()),
+  "priorities.failed_build_priority": numberRule(integer()),
+  // Hours; the time priority takes their logarithms.
+  "priorities.t0": numberRule(positive),
+  "priorities.t1": numberRule(positive),
+  "services.*.interval": numberRule(positive),
   "services.*.watchdog": { kind: "boolean" },
-  "services.*.memory_limit": { kind: "number", nullable: true },
-  "services.*.virtual_memory_limit": { kind: "number", nullable: true },
+  "services.*.memory_limit": numberRule(integer(1), true),
+  "services.*.virtual_memory_limit": numberRule(integer(1), true),
   plugins: { kind: "string-list" },
+  "copr.max_builds": numberRule(integer(0)),
+  "copr.default_schedule_count": numberRule(integer(1)),
+  // Seconds; -1 is dogpile's "never expires". Regions may be nested one level (pagure.users).
+  "caching.*.expiration_time": numberRule({ min: -1 }, true),
+  "caching.*.*.expiration_time": numberRule({ min: -1 }, true),
   "frontend.external_url": { kind: "string", nullable: true },
   "frontend.fedmenu_url": { kind: "string", nullable: true },
   "frontend.fedmenu_data_url": { kind: "string", nullable: true },
+  "frontend.packages_per_page": numberRule(integer(1)),
+  "frontend.builds_per_page": numberRule(integer(1)),
   "bugreport.template.*": { kind: "string" },
+  // Python's logging.config.dictConfig knows only version 1.
+  "logging.version": numberRule(integer(1, 1)),
+  real_builds_insert_chunk: numberRule(integer(1)),
 };
 
 const expectedText: Record<Kind, string> = {
@@ -95,6 +162,9 @@ export function validateConfig(config: Mapping, defaults: Mapping, sources: KeyS
     if (rule) {
       if (value === null && rule.nullable) return;
       checkKind(value, rule.kind, path, display);
+      if (rule.range && !inRange(value as number, rule.range)) {
+        fail(path, display, describeRange(rule.range), String(value));
+      }
       return;
     }
     if (template === undefined || template === null) {
@@ -132,19 +202,21 @@ export function validateConfig(config: Mapping, defaults: Mapping, sources: KeyS
   ): void => {
     for (const [key, item] of Object.entries(value)) {
       const itemDisplay = display ? `${display}.${key}` : key;
-      check(item, template?.[key], [...path, key], [...schemaPath, key], itemDisplay);
+      const itemTemplate = template && ownValue(template, key);
+      check(item, itemTemplate, [...path, key], [...schemaPath, key], itemDisplay);
     }
   };
 
   for (const [key, value] of Object.entries(config)) {
     // Secondary entries are a partial koji_config.
     const schemaKey = key === "secondary_koji_config" ? "koji_config" : key;
-    check(value, defaults[schemaKey], [key], [schemaKey], key);
+    check(value, ownValue(defaults, schemaKey), [key], [schemaKey], key);
   }
 }
 
-function ruleFor(schemaPath: string[]): Rule | undefined {
-  for (const [pattern, rule] of Object.entries(rulesWithoutDefault)) {
+/** The rule of a schema path (a key path with koji_config for secondary_koji_config). */
+export function ruleFor(schemaPath: string[]): Rule | undefined {
+  for (const [pattern, rule] of Object.entries(rules)) {
     const parts = pattern.split(".");
     if (
       parts.length === schemaPath.length &&
@@ -154,6 +226,26 @@ function ruleFor(schemaPath: string[]): Rule | undefined {
     }
   }
   return undefined;
+}
+
+function inRange(value: number, range: NumberRange): boolean {
+  return (
+    (!range.integer || Number.isInteger(value)) &&
+    (range.min === undefined || value >= range.min) &&
+    (range.above === undefined || value > range.above) &&
+    (range.max === undefined || value <= range.max)
+  );
+}
+
+function describeRange(range: NumberRange): string {
+  const numbers = range.integer ? "an integer" : "a number";
+  if (range.min !== undefined && range.min === range.max) return String(range.min);
+  if (range.min !== undefined && range.max !== undefined) {
+    return `${numbers} from ${range.min} to ${range.max}`;
+  }
+  if (range.min !== undefined) return `${numbers} >= ${range.min}`;
+  if (range.above !== undefined) return `${numbers} > ${range.above}`;
+  return numbers;
 }
 
 /** Shows only a URL's scheme so that the password of a mistyped URL is not printed. */

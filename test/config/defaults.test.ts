@@ -3,6 +3,8 @@ import { describe, it } from "node:test";
 import { builtInDefaults, userDirectories } from "../../src/config/defaults.js";
 import { assembleConfig } from "../../src/config/load.js";
 import { lookupConfig } from "../../src/config/lookup.js";
+import { isMapping } from "../../src/config/merge.js";
+import { ruleFor } from "../../src/config/validate.js";
 
 const context = {
   configDir: "/etc/koschei",
@@ -19,6 +21,9 @@ describe("built-in defaults", () => {
     const expected: Record<string, unknown> = {
       "database_config.drivername": "postgresql",
       "database_config.host": "localhost",
+      "database_config.connect_timeout": 10,
+      "database_config.statement_timeout": 300,
+      "database_config.idle_in_transaction_timeout": 600,
       "koji_config.server": "https://koji.fedoraproject.org/kojihub",
       "koji_config.topurl": "https://kojipkgs.fedoraproject.org",
       "koji_config.weburl": "https://koji.fedoraproject.org/koji",
@@ -110,5 +115,27 @@ describe("userDirectories", () => {
       cacheDir: "/home/ann/.cache/koschei",
       stateDir: "/home/ann/.local/share/koschei",
     });
+  });
+});
+
+/** Dotted paths of every number among the defaults (mappings only; no list holds numbers). */
+function numberPaths(value: unknown, path: string[] = []): string[][] {
+  if (typeof value === "number") return [path];
+  if (!isMapping(value)) return [];
+  return Object.entries(value).flatMap(([key, item]) => numberPaths(item, [...path, key]));
+}
+
+describe("validation rules", () => {
+  it("give every numeric default a range or an integer constraint", () => {
+    const paths = numberPaths(builtInDefaults(context));
+    const dotted = paths.map((path) => path.join("."));
+    assert.ok(dotted.includes("koji_config.retry.timeout"), "the walk misses nested numbers");
+    const unchecked = paths
+      .filter((path) => {
+        const range = ruleFor(path)?.range;
+        return !range?.integer && range?.min === undefined && range?.above === undefined;
+      })
+      .map((path) => path.join("."));
+    assert.deepEqual(unchecked, []);
   });
 });

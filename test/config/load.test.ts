@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { ConfigError, loadConfig, type Component } from "../../src/config/index.js";
@@ -309,5 +310,110 @@ describe("loadConfig: errors", () => {
       () => load("backend", dir),
       `${join(dir, "config.yaml")}: expected a mapping of configuration keys, got a list`,
     );
+  });
+});
+
+describe("loadConfig: the config directory", () => {
+  it("refuses a KOSCHEI_CONFIG_DIR that does not exist", () => {
+    const missing = join(scratch, "no-such-dir");
+    assertConfigError(
+      () => load("backend", missing),
+      `KOSCHEI_CONFIG_DIR: ${missing}: no such directory`,
+    );
+  });
+
+  it("refuses a KOSCHEI_CONFIG_DIR that is a file", () => {
+    const file = join(configDir({ "config.yaml": "{}\n" }), "config.yaml");
+    assertConfigError(() => load("backend", file), `KOSCHEI_CONFIG_DIR: ${file}: not a directory`);
+  });
+
+  it("refuses a config.yaml that is a symbolic link to nothing", () => {
+    const dir = configDir({});
+    const target = join(dir, "gone.yaml");
+    symlinkSync(target, join(dir, "config.yaml"));
+    assertConfigError(
+      () => load("backend", dir),
+      `${join(dir, "config.yaml")}: symbolic link to ${target}, which does not exist`,
+    );
+  });
+});
+
+describe("loadConfig: ranges of numbers", () => {
+  const refused: [string, string, string][] = [
+    ["dependency: {dependency_cache_capacity: -5}", "dependency.dependency_cache_capacity", "expected an integer >= 1, got -5"],
+    ["dependency: {dependency_cache_capacity: 0}", "dependency.dependency_cache_capacity", "expected an integer >= 1, got 0"],
+    ["dependency: {dependency_cache_capacity: 1.5}", "dependency.dependency_cache_capacity", "expected an integer >= 1, got 1.5"],
+    ["database_config: {port: 70000}", "database_config.port", "expected an integer from 1 to 65535, got 70000"],
+    ["database_config: {connect_timeout: 0}", "database_config.connect_timeout", "expected a number > 0, got 0"],
+    ["database_config: {statement_timeout: -1}", "database_config.statement_timeout", "expected a number >= 0, got -1"],
+    ["koji_config: {max_builds: -1}", "koji_config.max_builds", "expected an integer >= 0, got -1"],
+    ["koji_config: {load_threshold: -0.5}", "koji_config.load_threshold", "expected a number >= 0, got -0.5"],
+    ["koji_config: {task_priority: 2.5}", "koji_config.task_priority", "expected an integer, got 2.5"],
+    ["koji_config: {retry: {timeout: 0}}", "koji_config.retry.timeout", "expected a number > 0, got 0"],
+    ["secondary_koji_config: {session_opts: {max_retries: 0.5}}", "secondary_koji_config.session_opts.max_retries", "expected an integer >= 0, got 0.5"],
+    ["services: {polling: {interval: 0}}", "services.polling.interval", "expected a number > 0, got 0"],
+    ["services: {watcher: {memory_limit: 0}}", "services.watcher.memory_limit", "expected an integer >= 1, got 0"],
+    ["caching: {koji_arches: {expiration_time: -2}}", "caching.koji_arches.expiration_time", "expected a number >= -1, got -2"],
+    ["caching: {pagure: {users: {expiration_time: -2}}}", "caching.pagure.users.expiration_time", "expected a number >= -1, got -2"],
+    ["frontend: {packages_per_page: 0}", "frontend.packages_per_page", "expected an integer >= 1, got 0"],
+    ["logging: {version: 2}", "logging.version", "expected 1, got 2"],
+    ["real_builds_insert_chunk: 0", "real_builds_insert_chunk", "expected an integer >= 1, got 0"],
+  ]; // prettier-ignore
+  for (const [text, key, problem] of refused) {
+    it(`refuses ${text}`, () => {
+      const dir = configDir({ "config-backend.yaml": `${text}\n` });
+      assertConfigError(
+        () => load("backend", dir),
+        `${join(dir, "config-backend.yaml")}: ${key}: ${problem}`,
+      );
+    });
+  }
+
+  it("accepts the bounds themselves", () => {
+    const dir = configDir({
+      "config.yaml": [
+        "koji_config: {max_builds: 0, load_threshold: 1.5, retry: {max_retries: 0}}",
+        "database_config: {port: 65535, statement_timeout: 0, connect_timeout: 0.5}",
+        "caching: {koji_arches: {expiration_time: -1}}",
+        "dependency: {dependency_cache_capacity: 1}",
+        "",
+      ].join("\n"),
+    });
+    const config = load("backend", dir);
+    assert.deepEqual(
+      [
+        config.koji_config.max_builds,
+        config.koji_config.load_threshold,
+        config.database_config.port,
+      ],
+      [0, 1.5, 65535],
+    );
+  });
+});
+
+describe("loadConfig: keys named like Object.prototype's properties", () => {
+  it("are plain keys: they reach no prototype and no check of an inherited property", () => {
+    const dir = configDir({
+      "config.yaml": [
+        "__proto__: {polluted: true}",
+        "constructor: 5",
+        "toString: 5",
+        "prototype: {x: 1}",
+        "priorities: {__proto__: {t0: 99}, constructor: {x: 1}}",
+        "",
+      ].join("\n"),
+    });
+    const config = load("backend", dir) as unknown as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(config), Object.prototype);
+    assert.equal(Object.getPrototypeOf(config.priorities), Object.prototype);
+    assert.equal(config.polluted, undefined);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(config, "__proto__")?.value, {
+      polluted: true,
+    });
+    assert.equal(config.constructor, 5);
+    assert.equal(config.toString, 5);
+    assert.deepEqual(config.prototype, { x: 1 });
+    assert.equal((config.priorities as Record<string, unknown>).t0, 6);
   });
 });

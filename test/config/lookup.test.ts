@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import pg from "pg";
 import { builtInDefaults } from "../../src/config/defaults.js";
-import { ConfigError, databaseTarget, kojiConfig, lookupConfig, type KoscheiConfig } from "../../src/config/index.js";
+import {
+  ConfigError,
+  databaseTarget,
+  kojiConfig,
+  lookupConfig,
+  type KoscheiConfig,
+} from "../../src/config/index.js";
 import { assembleConfig } from "../../src/config/load.js";
 
 const defaults = builtInDefaults({
@@ -75,6 +81,12 @@ describe("kojiConfig", () => {
 });
 
 describe("databaseTarget", () => {
+  const defaultTimeouts = {
+    connect_timeout: 10,
+    statement_timeout: 300,
+    idle_in_transaction_timeout: 600,
+  };
+
   it("uses the embedded PGlite under the state directory when no database is configured", () => {
     assert.deepEqual(databaseTarget(configWith({})), {
       kind: "pglite",
@@ -86,10 +98,7 @@ describe("databaseTarget", () => {
     const url = "postgres://k@db.example/koschei";
     assert.deepEqual(
       databaseTarget(configWith({ db_url: url, database_config: { database: "x" } })),
-      {
-        kind: "postgresql",
-        url,
-      },
+      { kind: "postgresql", url, timeouts: defaultTimeouts },
     );
   });
 
@@ -106,6 +115,7 @@ describe("databaseTarget", () => {
     assert.deepEqual(databaseTarget(config), {
       kind: "postgresql",
       url: "postgresql://kos%20chei:p%40ss%2Fword@db.example:5433/koschei",
+      timeouts: defaultTimeouts,
     });
   });
 
@@ -116,12 +126,33 @@ describe("databaseTarget", () => {
     assert.deepEqual(databaseTarget(config), {
       kind: "postgresql",
       url: "postgresql://koschei@/koschei?host=/var/run/postgresql",
+      timeouts: defaultTimeouts,
     });
   });
 
   it("brackets an IPv6 host", () => {
     const config = configWith({ database_config: { host: "::1", database: "k" } });
-    assert.deepEqual(databaseTarget(config), { kind: "postgresql", url: "postgresql://[::1]/k" });
+    assert.deepEqual(databaseTarget(config), {
+      kind: "postgresql",
+      url: "postgresql://[::1]/k",
+      timeouts: defaultTimeouts,
+    });
+  });
+
+  it("carries the configured time limits", () => {
+    const config = configWith({
+      db_url: "postgresql://k@db.example/koschei",
+      database_config: {
+        connect_timeout: 0.5,
+        statement_timeout: 0,
+        idle_in_transaction_timeout: 30,
+      },
+    });
+    assert.deepEqual(databaseTarget(config), {
+      kind: "postgresql",
+      url: "postgresql://k@db.example/koschei",
+      timeouts: { connect_timeout: 0.5, statement_timeout: 0, idle_in_transaction_timeout: 30 },
+    });
   });
 
   it("refuses a driver other than PostgreSQL", () => {

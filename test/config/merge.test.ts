@@ -66,3 +66,23 @@ describe("KeySources", () => {
     assert.equal(sources.sourceOf(["a", "b"]), "second");
   });
 });
+
+describe("mergeConfig: keys named like Object.prototype's properties", () => {
+  it("keeps __proto__ of a parsed file as an own key instead of a prototype", () => {
+    const overlay = JSON.parse('{"__proto__": {"polluted": true}, "a": {"__proto__": {"b": 1}}}');
+    const merged = mergeConfig({ a: { c: 2 } }, overlay);
+    assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+    assert.equal(Object.getPrototypeOf(merged.a), Object.prototype);
+    assert.equal(merged.polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(merged, "__proto__")?.value, {
+      polluted: true,
+    });
+    assert.deepEqual(Object.keys(merged.a as object), ["c", "__proto__"]);
+  });
+
+  it("KeySources records __proto__ as the layer's own key", () => {
+    const sources = new KeySources();
+    sources.record({}, JSON.parse('{"__proto__": {"polluted": true}}'), "first");
+    assert.equal(sources.sourceOf(["__proto__"]), "first");
+  });
+});

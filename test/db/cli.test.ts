@@ -15,6 +15,8 @@ import { freshDatabase, type FreshDatabase } from "../support/database.js";
 const bin = (name: string) => fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "koschei-db-cli-test-"));
 after(() => rmSync(scratch, { recursive: true, force: true }));
+const emptyConfigDir = join(scratch, "config");
+mkdirSync(emptyConfigDir);
 
 const newest = migrations.at(-1)!.id;
 const appliedLines = migrations.map((m) => `applied migration ${m.id}\n`).join("");
@@ -30,7 +32,7 @@ function run(program: string, args: string[], env: NodeJS.ProcessEnv): Promise<R
   const fullEnv: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: scratch,
-    KOSCHEI_CONFIG_DIR: join(scratch, "no-config"),
+    KOSCHEI_CONFIG_DIR: emptyConfigDir,
     XDG_DATA_HOME: join(scratch, "data"),
     ...env,
   };
