@@ -187,6 +187,23 @@ describe("value types", () => {
     assert.deepEqual(decoded["__proto__"], { polluted: true });
   });
 
+  test("members named like Object.prototype's properties decode as plain own data", () => {
+    const members = ["__proto__", "constructor", "toString", "hasOwnProperty", "__defineGetter__"]
+      .map((name, i) => `<member><name>${name}</name><value><int>${i}</int></value></member>`)
+      .join("");
+    const decoded = decodeResponse(response(`<value><struct>${members}</struct></value>`));
+    assert.ok(decoded !== null && typeof decoded === "object");
+    assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+    assert.deepEqual(Object.entries(decoded), [
+      ["__proto__", 0],
+      ["constructor", 1],
+      ["toString", 2],
+      ["hasOwnProperty", 3],
+      ["__defineGetter__", 4],
+    ]);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   test("undefined struct members are left out", () => {
     const value = { a: 1, b: undefined } as unknown as XmlRpcValue;
     assert.deepEqual(roundTrip(value), { a: 1 });
@@ -426,6 +443,18 @@ describe("keyword arguments", () => {
       args: [1],
       kwargs: { a: null },
     });
+  });
+
+  test("a keyword named __proto__ stays a keyword and leaves the prototype alone", () => {
+    const call = `<methodCall><methodName>m</methodName><params><param><value><struct>
+      <member><name>__proto__</name><value><struct><member><name>polluted</name>
+      <value><boolean>1</boolean></value></member></struct></value></member>
+      <member><name>__starstar</name><value><boolean>1</boolean></value></member>
+      </struct></value></param></params></methodCall>`;
+    const { kwargs: named } = splitKwargs(decodeCall(call).params);
+    assert.equal(Object.getPrototypeOf(named), Object.prototype);
+    assert.deepEqual(Object.entries(named), [["__proto__", { polluted: true }]]);
+    assert.equal((named as Record<string, unknown>).polluted, undefined);
   });
 
   test("structs without the flag, or with a false flag, or not last, stay positional", () => {

@@ -64,8 +64,28 @@ export function splitKwargs(params: XmlRpcValue[]): {
   const last = params[params.length - 1];
   if (!isXmlRpcStruct(last) || !pythonTruthy(last[STARSTAR])) return { args: params, kwargs: {} };
   const rest: Record<string, XmlRpcValue> = {};
-  for (const [key, value] of Object.entries(last)) if (key !== STARSTAR) rest[key] = value;
+  for (const [key, value] of Object.entries(last))
+    if (key !== STARSTAR) setMember(rest, key, value);
   return { args: params.slice(0, -1), kwargs: rest };
+}
+
+/**
+ * `struct[name] = value` as plain data: a member named `__proto__` becomes an own property
+ * instead of replacing the prototype (every other inherited name is a writable data property,
+ * which assignment already shadows). Structs keep Object.prototype, as consumers compare them
+ * with object literals.
+ */
+function setMember(struct: XmlRpcStruct, name: string, value: XmlRpcValue): void {
+  if (name === "__proto__") {
+    Object.defineProperty(struct, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    struct[name] = value;
+  }
 }
 
 function pythonTruthy(value: XmlRpcValue | undefined): boolean {
@@ -550,16 +570,7 @@ export class Parser {
       const name = this.open("name", true) ? "" : this.memberName(previousNames, index);
       const value = this.value();
       this.close("member");
-      if (name === "__proto__") {
-        Object.defineProperty(struct, name, {
-          value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else {
-        struct[name] = value;
-      }
+      setMember(struct, name, value);
     }
     this.close(tag);
     return struct;
