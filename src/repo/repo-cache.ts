@@ -6,18 +6,36 @@
 // verified scratch directory, so its existence means it is complete; scratch directories left
 // by a dead process are deleted on start-up. Recency survives restarts through directory mtimes.
 //
+// The cache deletes only what it created: every scratch directory gets a marker file before
+// anything else is written into it, so cached repositories and trash carry it too, and a
+// directory without the marker (a user's own files) is never touched, nor used as a repository.
+//
 // Eviction is coordinated inside one process: processes sharing a cache directory may evict a
 // repository another process is still reading, so give each process its own `cacheDir`.
 
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { renameSync } from "node:fs";
-import { dirname, join, posix, resolve } from "node:path";
+import { dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { assertValidCacheKey, cacheKeyForUrl, isValidCacheKey, scratchName, scratchOwnerPid } from "./cache-names.js";
+import {
+  assertValidCacheKey,
+  cacheKeyForUrl,
+  isValidCacheKey,
+  scratchName,
+  scratchOwnerPid,
+} from "./cache-names.js";
 import { downloadVerified, fetchBytes, type DownloadOptions } from "./download.js";
-import { RepoError, RepoNotFoundError } from "./errors.js";
-import { findRepomdData, parseRepomd, RepomdParseError, type ParsedRepomd } from "@koschei/koji-protocol/repomd.js";
+import { RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
+import { RefCountedLru } from "./ref-counted-lru.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { maskPasswords } from "../log/mask.js";
+import {
+  findRepomdData,
+  parseRepomd,
+  RepomdParseError,
+  type ParsedRepomd,
+} from "@koschei/koji-protocol/repomd.js";
 
 export interface RepoCacheOptions {
   /** Koschei's `directories.cachedir`; repositories are kept in its `repodata/` subdirectory. */
@@ -30,6 +48,8 @@ export interface RepoCacheOptions {
   retries?: number;
   /** Back-off before the first retry, doubled each time (default 1000 ms). */
   retryDelayMs?: number;
+  /** Downloads and evictions are logged here (passwords masked). */
+  logger?: Logger;
 }
 
 /** A repository available on the local disk for as long as it is not released. */
@@ -52,34 +72,45 @@ const DOWNLOADED_TYPES = new Set([...REQUIRED_TYPES, ...OPTIONAL_TYPES]);
 const REPOMD_PATH = "repodata/repomd.xml";
 const MAX_REPOMD_BYTES = 16 * 1024 * 1024;
 
+/** The file marking a directory as created by this cache (so the cache may delete it). */
+export const CACHE_ENTRY_MARKER = ".koschei-repo-cache";
+
 /** Scratch directories this process is writing (several caches may share a directory). */
 const activeScratchDirs = new Set<string>();
 
-interface Entry {
-  key: string;
-  dir: string;
-  /** Acquisitions not yet released. */
-  users: number;
-  /** The repository's index once its directory is complete; set on first acquisition. */
-  repomd?: Promise<ParsedRepomd>;
+/**
+ * Refuses a cache directory that is not an absolute path: an empty or relative
+ * `directories.cachedir` would make the current directory (a user's files) the cache.
+ */
+export function checkCacheDir(cacheDir: string): void {
+  if (!isAbsolute(cacheDir)) {
+    throw new Error(
+      `directories.cachedir must be an absolute directory path, got ${JSON.stringify(cacheDir)}`,
+    );
+  }
 }
 
 export class RepoCache {
   /** `<cacheDir>/repodata`. */
   readonly root: string;
-  private readonly capacity: number;
   private readonly download: DownloadOptions;
-  /** Known repositories, least recently used first. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly logger: Logger;
+  /** Repositories on disk by key, with their parsed repomd.xml once acquired. */
+  private readonly entries: RefCountedLru<string, ParsedRepomd>;
   private readonly removals = new Set<Promise<void>>();
   private initialized?: Promise<void>;
 
   constructor(options: RepoCacheOptions) {
-    if (!Number.isInteger(options.capacity) || options.capacity < 1) {
-      throw new Error(`repo cache capacity must be a positive integer, got ${options.capacity}`);
-    }
-    this.root = join(resolve(options.cacheDir), "repodata");
-    this.capacity = options.capacity;
+    checkCacheDir(options.cacheDir);
+    this.root = join(options.cacheDir, "repodata");
+    this.logger = options.logger ?? silentLogger;
+    this.entries = new RefCountedLru({
+      capacity: options.capacity,
+      dispose: (key) => {
+        this.logger.debug({ key }, "evicting a cached repository");
+        this.discard(join(this.root, key));
+      },
+    });
     this.download = {
       timeoutMs: options.timeoutMs ?? 60_000,
       retries: options.retries ?? 3,
@@ -93,48 +124,29 @@ export class RepoCache {
    * the URL); a local path or file:// URL is used in place. Release the result when done.
    */
   async acquire(baseUrl: string, key?: string): Promise<LocalRepo> {
-    const location = locate(baseUrl);
+    const location = locateRepo(baseUrl);
     if ("path" in location) return openInPlace(location.path, key ?? location.path);
+    try {
+      return await this.acquireUrl(location.url, key ?? cacheKeyForUrl(location.url));
+    } catch (error) {
+      throw publicError(error, location.url);
+    }
+  }
 
-    const cacheKey = key ?? cacheKeyForUrl(location.url);
-    assertValidCacheKey(cacheKey);
+  private async acquireUrl(url: string, key: string): Promise<LocalRepo> {
+    assertValidCacheKey(key);
     await (this.initialized ??= this.initialize().catch((error: unknown) => {
       this.initialized = undefined; // let the next acquisition try again
       throw error;
     }));
-
-    const entry = this.entries.get(cacheKey) ?? {
-      key: cacheKey,
-      dir: join(this.root, cacheKey),
-      users: 0,
-    };
-    this.entries.delete(cacheKey);
-    this.entries.set(cacheKey, entry);
-    entry.users++;
-    let repomd: ParsedRepomd;
-    try {
-      repomd = await (entry.repomd ??= this.prepare(location.url, entry.dir));
-      const now = new Date();
-      await utimes(entry.dir, now, now);
-    } catch (error) {
-      entry.users--;
-      if (this.entries.get(cacheKey) === entry) this.entries.delete(cacheKey);
-      throw error;
-    }
-    this.evictUnused();
-    let released = false;
-    return localRepo(
-      entry.dir,
-      cacheKey,
-      repomd,
-      (type) => DOWNLOADED_TYPES.has(type),
-      () => {
-        if (released) return;
-        released = true;
-        entry.users--;
-        this.evictUnused();
-      },
+    const dir = join(this.root, key);
+    const lease = await this.entries.acquire(key, () => this.prepare(url, dir));
+    const now = new Date();
+    // Recency for the next start-up only: a failure here must not fail the acquisition.
+    await utimes(dir, now, now).catch((error: Error) =>
+      this.logger.warn({ dir, err: error.message }, "cannot mark a cached repository as used"),
     );
+    return localRepo(dir, key, lease.value, (type) => DOWNLOADED_TYPES.has(type), lease.release);
   }
 
   /** Runs `fn` with the acquired repository and releases it afterwards. */
@@ -152,36 +164,34 @@ export class RepoCache {
     await Promise.all(this.removals);
   }
 
+  /** Adopts the repositories a previous run left, deleting its unfinished work. */
   private async initialize(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     const found: { key: string; mtimeMs: number }[] = [];
     for (const dirent of await readdir(this.root, { withFileTypes: true })) {
       const path = join(this.root, dirent.name);
+      if (!dirent.isDirectory() || !(await isCacheEntry(path))) continue;
       const owner = scratchOwnerPid(dirent.name);
       if (owner !== undefined) {
         if (!isScratchInUse(path, owner)) await rm(path, { recursive: true, force: true });
-      } else if (dirent.isDirectory() && isValidCacheKey(dirent.name)) {
-        if (await exists(join(path, REPOMD_PATH))) {
-          found.push({ key: dirent.name, mtimeMs: (await stat(path)).mtimeMs });
-        } else {
-          // Not made by this cache (a complete download always has repomd.xml): reclaim it.
-          await rm(path, { recursive: true, force: true });
-        }
+      } else if (isValidCacheKey(dirent.name)) {
+        found.push({ key: dirent.name, mtimeMs: (await stat(path)).mtimeMs });
       }
     }
     found.sort((a, b) => a.mtimeMs - b.mtimeMs);
-    for (const { key } of found) {
-      this.entries.set(key, { key, dir: join(this.root, key), users: 0 });
-    }
-    this.evictUnused();
+    for (const { key } of found) this.entries.adopt(key);
   }
 
   /** Reads the cached copy in `dir`, or downloads the repository into it. */
   private async prepare(baseUrl: string, dir: string): Promise<ParsedRepomd> {
-    try {
-      return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.discard(dir); // damaged copy
+    if (await isCacheEntry(dir)) {
+      try {
+        return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
+      } catch {
+        this.discard(dir); // a damaged copy: download it again
+      }
+    } else if (await exists(dir)) {
+      throw foreignDirectoryError(dir, baseUrl);
     }
     return this.fetchInto(baseUrl, dir);
   }
@@ -210,8 +220,11 @@ export class RepoCache {
 
     const scratch = join(this.root, scratchName("download", process.pid, randomUUID()));
     activeScratchDirs.add(scratch);
+    this.logger.info({ url: maskPasswords(baseUrl), dir }, "downloading a repository");
     try {
-      await mkdir(join(scratch, "repodata"), { recursive: true });
+      await mkdir(scratch);
+      await writeFile(join(scratch, CACHE_ENTRY_MARKER), "created by koschei's repo cache\n");
+      await mkdir(join(scratch, "repodata"));
       await writeFile(join(scratch, REPOMD_PATH), raw);
       const results = await Promise.allSettled(
         wanted.map(async (data) => {
@@ -223,24 +236,12 @@ export class RepoCache {
       );
       const failure = results.find((result) => result.status === "rejected");
       if (failure) throw failure.reason;
-      await installDirectory(scratch, dir);
+      await installDirectory(scratch, dir, baseUrl);
     } finally {
       activeScratchDirs.delete(scratch);
       await rm(scratch, { recursive: true, force: true });
     }
     return repomd;
-  }
-
-  /** Removes least recently used repositories nobody is using until within capacity. */
-  private evictUnused(): void {
-    let excess = this.entries.size - this.capacity;
-    for (const entry of this.entries.values()) {
-      if (excess <= 0) break;
-      if (entry.users > 0) continue;
-      this.entries.delete(entry.key);
-      this.discard(entry.dir);
-      excess--;
-    }
   }
 
   /**
@@ -262,13 +263,25 @@ export class RepoCache {
   }
 }
 
-function locate(baseUrl: string): { url: string } | { path: string } {
-  if (/^https?:\/\//i.test(baseUrl)) return { url: withTrailingSlash(baseUrl) };
-  if (/^file:/i.test(baseUrl)) return { path: fileURLToPath(baseUrl) };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl)) {
-    throw new RepoError(`unsupported repository URL scheme: ${baseUrl}`, baseUrl);
+/**
+ * Where a repository is: an http(s) URL (any case) to download, or a local directory (a path or
+ * a file:// URL). A malformed URL or another scheme is a RepoError naming it, password masked.
+ */
+export function locateRepo(baseUrl: string): { url: string } | { path: string } {
+  const scheme = /^([a-z][a-z0-9+.-]*):(?=\/\/)|^(file):/i.exec(baseUrl)?.slice(1).join("");
+  if (!scheme) return { path: resolve(baseUrl) };
+  const shown = maskPasswords(baseUrl);
+  try {
+    const url = new URL(baseUrl);
+    if (url.protocol === "file:") return { path: fileURLToPath(url) };
+    if (url.protocol === "http:" || url.protocol === "https:") {
+      return { url: withTrailingSlash(url.href) };
+    }
+  } catch (error) {
+    const reason = error instanceof TypeError && error.message !== "Invalid URL";
+    throw new RepoError(`${shown} is not a valid URL${reason ? ` (${error.message})` : ""}`, shown);
   }
-  return { path: resolve(baseUrl) };
+  throw new RepoError(`${shown}: unsupported URL scheme (use http, https or file)`, shown);
 }
 
 async function openInPlace(dir: string, key: string): Promise<LocalRepo> {
@@ -328,13 +341,58 @@ function safeRelativePath(href: string, where: string): string {
 }
 
 /** Renames the finished download into place; if another process got there first, keep theirs. */
-async function installDirectory(scratch: string, dir: string): Promise<void> {
+async function installDirectory(scratch: string, dir: string, baseUrl: string): Promise<void> {
   try {
     await rename(scratch, dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
+    if (!(await isCacheEntry(dir))) throw foreignDirectoryError(dir, baseUrl);
   }
+}
+
+/** Whether the cache created `dir` (and may therefore use and delete it). */
+async function isCacheEntry(dir: string): Promise<boolean> {
+  return exists(join(dir, CACHE_ENTRY_MARKER));
+}
+
+function foreignDirectoryError(dir: string, baseUrl: string): RepoError {
+  return new RepoError(
+    `${dir} was not created by the repo cache, which will neither use nor delete it; ` +
+      `move it away to cache ${baseUrl}`,
+    baseUrl,
+  );
+}
+
+/**
+ * An acquisition's failure as callers see it: passwords masked in the message and the URL
+ * (the causes, which may hold them, are dropped), and network failures naming the URL.
+ */
+function publicError(error: unknown, url: string): Error {
+  const shownUrl = maskPasswords(url);
+  if (error instanceof RepoError) {
+    const RepoErrorClass = error.constructor as new (message: string, url: string) => RepoError;
+    return new RepoErrorClass(maskPasswords(error.message), maskPasswords(error.url));
+  }
+  // A local file-system failure (a read-only or full cache) keeps its errno and path.
+  if (typeof (error as NodeJS.ErrnoException).path === "string") return error as Error;
+  const message = maskPasswords(error instanceof Error ? error.message : String(error));
+  if (isTlsFailure(error)) {
+    return new RepoDownloadError(
+      `${shownUrl}: TLS handshake failed (${message}); ` +
+        "if the server speaks plain HTTP, use an http:// URL",
+      shownUrl,
+    );
+  }
+  return new RepoDownloadError(`${shownUrl}: ${message}`, shownUrl);
+}
+
+function isTlsFailure(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === "string" && (code === "EPROTO" || code.startsWith("ERR_SSL_"))) ||
+    (typeof message === "string" && /\bSSL routines\b|wrong version number/i.test(message))
+  );
 }
 
 function isScratchInUse(path: string, owner: number): boolean {

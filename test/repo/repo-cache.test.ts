@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
-import { RepoCache, type RepoCacheOptions } from "../../src/repo/repo-cache.js";
+import { CACHE_ENTRY_MARKER, RepoCache, type RepoCacheOptions } from "../../src/repo/repo-cache.js";
 import { sharedPath } from "../support/shared.js";
 import { startRepoServer, type RepoServer } from "./repo-server.js";
 
@@ -176,11 +176,11 @@ test("after a restart complete repositories are reused and leftovers removed", a
   const first = await newCache({ cacheDir, capacity: 2 });
   for (const name of ["b", "c"]) (await first.acquire(`${server.url}${name}`, name)).release();
   await first.close();
-  // c was used before b, a dead process left a download behind, and a stray directory exists.
+  // c was used before b, and a dead process left a download behind.
   await utimes(join(first.root, "c"), new Date(1000), new Date(1000));
-  await mkdir(join(first.root, ".download-999999999-abc", "repodata"), { recursive: true });
-  await mkdir(join(first.root, "stray"));
-  await writeFile(join(first.root, "stray", "file"), "");
+  const leftover = join(first.root, ".download-999999999-abc");
+  await mkdir(join(leftover, "repodata"), { recursive: true });
+  await writeFile(join(leftover, CACHE_ENTRY_MARKER), "");
   const requestsBefore = server.requestCount("/b/repodata/repomd.xml");
 
   const second = await newCache({ cacheDir, capacity: 1 });
@@ -189,4 +189,43 @@ test("after a restart complete repositories are reused and leftovers removed", a
   assert.equal(repo.repomd.data.length, 5);
   repo.release();
   assert.deepEqual(await onDisk(second), ["b"], "c evicted as least recently used");
+});
+
+test("files and directories the cache did not create survive start-up, eviction and clean-up", async () => {
+  const cacheDir = await mkdtemp(join(scratchRoot, "shared-"));
+  const root = join(cacheDir, "repodata");
+  const foreign: Record<string, string> = {
+    "own-notes.txt": "top level",
+    "repodata/notes.txt": "a file",
+    "repodata/stray/file": "a directory named like a cache key",
+    "repodata/.download-999999999-x/file": "named like a dead process's download",
+    "repodata/b/repodata/repomd.xml": "<not a repomd/>",
+  };
+  for (const [path, content] of Object.entries(foreign)) {
+    await mkdir(join(cacheDir, path, ".."), { recursive: true });
+    await writeFile(join(cacheDir, path), content);
+  }
+  const cache = await newCache({ cacheDir, capacity: 1 });
+  for (const name of ["a", "c", "a"]) (await cache.acquire(`${server.url}${name}`, name)).release();
+  await assert.rejects(
+    cache.acquire(`${server.url}b`, "b"),
+    new RegExp(
+      `${join(root, "b")} was not created by the repo cache, which will neither use nor delete it`,
+    ),
+  );
+  assert.deepEqual(await onDisk(cache), [".download-999999999-x", "a", "b", "notes.txt", "stray"]);
+  const second = await newCache({ cacheDir, capacity: 1 });
+  (await second.acquire(`${server.url}c`, "c")).release();
+  assert.deepEqual(await onDisk(second), [".download-999999999-x", "b", "c", "notes.txt", "stray"]);
+  for (const [path, content] of Object.entries(foreign)) {
+    assert.equal(await readFile(join(cacheDir, path), "utf8"), content, path);
+  }
+});
+
+test("an empty or relative cache directory is refused, naming the setting", () => {
+  for (const cacheDir of ["", "cache", "./x"]) {
+    assert.throws(() => new RepoCache({ cacheDir, capacity: 1 }), {
+      message: `directories.cachedir must be an absolute directory path, got ${JSON.stringify(cacheDir)}`,
+    });
+  }
 });
