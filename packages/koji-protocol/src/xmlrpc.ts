@@ -24,9 +24,11 @@ export class XmlRpcDateTime {
   /** XML-RPC's basic form `YYYYMMDDTHH:MM:SS` (read as UTC), or any extended ISO 8601 form. */
   toDate(): Date {
     const basic = /^(\d{4})(\d{2})(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(this.iso);
-    const date = basic
-      ? new Date(Date.UTC(+basic[1], +basic[2] - 1, +basic[3], +basic[4], +basic[5], +basic[6]))
-      : new Date(this.iso);
+    const [year, month, day, hour, minute, second] = (basic?.slice(1) ?? []).map(Number);
+    const date =
+      second !== undefined
+        ? new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second))
+        : new Date(this.iso);
     if (Number.isNaN(date.getTime())) throw new RangeError(`invalid dateTime.iso8601: ${this.iso}`);
     return date;
   }
@@ -549,7 +551,7 @@ export class Parser {
       previousNames[index] = this.text();
     }
     this.close("name");
-    return previousNames[index];
+    return previousNames[index]!;
   }
 
   private array(tag: string): XmlRpcValue[] {
