@@ -378,8 +378,10 @@ function publicError(error: unknown, url: string): Error {
   if (typeof (error as NodeJS.ErrnoException).path === "string") return error as Error;
   const message = maskPasswords(error instanceof Error ? error.message : String(error));
   if (isTlsFailure(error)) {
+    // OpenSSL's text is "<call> EPROTO <id>:error:<code>:SSL routines:<function>:<reason>:…".
+    const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.split("\n")[0];
     return new RepoDownloadError(
-      `${shownUrl}: TLS handshake failed (${message}); ` +
+      `${shownUrl}: TLS handshake failed (${reason}); ` +
         "if the server speaks plain HTTP, use an http:// URL",
       shownUrl,
     );

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { pino } from "pino";
 import { pathToFileURL } from "node:url";
 import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
 import { CACHE_ENTRY_MARKER, RepoCache, type RepoCacheOptions } from "../../src/repo/repo-cache.js";
@@ -228,4 +229,74 @@ test("an empty or relative cache directory is refused, naming the setting", () =
       message: `directories.cachedir must be an absolute directory path, got ${JSON.stringify(cacheDir)}`,
     });
   }
+});
+
+test("a repo URL's password appears in no error and no log line", async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => lines.push(line) });
+  const cache = await newCache({ retries: 1, logger });
+  const withSecret = (path: string) => server.url.replace("//", "//koschei:secret@") + path;
+  server.failWith("/broken/repodata/repomd.xml", 503);
+  server.replaceBody("/short/repodata/filelists.xml.gz", Buffer.from("truncated"));
+  const failures = [
+    { url: withSecret("broken"), message: /repomd\.xml failed after 2 attempts: .*HTTP 503/ },
+    {
+      url: withSecret("gone"),
+      message: /repository http:\/\/koschei:\*\*\*@\S+\/gone\/ does not exist/,
+    },
+    { url: withSecret("short"), message: /filelists\.xml\.gz: received 9 bytes/ },
+    { url: "http://koschei:secret@127.0.0.1:1/", message: /ECONNREFUSED/ },
+    {
+      url: "http://koschei:secret@[::1/",
+      message: /^http:\/\/koschei:\*\*\*@\[::1\/ is not a valid URL$/,
+    },
+  ];
+  for (const { url, message } of failures) {
+    await assert.rejects(cache.acquire(url), (error: Error & { url?: string }) => {
+      assert.match(error.message, message);
+      assert.match(error.message, /koschei:\*\*\*@/);
+      for (const text of [String(error), error.stack, error.url, String(error.cause)]) {
+        assert.doesNotMatch(text ?? "", /secret/);
+      }
+      return true;
+    });
+  }
+  assert.ok(
+    lines.some((line) => line.includes("koschei:***@")),
+    "the downloads were logged",
+  );
+  assert.deepEqual(
+    lines.filter((line) => line.includes("secret")),
+    [],
+  );
+});
+
+test("https:// against a plain HTTP server is a TLS failure naming the URL", async () => {
+  const cache = await newCache({ retries: 0 });
+  const url = `${server.url.replace("http:", "https:")}a/`;
+  await assert.rejects(cache.acquire(url), (error: Error) => {
+    assert.ok(error instanceof RepoDownloadError);
+    assert.match(
+      error.message,
+      /: TLS handshake failed \(wrong version number\); if the server speaks plain HTTP, use an http:\/\/ URL$/,
+    );
+    assert.ok(error.message.startsWith(`${url}: `), error.message);
+    return true;
+  });
+});
+
+test("URL schemes in any case; file:// and local paths in place; other schemes refused", async () => {
+  const cache = await newCache();
+  const upper = await cache.acquire(`${server.url.replace("http", "HTTP")}a`);
+  assert.equal(upper.key, (await cache.acquire(`${server.url}a`)).key);
+  upper.release();
+  const local = await cache.acquire(pathToFileURL(EDGE_REPO).href.replace("file", "File"));
+  assert.equal(local.dir, EDGE_REPO);
+  await assert.rejects(cache.acquire("ftp://example.org/repo/"), {
+    message: "ftp://example.org/repo/: unsupported URL scheme (use http, https or file)",
+  });
+  await assert.rejects(
+    cache.acquire("file://elsewhere/repo"),
+    /^RepoError: file:\/\/elsewhere\/repo is not a valid URL \(.*host/,
+  );
 });
