@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "build_dep_pool.h"
+#include "depsolve_error.h"
 
 extern "C" {
 #include <solv/solvversion.h>
@@ -21,25 +22,40 @@ namespace {
 // distinct string stays in the pool's string table for the pool's lifetime.
 constexpr size_t kMaxStringBytes = 65536;
 
+[[noreturn]] void invalid(const std::string& message) {
+  throw DepsolveFailure(ErrorCode::InvalidArgument, message);
+}
+
+/**
+ * Runs one entry point, turning a DepsolveFailure into a JS Error whose `code` names it
+ * (src/depsolve/pool.ts makes it a DepsolveError). Any other C++ exception becomes a plain JS
+ * Error (NODE_ADDON_API_CPP_EXCEPTIONS_ALL).
+ */
+template <typename Body>
+auto withErrorCodes(Napi::Env env, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const DepsolveFailure& failure) {
+    Napi::Error error = Napi::Error::New(env, failure.what());
+    error.Set("code", errorCodeName(failure.code()));
+    throw error;
+  }
+}
+
 /** The UTF-8 text of a JS string, refusing what libsolv's C strings cannot hold. */
 std::string checkedString(const Napi::Value& value, const std::string& what) {
-  if (!value.IsString()) throw Napi::TypeError::New(value.Env(), what + " must be a string");
+  if (!value.IsString()) invalid(what + " must be a string");
   std::string text = value.As<Napi::String>().Utf8Value();
   if (text.size() > kMaxStringBytes) {
-    throw Napi::RangeError::New(value.Env(), what + " is longer than " +
-                                                 std::to_string(kMaxStringBytes) + " bytes");
+    invalid(what + " is longer than " + std::to_string(kMaxStringBytes) + " bytes");
   }
   // libsolv would silently read only up to the first NUL.
-  if (text.find('\0') != std::string::npos) {
-    throw Napi::TypeError::New(value.Env(), what + " contains a NUL character");
-  }
+  if (text.find('\0') != std::string::npos) invalid(what + " contains a NUL character");
   return text;
 }
 
 std::vector<std::string> stringArray(const Napi::Value& value, const char* what) {
-  if (!value.IsArray()) {
-    throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings");
-  }
+  if (!value.IsArray()) invalid(std::string(what) + " must be an array of strings");
   Napi::Array array = value.As<Napi::Array>();
   // No reserve(): the length of a sparse array says nothing about the memory it needs.
   std::vector<std::string> strings;
@@ -47,8 +63,7 @@ std::vector<std::string> stringArray(const Napi::Value& value, const char* what)
     Napi::Value item = array.Get(i);
     std::string element = std::string(what) + "[" + std::to_string(i) + "]";
     if (!item.IsString()) {
-      throw Napi::TypeError::New(value.Env(), std::string(what) + " must be an array of strings (" +
-                                                  element + " is not a string)");
+      invalid(std::string(what) + " must be an array of strings (" + element + " is not a string)");
     }
     strings.push_back(checkedString(item, element));
   }
@@ -133,9 +148,14 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
   }
 
   explicit PoolWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PoolWrap>(info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "Pool options must be an object");
-    Napi::Object options = info[0].As<Napi::Object>();
+    withErrorCodes(info.Env(),
+                   [&] { pool_ = std::make_unique<BuildDepPool>(poolOptions(info[0])); });
+  }
+
+ private:
+  static PoolOptions poolOptions(const Napi::Value& value) {
+    if (!value.IsObject()) invalid("Pool options must be an object");
+    Napi::Object options = value.As<Napi::Object>();
     PoolOptions poolOptions;
     poolOptions.arch = stringProperty(options, "arch", false);
     if (poolOptions.arch.empty()) poolOptions.arch = "x86_64";
@@ -145,33 +165,35 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     if (ignoreWeakDeps.IsBoolean()) {
       poolOptions.ignoreWeakDeps = ignoreWeakDeps.As<Napi::Boolean>().Value();
     } else if (!ignoreWeakDeps.IsUndefined() && !ignoreWeakDeps.IsNull()) {
-      throw Napi::TypeError::New(env, "ignoreWeakDeps must be a boolean");
+      invalid("ignoreWeakDeps must be a boolean");
     }
-    // A std::exception (bad repodata) becomes a JS Error (NODE_ADDON_API_CPP_EXCEPTIONS_ALL).
-    pool_ = std::make_unique<BuildDepPool>(poolOptions);
+    return poolOptions;
   }
 
- private:
-  BuildDepPool& open(Napi::Env env) {
-    if (!pool_) throw Napi::Error::New(env, "the pool is closed");
+  BuildDepPool& open() {
+    if (!pool_) throw DepsolveFailure(ErrorCode::PoolClosed, "the pool is closed");
     return *pool_;
   }
 
   static uint32_t epochProperty(const Napi::Object& source) {
     Napi::Value epoch = source.Get("epoch");
     if (epoch.IsUndefined() || epoch.IsNull()) return 0;
-    if (!epoch.IsNumber()) throw Napi::TypeError::New(source.Env(), "epoch must be a number");
+    if (!epoch.IsNumber()) invalid("epoch must be a number");
     double value = epoch.As<Napi::Number>().DoubleValue();
     // Checked before the cast, which is undefined for NaN and out-of-range values.
     if (!(value >= 0 && value <= 4294967295.0) || std::floor(value) != value) {
-      throw Napi::TypeError::New(source.Env(), "epoch must be a non-negative integer");
+      invalid("epoch must be an integer from 0 to 4294967295");
     }
     return static_cast<uint32_t>(value);
   }
 
   Napi::Value Resolve(const Napi::CallbackInfo& info) {
+    return withErrorCodes(info.Env(), [&] { return resolve(info); });
+  }
+
+  Napi::Value resolve(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsObject()) throw Napi::TypeError::New(env, "source package must be an object");
+    if (!info[0].IsObject()) invalid("source package must be an object");
     Napi::Object sourceObject = info[0].As<Napi::Object>();
     SourcePackage source;
     source.name = stringProperty(sourceObject, "name", true);
@@ -183,7 +205,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
 
     // JS code (a getter above, a setter inherited by the objects made below) may close the
     // pool: it is used only between here and the first JS object made.
-    BuildDepPool& pool = open(env);
+    BuildDepPool& pool = open();
     Resolution resolution = pool.resolve(source, buildRequires, buildGroup);
     // The install list goes back as JSON text: far cheaper than hundreds of JS objects to
     // create here and to copy between threads, and printable as it is.
@@ -205,7 +227,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     Napi::Env env = info.Env();
     // Copied first, like the repos below: a setter inherited by the JS objects made from them
     // could close the pool.
-    const koschei::CompsGroups comps = open(env).compsGroups();
+    const koschei::CompsGroups comps = withErrorCodes(env, [&] { return open().compsGroups(); });
     Napi::Object groups = Napi::Object::New(env);
     for (const auto& [id, members] : comps) {
       Napi::Array names = Napi::Array::New(env, members.size());
@@ -218,7 +240,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
 
   Napi::Value Repos(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    const std::vector<LoadedRepo> repos = open(env).repos();
+    const std::vector<LoadedRepo> repos = withErrorCodes(env, [&] { return open().repos(); });
     Napi::Array list = Napi::Array::New(env, repos.size());
     for (size_t i = 0; i < repos.size(); i++) {
       Napi::Object entry = Napi::Object::New(env);

@@ -7,9 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
-#include <stdexcept>
 #include <string_view>
 
+#include "depsolve_error.h"
 #include "solv_handles.h"
 
 extern "C" {
@@ -34,7 +34,7 @@ namespace {
 // Distances are reported up to this depth (spec: null beyond 4).
 constexpr int kMaxDistance = 4;
 // Bumped whenever what we store in the .solv cache changes meaning.
-constexpr const char* kCacheVersion = "2";
+constexpr const char* kCacheVersion = "3";
 // libsolv parses, solves and prints rich dependencies recursively, one level per parenthesis
 // and per operator, and so do our walks over them: deeper ones are refused rather than left to
 // overflow the stack (real ones have a handful of levels).
@@ -135,6 +135,45 @@ int cacheKeyFilter(Repo* repo, Repokey* key, void* data) {
   }
 }
 
+const RepodataKind kPrimary{"primary metadata", ErrorCode::RepoMetadataCorrupt};
+const RepodataKind kFilelists{"filelists metadata", ErrorCode::RepoMetadataCorrupt};
+
+/**
+ * A file written under a name unique to this writer (threads share the pid) and renamed to
+ * its final name by commit(), so that concurrent readers and writers never see half a file.
+ * On every other path, an exception included, the temporary file is removed.
+ */
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(const std::string& target)
+      : target_(target),
+        temporary_(target + "." + std::to_string(getpid()) + "-" +
+                   std::to_string(std::random_device{}()) + ".tmp"),
+        file_(std::fopen(temporary_.c_str(), "w")) {}
+  ~TemporaryFile() {
+    if (file_) std::fclose(file_);
+    if (!committed_) std::remove(temporary_.c_str());
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+  /** The open file; null when it could not be created. */
+  FILE* get() const { return file_; }
+
+  /** Closes the file and renames it to the target; on failure it is removed. */
+  void commit() {
+    FILE* file = file_;
+    file_ = nullptr;
+    committed_ = std::fclose(file) == 0 && std::rename(temporary_.c_str(), target_.c_str()) == 0;
+  }
+
+ private:
+  std::string target_;
+  std::string temporary_;
+  FILE* file_;
+  bool committed_ = false;
+};
+
 bool fileExists(const std::string& path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0;
@@ -149,47 +188,43 @@ std::string evrString(const SourcePackage& source) {
 
 }  // namespace
 
-BuildDepPool::BuildDepPool(const PoolOptions& options) : ignoreWeakDeps_(options.ignoreWeakDeps) {
-  queue_init(&groupJobs_);
-  pool_ = pool_create();
-  try {
-    pool_setdisttype(pool_, DISTTYPE_RPM);
-    if (!isKnownArch(options.arch)) {
-      throw std::runtime_error("unknown architecture '" + options.arch + "'");
-    }
-    pool_setarch(pool_, options.arch.c_str());
-    if (options.repoDirs.empty()) throw std::runtime_error("no repository given");
-
-    std::vector<std::pair<Repo*, std::string>> toCache;
-    for (const std::string& dir : options.repoDirs) {
-      LoadedRepo info;
-      Repo* repo = loadRepo(dir, options.cacheDir, info);
-      if (!info.fromCache && !options.cacheDir.empty()) {
-        toCache.emplace_back(repo, options.cacheDir + "/" + repo->name);
-      }
-      repos_.push_back(info);
-    }
-
-    // File dependencies (including ones between repositories) become provides; the list of
-    // added ones goes into the cache so that a warm load can skip the file list search.
-    ScopedQueue addedFileProvides;
-    pool_addfileprovides_queue(pool_, &addedFileProvides.q, nullptr);
-    for (auto& [repo, path] : toCache) writeCache(repo, path, addedFileProvides.q);
-
-    // One reusable solvable stands for the source package being resolved; it provides
-    // nothing, so whatprovides (created once, here) never needs rebuilding for it.
-    syntheticRepo_ = repo_create(pool_, "@builddeps");
-    syntheticSolvable_ = repo_add_solvable(syntheticRepo_);
-    pool_createwhatprovides(pool_);
-    mark_.assign(pool_->nsolvables, 0);
-    // Without any weak dependency in the repos, ignoring them changes no result but spares
-    // libsolv its per-solve pass over every package looking for recommends and supplements.
-    if (!hasWeakDependencies()) ignoreWeakDeps_ = true;
-  } catch (...) {
-    queue_free(&groupJobs_);
-    pool_free(pool_);
-    throw;
+BuildDepPool::BuildDepPool(const PoolOptions& options)
+    : pool_(pool_create()), ignoreWeakDeps_(options.ignoreWeakDeps) {
+  pool_setdisttype(pool_.get(), DISTTYPE_RPM);
+  if (!isKnownArch(options.arch)) {
+    throw DepsolveFailure(ErrorCode::InvalidArgument,
+                          "unknown architecture '" + options.arch + "'");
   }
+  pool_setarch(pool_.get(), options.arch.c_str());
+  if (options.repoDirs.empty()) {
+    throw DepsolveFailure(ErrorCode::InvalidArgument, "no repository given");
+  }
+
+  std::vector<std::pair<Repo*, std::string>> toCache;
+  for (const std::string& dir : options.repoDirs) {
+    LoadedRepo info;
+    Repo* repo = loadRepo(dir, options.cacheDir, info);
+    if (!info.fromCache && !options.cacheDir.empty()) {
+      toCache.emplace_back(repo, options.cacheDir + "/" + info.cacheFile);
+    }
+    repos_.push_back(info);
+  }
+
+  // File dependencies (including ones between repositories) become provides; the list of
+  // added ones goes into the cache so that a warm load can skip the file list search.
+  ScopedQueue addedFileProvides;
+  pool_addfileprovides_queue(pool_.get(), &addedFileProvides.q, nullptr);
+  for (auto& [repo, path] : toCache) writeCache(repo, path, addedFileProvides.q);
+
+  // One reusable solvable stands for the source package being resolved; it provides
+  // nothing, so whatprovides (created once, here) never needs rebuilding for it.
+  syntheticRepo_ = repo_create(pool_.get(), "@builddeps");
+  syntheticSolvable_ = repo_add_solvable(syntheticRepo_);
+  pool_createwhatprovides(pool_.get());
+  mark_.assign(pool_->nsolvables, 0);
+  // Without any weak dependency in the repos, ignoring them changes no result but spares
+  // libsolv its per-solve pass over every package looking for recommends and supplements.
+  if (!hasWeakDependencies()) ignoreWeakDeps_ = true;
 }
 
 bool BuildDepPool::hasWeakDependencies() const {
@@ -200,26 +235,30 @@ bool BuildDepPool::hasWeakDependencies() const {
   return false;
 }
 
-BuildDepPool::~BuildDepPool() {
-  queue_free(&groupJobs_);
-  pool_free(pool_);
-}
-
 Repo* BuildDepPool::loadRepo(const std::string& dir, const std::string& cacheDir,
                              LoadedRepo& info) {
   info.dir = dir;
-  if (!fileExists(dir)) throw std::runtime_error(dir + ": no such repository directory");
+  if (!fileExists(dir)) {
+    throw DepsolveFailure(ErrorCode::RepoMetadataMissing, dir + ": no such repository directory");
+  }
   Repomd repomd = readRepomd(dir);
+  // Every file is checked against repomd.xml on every load, a warm one included: the cache
+  // is named by what the files contain now, so a damaged or replaced file is never masked by a
+  // .solv file built from its earlier content.
+  std::string primaryDigest = verifiedDigest(repomd.primary);
+  std::string filelistsDigest =
+      repomd.filelists.path.empty() ? "none" : verifiedDigest(repomd.filelists);
   if (!repomd.group.path.empty()) {
+    verifiedDigest(repomd.group);
     for (auto& [id, members] : readComps(repomd.group.path)) comps_[id] = members;
   }
-  // The repo's name is its cache file name: repomd.xml identifies the whole metadata set.
-  std::string cacheName = repomd.repomdSha256 + "-" + kCacheVersion + ".solv";
-  Repo* repo = repo_create(pool_, cacheName.c_str());
-  info.cacheFile = cacheName;
+  info.cacheFile = sha256Hex(std::string("koschei-solv-") + kCacheVersion + "\n" +
+                             repomd.repomdSha256 + "\n" + primaryDigest + "\n" + filelistsDigest) +
+                   ".solv";
+  Repo* repo = repo_create(pool_.get(), info.cacheFile.c_str());
 
   if (!cacheDir.empty()) {
-    FilePtr cached(std::fopen((cacheDir + "/" + cacheName).c_str(), "r"));
+    FilePtr cached(std::fopen((cacheDir + "/" + info.cacheFile).c_str(), "r"));
     if (cached) {
       if (repo_add_solv(repo, cached.get(), 0) == 0) {
         info.fromCache = true;
@@ -230,19 +269,12 @@ Repo* BuildDepPool::loadRepo(const std::string& dir, const std::string& cacheDir
     }
   }
 
-  verifyChecksum(repomd.primary);
-  FilePtr primary(solv_xfopen(repomd.primary.path.c_str(), "r"));
-  if (!primary) throw std::runtime_error(repomd.primary.path + ": cannot be opened");
-  if (repo_add_rpmmd(repo, primary.get(), nullptr, 0) != 0) {
-    throw std::runtime_error(repomd.primary.path + ": " + pool_errstr(pool_));
-  }
+  parseRepodataFile(pool_.get(), repomd.primary.path, kPrimary,
+                    [repo](FILE* in) { return repo_add_rpmmd(repo, in, nullptr, 0); });
   if (!repomd.filelists.path.empty()) {
-    verifyChecksum(repomd.filelists);
-    FilePtr filelists(solv_xfopen(repomd.filelists.path.c_str(), "r"));
-    if (!filelists) throw std::runtime_error(repomd.filelists.path + ": cannot be opened");
-    if (repo_add_rpmmd(repo, filelists.get(), nullptr, REPO_EXTEND_SOLVABLES) != 0) {
-      throw std::runtime_error(repomd.filelists.path + ": " + pool_errstr(pool_));
-    }
+    parseRepodataFile(pool_.get(), repomd.filelists.path, kFilelists, [repo](FILE* in) {
+      return repo_add_rpmmd(repo, in, nullptr, REPO_EXTEND_SOLVABLES);
+    });
   }
   info.packages = repo->nsolvables;
   return repo;
@@ -254,16 +286,11 @@ void BuildDepPool::writeCache(Repo* repo, const std::string& path, Queue& addedF
     repodata_set_idarray(data, SOLVID_META, REPOSITORY_ADDEDFILEPROVIDES, &addedFileProvides);
     repodata_internalize(data);
   }
-  // Written under a name unique to this writer (threads share the pid) and renamed, so that
-  // concurrent readers and writers never see half a file.
-  std::string temporary =
-      path + "." + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()) + ".tmp";
-  FILE* file = std::fopen(temporary.c_str(), "w");
-  if (!file) return;  // the cache is an optimisation: an unwritable directory is not an error
-  bool written = repo_write_filtered(repo, file, cacheKeyFilter, nullptr, nullptr) == 0;
-  written = std::fclose(file) == 0 && written;
-  if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
+  // The cache is an optimisation: a directory we cannot write to is not an error.
+  TemporaryFile file(path);
+  if (!file.get()) return;
+  if (repo_write_filtered(repo, file.get(), cacheKeyFilter, nullptr, nullptr) == 0) {
+    file.commit();
   }
 }
 
@@ -273,7 +300,7 @@ Id BuildDepPool::parseDependency(const std::string& text) {
   size_t end = text.find_last_not_of(" \t");
   std::string dep = text.substr(begin, end - begin + 1);
   if (dep[0] == '(') {
-    return richLevels(dep) > kMaxRichLevels ? 0 : pool_parserpmrichdep(pool_, dep.c_str());
+    return richLevels(dep) > kMaxRichLevels ? 0 : pool_parserpmrichdep(pool_.get(), dep.c_str());
   }
 
   std::vector<std::string> words;
@@ -285,7 +312,7 @@ Id BuildDepPool::parseDependency(const std::string& text) {
     position = dep.find_first_not_of(" \t", stop);
     if (position == std::string::npos) break;
   }
-  if (words.size() == 1) return pool_str2id(pool_, words[0].c_str(), 1);
+  if (words.size() == 1) return pool_str2id(pool_.get(), words[0].c_str(), 1);
   if (words.size() != 3) return 0;
   static const struct {
     const char* op;
@@ -294,9 +321,9 @@ Id BuildDepPool::parseDependency(const std::string& text) {
                    {"==", REL_EQ},          {">=", REL_GT | REL_EQ}, {">", REL_GT}};
   for (const auto& candidate : operators) {
     if (words[1] == candidate.op) {
-      Id name = pool_str2id(pool_, words[0].c_str(), 1);
-      Id evr = pool_str2id(pool_, words[2].c_str(), 1);
-      return pool_rel2id(pool_, name, evr, candidate.flags, 1);
+      Id name = pool_str2id(pool_.get(), words[0].c_str(), 1);
+      Id evr = pool_str2id(pool_.get(), words[2].c_str(), 1);
+      return pool_rel2id(pool_.get(), name, evr, candidate.flags, 1);
     }
   }
   return 0;
@@ -304,7 +331,7 @@ Id BuildDepPool::parseDependency(const std::string& text) {
 
 void BuildDepPool::ensureFileProviders(Id dep) {
   if (ISRELDEP(dep)) {
-    Reldep* relation = GETRELDEP(pool_, dep);
+    Reldep* relation = GETRELDEP(pool_.get(), dep);
     if (isRichOperator(relation->flags)) {
       ensureFileProviders(relation->name);
       ensureFileProviders(relation->evr);
@@ -313,41 +340,41 @@ void BuildDepPool::ensureFileProviders(Id dep) {
     }
     return;
   }
-  const char* name = pool_id2str(pool_, dep);
+  const char* name = pool_id2str(pool_.get(), dep);
   if (name[0] != '/' || !checkedPaths_.insert(dep).second) return;
-  if (pool_->whatprovidesdata[pool_whatprovides(pool_, dep)] != 0) return;
+  if (pool_->whatprovidesdata[pool_whatprovides(pool_.get(), dep)] != 0) return;
   // Nothing provides the path explicitly: like dnf, fall back to the file lists.
   ScopedQueue owners;
-  ScopedDataiterator files(pool_, nullptr, 0, SOLVABLE_FILELIST, name, SEARCH_STRING | SEARCH_FILES);
+  ScopedDataiterator files(pool_.get(), nullptr, 0, SOLVABLE_FILELIST, name, SEARCH_STRING | SEARCH_FILES);
   while (dataiterator_step(&files.di)) {
-    if (pool_installable(pool_, pool_->solvables + files.di.solvid)) {
+    if (pool_installable(pool_.get(), pool_->solvables + files.di.solvid)) {
       queue_push(&owners.q, files.di.solvid);
     }
     dataiterator_skip_solvable(&files.di);
   }
-  if (owners.q.count) pool_set_whatprovides(pool_, dep, pool_queuetowhatprovides(pool_, &owners.q));
+  if (owners.q.count) pool_set_whatprovides(pool_.get(), dep, pool_queuetowhatprovides(pool_.get(), &owners.q));
 }
 
 const Queue& BuildDepPool::groupJobs(const std::vector<std::string>& buildGroup) {
-  if (haveGroupJobs_ && buildGroup == lastGroup_) return groupJobs_;
-  queue_empty(&groupJobs_);
+  if (haveGroupJobs_ && buildGroup == lastGroup_) return groupJobs_.q;
+  queue_empty(&groupJobs_.q);
   for (const std::string& member : buildGroup) {
     Id dep = parseDependency(member);
     if (!dep) continue;
     ensureFileProviders(dep);
     // Members nothing provides are skipped, as dnf does for missing group packages.
-    if (pool_->whatprovidesdata[pool_whatprovides(pool_, dep)] == 0) continue;
-    queue_push2(&groupJobs_, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
+    if (pool_->whatprovidesdata[pool_whatprovides(pool_.get(), dep)] == 0) continue;
+    queue_push2(&groupJobs_.q, SOLVER_INSTALL | SOLVER_SOLVABLE_PROVIDES, dep);
   }
   lastGroup_ = buildGroup;
   haveGroupJobs_ = true;
-  return groupJobs_;
+  return groupJobs_.q;
 }
 
 void BuildDepPool::setSyntheticSource(const SourcePackage& source, const std::vector<Id>& requirements) {
-  Solvable* s = pool_id2solvable(pool_, syntheticSolvable_);
-  s->name = pool_str2id(pool_, ("@builddeps(" + source.name + ")").c_str(), 1);
-  s->evr = pool_str2id(pool_, evrString(source).c_str(), 1);
+  Solvable* s = pool_id2solvable(pool_.get(), syntheticSolvable_);
+  s->name = pool_str2id(pool_.get(), ("@builddeps(" + source.name + ")").c_str(), 1);
+  s->evr = pool_str2id(pool_.get(), evrString(source).c_str(), 1);
   s->arch = ARCH_NOARCH;
   // The synthetic repo holds only this solvable, so its id array is exactly these requires:
   // rewritten in place on every call instead of growing (index 0 stays the empty array).
@@ -387,7 +414,7 @@ Resolution BuildDepPool::resolve(const SourcePackage& source,
   for (int i = 0; i < group.count; i++) queue_push(&jobs.q, group.elements[i]);
   queue_push2(&jobs.q, SOLVER_INSTALL | SOLVER_SOLVABLE, syntheticSolvable_);
 
-  SolverPtr solver(solver_create(pool_));
+  SolverPtr solver(solver_create(pool_.get()));
   solver_set_flag(solver.get(), SOLVER_FLAG_IGNORE_RECOMMENDED, ignoreWeakDeps_ ? 1 : 0);
   if (solver_solve(solver.get(), &jobs.q) != 0) describeProblems(solver.get(), result.problems);
   if (!result.problems.empty()) return result;
@@ -417,7 +444,7 @@ void BuildDepPool::sortByNameThenArch(std::vector<Install>& installs) const {
   keyed.reserve(installs.size());
   for (const Install& install : installs) {
     const Solvable* s = pool_->solvables + install.solvable;
-    keyed.push_back({pool_id2str(pool_, s->name), pool_id2str(pool_, s->arch), install});
+    keyed.push_back({pool_id2str(pool_.get(), s->name), pool_id2str(pool_.get(), s->arch), install});
   }
   std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
     int byName = std::strcmp(a.name, b.name);
@@ -470,7 +497,7 @@ void BuildDepPool::describeProblems(Solver* solver, std::vector<std::string>& pr
 template <typename Visit>
 void BuildDepPool::forInstalledProviders(Id dep, Visit&& visit) {
   if (ISRELDEP(dep)) {
-    Reldep* relation = GETRELDEP(pool_, dep);
+    Reldep* relation = GETRELDEP(pool_.get(), dep);
     switch (relation->flags) {
       case REL_AND:
       case REL_OR:
@@ -481,7 +508,7 @@ void BuildDepPool::forInstalledProviders(Id dep, Visit&& visit) {
       case REL_UNLESS:
         forInstalledProviders(relation->name, visit);
         if (ISRELDEP(relation->evr)) {
-          Reldep* branches = GETRELDEP(pool_, relation->evr);
+          Reldep* branches = GETRELDEP(pool_.get(), relation->evr);
           if (branches->flags == REL_ELSE) forInstalledProviders(branches->evr, visit);
         }
         return;
@@ -489,7 +516,7 @@ void BuildDepPool::forInstalledProviders(Id dep, Visit&& visit) {
         break;  // plain or versioned names, with, without: libsolv knows their providers
     }
   }
-  Pool* pool = pool_;  // FOR_PROVIDES expects a variable of that name
+  Pool* pool = pool_.get();  // FOR_PROVIDES expects a variable of that name
   Id p, pp;
   FOR_PROVIDES(p, pp, dep) {
     if (mark_[p]) visit(p);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "repo_metadata.h"
+#include "solv_handles.h"
 
 extern "C" {
 #include <solv/pool.h>
@@ -53,9 +54,8 @@ struct Resolution {
 
 class BuildDepPool {
  public:
-  /** Loads every repository (from the cache when possible); throws std::runtime_error. */
+  /** Loads every repository (from the cache when possible); throws DepsolveFailure. */
   explicit BuildDepPool(const PoolOptions& options);
-  ~BuildDepPool();
   BuildDepPool(const BuildDepPool&) = delete;
   BuildDepPool& operator=(const BuildDepPool&) = delete;
 
@@ -65,7 +65,7 @@ class BuildDepPool {
   const std::vector<LoadedRepo>& repos() const { return repos_; }
   /** Comps groups of all repositories (later repositories win on equal ids). */
   const CompsGroups& compsGroups() const { return comps_; }
-  const Pool* pool() const { return pool_; }
+  const Pool* pool() const { return pool_.get(); }
 
  private:
   bool hasWeakDependencies() const;
@@ -81,7 +81,7 @@ class BuildDepPool {
   template <typename Visit>
   void forInstalledProviders(Id dep, Visit&& visit);
 
-  Pool* pool_ = nullptr;
+  PoolPtr pool_;
   Repo* syntheticRepo_ = nullptr;
   Id syntheticSolvable_ = 0;
   bool ignoreWeakDeps_ = false;
@@ -92,7 +92,7 @@ class BuildDepPool {
   // The install jobs of the last build group, reused while the group stays the same.
   std::vector<std::string> lastGroup_;
   bool haveGroupJobs_ = false;
-  Queue groupJobs_;
+  ScopedQueue groupJobs_;
   // Per-solvable scratch space for distances: 0 = not installed, 1 = installed,
   // 2 + n = installed at distance n. Reset after every resolution.
   std::vector<uint8_t> mark_;

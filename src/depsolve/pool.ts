@@ -1,8 +1,16 @@
 // Typed wrapper of the libsolv addon (native/, built into build/Release by node-gyp).
 
-import { mkdirSync, readdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { asDepsolveError, DepsolveError } from "./errors.js";
+
+/**
+ * The longest string (package name, dependency, path), in UTF-8 bytes, the addon accepts
+ * (kMaxStringBytes in native/addon.cc).
+ */
+export const MAX_STRING_BYTES = 65536;
 
 /** The source package whose BuildRequires are resolved (it names the synthetic solvable). */
 export interface SourcePackage {
@@ -89,11 +97,12 @@ export interface LoadedRepo {
   cacheFile: string;
 }
 
+/** Every method throws DepsolveError (POOL_CLOSED once closed, INVALID_ARGUMENT for bad input). */
 export interface DepsolvePool {
   readonly repos: LoadedRepo[];
   /**
    * Resolves BuildRequires (names, `name op evr`, file paths, rich dependencies) together with
-   * the build group, whose members nothing provides are skipped. Throws once closed.
+   * the build group, whose members nothing provides are skipped.
    */
   resolve(buildRequires: string[], buildGroup: string[], source?: SourcePackage): ResolutionResult;
   /** The comps groups of the repos by id: their mandatory, then default, package names. */
@@ -114,17 +123,49 @@ interface NativeAddon {
   libsolvVersion: string;
 }
 
+const ADDON_FILE = join("build", "Release", "koschei_solv.node");
+
+/**
+ * The addon of the package this module belongs to: the first directory above this module
+ * holding package.json and the built addon, wherever the module was compiled to.
+ */
+function findAddon(): string {
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, ADDON_FILE))) {
+      return join(dir, ADDON_FILE);
+    }
+    if (dirname(dir) === dir) {
+      throw new DepsolveError(
+        "ADDON_NOT_BUILT",
+        `no ${ADDON_FILE} in the package above ${start} (build it with \`npx node-gyp rebuild\`)`,
+      );
+    }
+  }
+}
+
 let addon: NativeAddon | undefined;
 
 function loadAddon(): NativeAddon {
-  // From dist/src/depsolve/ (and src/depsolve/) the repository root is three levels up.
-  addon ??= createRequire(import.meta.url)(
-    "../../../build/Release/koschei_solv.node",
-  ) as NativeAddon;
+  addon ??= createRequire(import.meta.url)(findAddon()) as NativeAddon;
   return addon;
 }
 
+/** Calls into the addon, its errors becoming DepsolveErrors. */
+function native<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw asDepsolveError(error);
+  }
+}
+
 const DEFAULT_CACHE_CAPACITY = 16;
+/**
+ * A writer killed mid-write leaves its temporary file (NAME.solv.PID-RANDOM.tmp); one older than
+ * this is no longer being written and is removed.
+ */
+const ABANDONED_TEMPORARY_MS = 3_600_000;
 
 /**
  * Marks the cache files just used as recent and deletes the least recently used ones beyond
@@ -140,7 +181,9 @@ function pruneSolvCache(cacheDir: string, used: string[], capacity: number): voi
       // not written (unwritable directory): nothing to mark
     }
   }
-  const files = readdirSync(cacheDir)
+  const names = readdirSync(cacheDir);
+  removeAbandonedTemporaries(cacheDir, names, now.getTime() - ABANDONED_TEMPORARY_MS);
+  const files = names
     .filter((name) => name.endsWith(".solv"))
     .map((name) => {
       try {
@@ -159,38 +202,52 @@ function pruneSolvCache(cacheDir: string, used: string[], capacity: number): voi
   }
 }
 
+function removeAbandonedTemporaries(cacheDir: string, names: string[], olderThan: number): void {
+  for (const name of names.filter((candidate) => /\.solv\.[^.]+\.tmp$/.test(candidate))) {
+    try {
+      if (statSync(join(cacheDir, name)).mtimeMs < olderThan) unlinkSync(join(cacheDir, name));
+    } catch {
+      // renamed or removed meanwhile by its writer or another process
+    }
+  }
+}
+
 /** The source package assumed when the caller names none. */
 const ANONYMOUS_SOURCE: SourcePackage = { name: "source", epoch: 0, version: "0", release: "0" };
 
-/** Loads the repos into a new libsolv pool; throws with a clear message on bad repodata. */
+/**
+ * Loads the repos into a new libsolv pool. Throws DepsolveError: bad options, and any repodata
+ * file that is missing, differs from its checksum in repomd.xml or cannot be parsed completely.
+ */
 export function openPool(options: PoolOptions): DepsolvePool {
   // The addon checks the options it reads; these two are used here first.
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("Pool options must be an object");
+    throw new DepsolveError("INVALID_ARGUMENT", "Pool options must be an object");
   }
   const { cacheDir, cacheCapacity = DEFAULT_CACHE_CAPACITY } = options;
   if (cacheDir !== undefined && typeof cacheDir !== "string") {
-    throw new TypeError("cacheDir must be a string");
+    throw new DepsolveError("INVALID_ARGUMENT", "cacheDir must be a string");
   }
   if (!Number.isSafeInteger(cacheCapacity) || cacheCapacity < 1) {
-    throw new TypeError("cacheCapacity must be a positive integer");
+    throw new DepsolveError("INVALID_ARGUMENT", "cacheCapacity must be a positive integer");
   }
   if (cacheDir) mkdirSync(cacheDir, { recursive: true });
-  const native = new (loadAddon().Pool)(options);
+  const Pool = loadAddon().Pool;
+  const pool = native(() => new Pool(options));
   if (cacheDir) {
-    const used = native.repos.map((repo) => repo.cacheFile);
+    const used = pool.repos.map((repo) => repo.cacheFile);
     pruneSolvCache(cacheDir, used, cacheCapacity);
   }
   return {
     get repos() {
-      return native.repos;
+      return native(() => pool.repos);
     },
     resolve: (buildRequires, buildGroup, source = ANONYMOUS_SOURCE) =>
-      new ResolutionResult(native.resolve(source, buildRequires, buildGroup)),
+      new ResolutionResult(native(() => pool.resolve(source, buildRequires, buildGroup))),
     get compsGroups() {
-      return native.compsGroups;
+      return native(() => pool.compsGroups);
     },
-    close: () => native.close(),
+    close: () => pool.close(),
   };
 }
 

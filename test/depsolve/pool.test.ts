@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { openPool, type DepsolvePool, type Resolution } from "../../src/depsolve/pool.js";
-import { EDGE_REPO, edgeBuildGroup, edgeExpected, edgeSource, edgeSources, namedDependencies } from "./edge-cases.js";
+import { depsolveError } from "./depsolve-error.js";
+import {
+  EDGE_REPO,
+  edgeBuildGroup,
+  edgeExpected,
+  edgeSource,
+  edgeSources,
+  namedDependencies,
+} from "./edge-cases.js";
 
 let pool: DepsolvePool;
 
@@ -165,15 +173,24 @@ test("a closed pool throws instead of crashing", () => {
   const closing = openPool({ repos: [EDGE_REPO] });
   closing.close();
   closing.close();
-  assert.throws(() => closing.resolve(["e-lib"], []), /the pool is closed/);
+  assert.throws(
+    () => closing.resolve(["e-lib"], []),
+    depsolveError("POOL_CLOSED", /^the pool is closed$/),
+  );
 });
 
-test("bad arguments are JS exceptions", () => {
-  assert.throws(() => openPool({ arch: "vax", repos: [EDGE_REPO] }), /unknown architecture 'vax'/);
-  assert.throws(() => openPool({ repos: [] }), /no repository given/);
+test("bad arguments are INVALID_ARGUMENT errors", () => {
+  assert.throws(
+    () => openPool({ arch: "vax", repos: [EDGE_REPO] }),
+    depsolveError("INVALID_ARGUMENT", /^unknown architecture 'vax'$/),
+  );
+  assert.throws(
+    () => openPool({ repos: [] }),
+    depsolveError("INVALID_ARGUMENT", /^no repository given$/),
+  );
   assert.throws(
     () => pool.resolve([42 as unknown as string], []),
-    /buildRequires must be an array of strings/,
+    depsolveError("INVALID_ARGUMENT", /buildRequires must be an array of strings/),
   );
 });
 
