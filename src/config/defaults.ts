@@ -39,8 +39,12 @@ export function userDirectories(
 }
 
 /**
- * The back-off Koschei runs its Koji sessions with, also for clients made without a
- * configuration (Koji's own defaults are anon_retry false, 30 retries, 12 h).
+ * The back-off and time limits Koschei runs its Koji sessions with, also for clients made
+ * without a configuration (Koji's own defaults are anon_retry false, 30 retries, 12 h).
+ * `timeout` is the original's hour for a whole call; a hub that is down or stuck is noticed
+ * sooner: 30 s covers connecting and the TLS handshake with any reachable hub, and 120 s of
+ * silence exceeds the time a hub takes to compute a big answer (listTagged of a large
+ * inherited tag) before sending its first byte.
  */
 export const KOJI_RETRY_DEFAULTS: Readonly<KojiRetryConfig> = {
   anon_retry: true,
@@ -49,7 +53,20 @@ export const KOJI_RETRY_DEFAULTS: Readonly<KojiRetryConfig> = {
   offline_retry: true,
   offline_retry_interval: 120,
   timeout: 3600,
+  connect_timeout: 30,
+  idle_timeout: 120,
 };
+
+/**
+ * Time limits of repo downloads, in seconds: a static file server answers at once, so 60 s
+ * of silence means it is stuck; 30 min lets the largest metadata file (Fedora's filelists,
+ * about 60 MB) arrive at 35 kB/s while a server trickling bytes is still given up on.
+ */
+export const REPO_DOWNLOAD_TIMEOUT_DEFAULTS = {
+  repo_connect_timeout: 30,
+  repo_idle_timeout: 60,
+  repo_download_timeout: 1800,
+} as const;
 
 /**
  * PostgreSQL time limits, also for databases opened without a configuration: a server
@@ -106,6 +123,7 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
       cache_l2_capacity: 100,
       resolve_for_arch: "x86_64",
       repo_arch: "x86_64",
+      ...REPO_DOWNLOAD_TIMEOUT_DEFAULTS,
     },
     priorities: {
       newly_added: 3000,

@@ -34,7 +34,7 @@ export type DatabaseTimeouts = Pick<
   "connect_timeout" | "statement_timeout" | "idle_in_transaction_timeout"
 >;
 
-/** Back-off of the Koji client; names match Koji's own session options. */
+/** Back-off and time limits of the Koji client; names follow Koji's own session options. */
 export interface KojiRetryConfig {
   /** Retry failed calls of anonymous sessions too (Koji retries only logged-in calls by default). */
   anon_retry: boolean;
@@ -45,8 +45,12 @@ export interface KojiRetryConfig {
   offline_retry: boolean;
   /** Seconds between retries while the hub is offline. */
   offline_retry_interval: number;
-  /** Seconds before a single call (one HTTP request) times out. */
+  /** Seconds a single call (one HTTP request, answer included) may take in all. */
   timeout: number;
+  /** Seconds to establish the connection to the hub (TCP and TLS handshake). */
+  connect_timeout: number;
+  /** Seconds the hub may stay silent: before the answer starts, or within it. */
+  idle_timeout: number;
 }
 
 export interface KojiConfig {
@@ -99,6 +103,12 @@ export interface DependencyConfig {
   cache_l2_capacity: number;
   resolve_for_arch: string;
   repo_arch: string;
+  /** Seconds to establish a connection to a repo server (extension of this port). */
+  repo_connect_timeout: number;
+  /** Seconds a repo server may stay silent during a download (extension of this port). */
+  repo_idle_timeout: number;
+  /** Seconds one repo file's download may take in all (extension of this port). */
+  repo_download_timeout: number;
 }
 
 export interface PrioritiesConfig {

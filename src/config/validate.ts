@@ -39,6 +39,8 @@ const retryRanges: Record<string, NumberRange> = {
   retry_interval: nonNegative,
   offline_retry_interval: nonNegative,
   timeout: positive,
+  connect_timeout: positive,
+  idle_timeout: positive,
 };
 
 // Paths of the schema; `*` matches any one key. secondary_koji_config is checked with the
@@ -82,6 +84,9 @@ const rules: Record<string, Rule> = {
   "dependency.dependency_cache_capacity": numberRule(integer(1)),
   "dependency.resolver_queue_size": numberRule(integer(1)),
   "dependency.cache_l2_capacity": numberRule(integer(1)),
+  "dependency.repo_connect_timeout": numberRule(positive),
+  "dependency.repo_idle_timeout": numberRule(positive),
+  "dependency.repo_download_timeout": numberRule(positive),
   "priorities.newly_added": numberRule(integer()),
   "priorities.build_threshold": numberRule(integer()),
   "priorities.package_update": numberRule(integer()),

@@ -6,6 +6,9 @@ import http from "node:http";
 import https from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { KOJI_RETRY_DEFAULTS, type KojiRetryConfig } from "../config/index.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { maskPasswords } from "../log/mask.js";
+import { describeRequestFailure, limitRequest, type HttpTimeouts } from "../net/http-request.js";
 import {
   KojiConnectionError,
   KojiFault,
@@ -38,13 +41,15 @@ export interface KojiClientOptions {
    * with the client certificate and its key.
    */
   login_args?: Record<string, unknown>;
-  /** Back-off; unset keys take Koschei's defaults (KOJI_RETRY_DEFAULTS). */
+  /** Back-off and time limits; unset keys take Koschei's defaults (KOJI_RETRY_DEFAULTS). */
   retry?: Partial<KojiRetryConfig>;
-  /** Seconds allowed for a login call (Koji's auth_timeout). */
+  /** Seconds allowed for a whole login call (Koji's auth_timeout). */
   auth_timeout?: number;
   /** Refuse login and hub-modifying calls (the secondary instance is only read). */
   readOnly?: boolean;
-  /** Called before each retry, e.g. to log it. */
+  /** Every retry and every wait for an offline hub is logged here. */
+  logger?: Logger;
+  /** Called before each retry (after it is logged). */
   onRetry?: (event: RetryEvent) => void;
 }
 
@@ -113,6 +118,9 @@ export class KojiClient {
   hubVersion: string | null = null;
 
   private agent: http.Agent;
+  private readonly logger: Logger;
+  /** The hub URL as messages and logs show it (password masked). */
+  private readonly shownServer: string;
   private session: Session | null = null;
   private sslCredentials: SslLoginArgs | null = null;
   /** The CA bundle every HTTPS request verifies the hub with (undefined: the system's CAs). */
@@ -131,6 +139,8 @@ export class KojiClient {
     }
     this.readOnly = options.readOnly ?? false;
     this.retry = { ...KOJI_RETRY_DEFAULTS, ...options.retry };
+    this.logger = options.logger ?? silentLogger;
+    this.shownServer = shownUrl(this.server);
     const serverca = fileOption(options.login_args ?? {}, "serverca");
     this.serverCa = serverca === undefined ? undefined : readFileSync(serverca);
     this.agent = this.newAgent(null);
@@ -282,30 +292,59 @@ export class KojiClient {
   ): Promise<XmlRpcValue> {
     const body = encodeCall(method, params);
     const { url, headers } = this.prepareRequest(pathSuffix);
+    const timeouts: HttpTimeouts = {
+      connectMs: retry.connect_timeout * 1000,
+      idleMs: retry.idle_timeout * 1000,
+      overallMs: timeoutSeconds * 1000,
+    };
     for (let attempt = 1; ;) {
       try {
-        return await this.post(url, body, headers, timeoutSeconds);
+        return await this.post(url, body, headers, timeouts);
       } catch (caught) {
         const error = caught instanceof Error ? caught : new Error(String(caught));
         if (error instanceof KojiFault) {
           if (!(error.is("ServerOffline") && retry.offline_retry)) throw error;
-          this.options.onRetry?.({
-            method,
-            attempt: 0,
-            delaySeconds: retry.offline_retry_interval,
-            error,
-          });
+          this.announceRetry(
+            { method, attempt: 0, delaySeconds: retry.offline_retry_interval, error },
+            retry,
+          );
           await sleep(retry.offline_retry_interval * 1000);
           continue;
         }
         const mayRetry = this.session !== null || retry.anon_retry;
         if (!mayRetry || !isTransient(error) || attempt > retry.max_retries) throw error;
         const delaySeconds = backoffSeconds(attempt, retry.retry_interval);
-        this.options.onRetry?.({ method, attempt, delaySeconds, error });
+        this.announceRetry({ method, attempt, delaySeconds, error }, retry);
         if (delaySeconds > 0) await sleep(delaySeconds * 1000);
         attempt++;
       }
     }
+  }
+
+  /** Logs a coming retry (or offline wait) with when it comes, then tells onRetry. */
+  private announceRetry(event: RetryEvent, retry: KojiRetryConfig): void {
+    const retryAt = new Date(Date.now() + event.delaySeconds * 1000).toISOString();
+    const fields = {
+      url: this.shownServer,
+      method: event.method,
+      retryInSeconds: event.delaySeconds,
+      retryAt,
+      error: event.error.message,
+    };
+    const maxAttempts = retry.max_retries + 1;
+    if (event.attempt === 0) {
+      this.logger.warn(
+        fields,
+        `Koji hub ${this.shownServer} is offline (${event.method}); next try in ${event.delaySeconds} s, at ${retryAt}`,
+      );
+    } else {
+      this.logger.warn(
+        { ...fields, attempt: event.attempt, maxAttempts },
+        `Koji call ${event.method} to ${this.shownServer} failed (attempt ${event.attempt} of ` +
+          `${maxAttempts}): ${event.error.message}; next attempt in ${event.delaySeconds} s, at ${retryAt}`,
+      );
+    }
+    this.options.onRetry?.(event);
   }
 
   /** Session credentials as headers (hub ≥ 1.31) or, for older hubs, in the query string. */
@@ -333,7 +372,7 @@ export class KojiClient {
     url: URL,
     body: string,
     sessionHeaders: Record<string, string>,
-    timeoutSeconds: number,
+    timeouts: HttpTimeouts,
   ): Promise<XmlRpcValue> {
     const payload = Buffer.from(body, "utf8");
     const transport = url.protocol === "https:" ? https : http;
@@ -348,21 +387,11 @@ export class KojiClient {
           ...sessionHeaders,
         },
       });
-      const timer = setTimeout(() => {
-        request.destroy(
-          new KojiConnectionError(`${url.host}: no answer within ${timeoutSeconds} s`),
-        );
-      }, timeoutSeconds * 1000);
+      limitRequest(request, timeouts);
+      const shown = shownUrl(url);
       const fail = (error: Error) => {
-        clearTimeout(timer);
-        reject(
-          error instanceof KojiConnectionError
-            ? error
-            : new KojiConnectionError(`${url.host}: ${error.message}`, {
-                cause: error,
-                retryable: !isCertificateError(error),
-              }),
-        );
+        const { reason, retryable } = describeRequestFailure(error);
+        reject(new KojiConnectionError(`${shown}: ${reason}`, { cause: error, retryable }));
       };
       request.on("error", fail);
       request.on("response", (response) => {
@@ -373,14 +402,13 @@ export class KojiClient {
           if (!response.complete) fail(new Error("connection closed mid-answer"));
         });
         response.on("end", () => {
-          clearTimeout(timer);
           const version = response.headers["koji-version"];
           if (typeof version === "string") this.hubVersion = version;
           const status = response.statusCode ?? 0;
           if (status < 200 || status > 299) {
             const text = Buffer.concat(chunks).toString("utf8").trim().split("\n")[0] ?? "";
             reject(
-              new KojiConnectionError(`${url.host}: HTTP ${status} ${text}`.trim(), {
+              new KojiConnectionError(`${shown}: HTTP ${status} ${text}`.trim(), {
                 httpStatus: status,
               }),
             );
@@ -458,9 +486,11 @@ export function backoffSeconds(attempt: number, retryInterval: number): number {
   return Math.min(retryInterval, INITIAL_BACKOFF_SECONDS * 2 ** (attempt - 2));
 }
 
-function isCertificateError(error: Error): boolean {
-  const code = (error as NodeJS.ErrnoException).code ?? "";
-  return /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+/** A URL as messages show it: password masked, no query (an old hub's session key is there). */
+function shownUrl(url: URL): string {
+  const shown = new URL(url);
+  shown.search = "";
+  return maskPasswords(shown.href);
 }
 
 function describe(value: XmlRpcValue): string {

@@ -74,6 +74,8 @@ describe("kojiConfig", () => {
       offline_retry: true,
       offline_retry_interval: 120,
       timeout: 60,
+      connect_timeout: 30,
+      idle_timeout: 120,
     });
     assert.deepEqual(koji.session_opts, { timeout: 60, other: "kept" });
     assert.equal(config.koji_config.retry.timeout, 3600, "the loaded config is left alone");
