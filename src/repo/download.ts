@@ -1,6 +1,6 @@
 // HTTP(S) downloads for repo acquisition: raw bytes (no transparent decompression, so
-// checksums match what repomd.xml lists), redirects, an inactivity timeout, and bounded retries
-// with exponential back-off for transient failures.
+// checksums match what repomd.xml lists), redirects, connect/idle/overall time limits, and
+// bounded retries with exponential back-off for transient failures, each one logged.
 
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -9,16 +9,31 @@ import https from "node:https";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { REPO_DOWNLOAD_TIMEOUT_DEFAULTS } from "../config/index.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { maskPasswords } from "../log/mask.js";
+import {
+  HttpTimeoutError,
+  describeRequestFailure,
+  limitRequest,
+  type HttpTimeouts,
+} from "../net/http-request.js";
 import { RepoChecksumError, RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
 import type { Checksum } from "@koschei/koji-protocol/repomd.js";
 
 export interface DownloadOptions {
-  /** Milliseconds without progress (connecting, awaiting headers, between body chunks). */
+  /** Milliseconds without a byte from the server, awaiting the answer or within it. */
   timeoutMs: number;
+  /** Milliseconds to establish a connection (default `dependency.repo_connect_timeout`). */
+  connectTimeoutMs?: number;
+  /** Milliseconds one request may take in all (default `dependency.repo_download_timeout`). */
+  overallTimeoutMs?: number;
   /** Extra attempts after a transient failure (HTTP 408/429/5xx, network error, timeout). */
   retries: number;
   /** Delay before the first retry; it doubles for every further retry. */
   retryDelayMs: number;
+  /** Every retry is logged here. */
+  logger?: Logger;
 }
 
 const MAX_REDIRECTS = 5;
@@ -39,7 +54,7 @@ const TRANSIENT_ERROR_CODES = new Set([
 ]);
 
 function isTransient(error: unknown): boolean {
-  if (error instanceof TransientError) return true;
+  if (error instanceof TransientError || error instanceof HttpTimeoutError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && TRANSIENT_ERROR_CODES.has(code);
 }
@@ -51,7 +66,7 @@ export async function fetchBytes(
   maxBytes: number,
 ): Promise<Buffer> {
   return withRetries(url, options, async () => {
-    const response = await get(new URL(url), options.timeoutMs);
+    const response = await get(new URL(url), httpTimeouts(options));
     const chunks: Buffer[] = [];
     let length = 0;
     for await (const chunk of response as AsyncIterable<Buffer>) {
@@ -77,7 +92,7 @@ export async function downloadVerified(
   options: DownloadOptions,
 ): Promise<void> {
   await withRetries(url, options, async () => {
-    const response = await get(new URL(url), options.timeoutMs);
+    const response = await get(new URL(url), httpTimeouts(options));
     const hash = createHash(expected.checksum.type);
     let size = 0;
     const meter = new Transform({
@@ -113,25 +128,51 @@ function sizeMismatch(url: string, expected: number, actual: string): RepoChecks
   );
 }
 
+function httpTimeouts(options: DownloadOptions): HttpTimeouts {
+  return {
+    connectMs:
+      options.connectTimeoutMs ?? REPO_DOWNLOAD_TIMEOUT_DEFAULTS.repo_connect_timeout * 1000,
+    idleMs: options.timeoutMs,
+    overallMs:
+      options.overallTimeoutMs ?? REPO_DOWNLOAD_TIMEOUT_DEFAULTS.repo_download_timeout * 1000,
+  };
+}
+
 async function withRetries<T>(
   url: string,
   options: DownloadOptions,
   attempt: () => Promise<T>,
 ): Promise<T> {
+  const shownUrl = maskPasswords(url);
+  const attempts = options.retries + 1;
   for (let failures = 0; ; failures++) {
     try {
       return await attempt();
     } catch (error) {
       if (!isTransient(error)) throw error;
-      if (failures >= options.retries) {
-        const reason = error instanceof Error ? error.message : String(error);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (failures + 1 >= attempts) {
         throw new RepoDownloadError(
-          `GET ${url} failed after ${failures + 1} attempts: ${reason}`,
-          url,
+          `GET ${shownUrl} failed after ${attempts} attempts: ${reason}`,
+          shownUrl,
           { cause: error },
         );
       }
-      await sleep(options.retryDelayMs * 2 ** failures);
+      const delayMs = options.retryDelayMs * 2 ** failures;
+      const retryAt = new Date(Date.now() + delayMs).toISOString();
+      (options.logger ?? silentLogger).warn(
+        {
+          url: shownUrl,
+          attempt: failures + 1,
+          maxAttempts: attempts,
+          retryInMs: delayMs,
+          retryAt,
+          error: reason,
+        },
+        `GET ${shownUrl} failed (attempt ${failures + 1} of ${attempts}): ${reason}; ` +
+          `next attempt in ${delayMs / 1000} s, at ${retryAt}`,
+      );
+      await sleep(delayMs);
     }
   }
 }
@@ -139,7 +180,7 @@ async function withRetries<T>(
 /** Issues a GET and resolves with a 200 response, following redirects. */
 function get(
   url: URL,
-  timeoutMs: number,
+  timeouts: HttpTimeouts,
   redirectsLeft = MAX_REDIRECTS,
 ): Promise<http.IncomingMessage> {
   const client = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
@@ -147,40 +188,40 @@ function get(
     return Promise.reject(new RepoError(`unsupported URL scheme in ${url.href}`, url.href));
   }
   return new Promise((resolve, reject) => {
-    let response: http.IncomingMessage | undefined;
-    const request = client.get(
-      url,
-      { headers: { "accept-encoding": "identity" }, timeout: timeoutMs },
-      (res) => {
-        response = res;
-        const status = res.statusCode ?? 0;
-        const location = res.headers.location;
-        if (status >= 300 && status < 400 && location) {
-          res.resume();
-          if (redirectsLeft === 0) {
-            reject(new RepoDownloadError(`too many redirects fetching ${url.href}`, url.href));
-          } else {
-            resolve(get(new URL(location, url), timeoutMs, redirectsLeft - 1));
-          }
-          return;
-        }
-        if (status === 200) {
-          resolve(res);
-          return;
-        }
+    const request = client.get(url, { headers: { "accept-encoding": "identity" } }, (res) => {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location) {
         res.resume();
-        const message = `GET ${url.href}: HTTP ${status} ${res.statusMessage ?? ""}`.trimEnd();
-        if (status === 404) reject(new RepoNotFoundError(message, url.href));
-        else if (status === 408 || status === 429 || status >= 500) {
-          reject(new TransientError(message));
-        } else reject(new RepoDownloadError(message, url.href));
-      },
-    );
-    request.on("timeout", () => {
-      const error = new TransientError(`GET ${url.href}: no progress for ${timeoutMs} ms`);
-      request.destroy(error);
-      response?.destroy(error);
+        if (redirectsLeft === 0) {
+          reject(new RepoDownloadError(`too many redirects fetching ${url.href}`, url.href));
+        } else {
+          resolve(get(new URL(location, url), timeouts, redirectsLeft - 1));
+        }
+        return;
+      }
+      if (status === 200) {
+        resolve(res);
+        return;
+      }
+      res.resume();
+      const statusText = `HTTP ${status} ${res.statusMessage ?? ""}`.trimEnd();
+      const message = `GET ${url.href}: ${statusText}`;
+      if (status === 404) reject(new RepoNotFoundError(message, url.href));
+      // withRetries names the URL of a transient failure.
+      else if (status === 408 || status === 429 || status >= 500) {
+        reject(new TransientError(statusText));
+      } else reject(new RepoDownloadError(message, url.href));
     });
-    request.on("error", reject);
+    limitRequest(request, timeouts);
+    request.on("error", (error) => reject(requestFailure(url, error)));
   });
+}
+
+/** A failed request as a retryable error, or as a final one naming the URL (e.g. TLS). */
+function requestFailure(url: URL, error: Error): Error {
+  if (isTransient(error)) return error;
+  const { reason } = describeRequestFailure(error);
+  const shownUrl = maskPasswords(url.href);
+  return new RepoDownloadError(`GET ${shownUrl}: ${reason}`, shownUrl, { cause: error });
 }
