@@ -3,7 +3,15 @@
 
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { ResolutionResult, type LoadedRepo, type PoolOptions, type RawResolution, type SourcePackage } from "./pool.js";
+import { silentLogger, type Logger } from "../log/logger.js";
+import { DepsolveError, deserializeDepsolveError, type SerializedDepsolveError } from "./errors.js";
+import {
+  ResolutionResult,
+  type LoadedRepo,
+  type PoolOptions,
+  type RawResolution,
+  type SourcePackage,
+} from "./pool.js";
 
 export interface ResolveRequest {
   source: SourcePackage;
@@ -11,9 +19,18 @@ export interface ResolveRequest {
   buildGroup: string[];
 }
 
+/**
+ * The most worker threads a resolver pool starts. Each holds a whole libsolv pool and a V8
+ * isolate, and solving is CPU-bound: more threads than cores only cost memory (a thousand
+ * took 8 GB for a 63-package repo), and far more than this exhaust it.
+ */
+export const MAX_RESOLVER_WORKERS = 64;
+
 export interface ResolverPoolOptions extends PoolOptions {
-  /** Worker threads; default: the number of cores. */
+  /** Worker threads, 1 to MAX_RESOLVER_WORKERS; default: the number of cores (at most that). */
   workers?: number;
+  /** Receives whatever the worker threads write to their stdout and stderr (default: none). */
+  logger?: Logger;
 }
 
 export interface ResolveAllOptions {
@@ -26,10 +43,10 @@ export interface ResolveAllOptions {
 export type WorkerRequest = Omit<ResolveRequest, "buildGroup"> & { buildGroup: string[] | null };
 export type ToWorker =
   { kind: "resolve"; batch: number; requests: WorkerRequest[] } | { kind: "close" };
-export type Outcome = { resolution: RawResolution } | { error: string };
+export type Outcome = { resolution: RawResolution } | { error: SerializedDepsolveError };
 export type FromWorker =
   | { kind: "ready"; repos: LoadedRepo[]; compsGroups: Record<string, string[]> }
-  | { kind: "failed"; message: string }
+  | { kind: "failed"; error: SerializedDepsolveError }
   | { kind: "resolved"; batch: number; outcomes: Outcome[] };
 
 /** Requests sent to a worker in one message (fewer messages, same order). */
@@ -73,21 +90,36 @@ export class ResolverPool {
   ) {
     for (const slot of slots) {
       slot.worker.on("message", (message: FromWorker) => this.receive(slot, message));
-      slot.worker.on("error", (error) => this.fail(error));
+      slot.worker.on("error", (error) =>
+        this.fail(new DepsolveError("WORKER_FAILED", error.message, { cause: error })),
+      );
       slot.worker.on("exit", (code) => {
         slot.exited = true;
-        if (!this.closed)
-          this.fail(new Error(`resolver worker exited unexpectedly (code ${code})`));
+        if (!this.closed) {
+          this.fail(
+            new DepsolveError(
+              "WORKER_FAILED",
+              `resolver worker exited unexpectedly (code ${code})`,
+            ),
+          );
+        }
       });
     }
   }
 
-  /** Starts the workers and waits until each has loaded the repos. */
+  /**
+   * Starts the workers and waits until each has loaded the repos. Throws DepsolveError: the
+   * worker count out of range (INVALID_ARGUMENT), or the first worker's failure to load.
+   */
   static async open(options: ResolverPoolOptions): Promise<ResolverPool> {
-    const count = options.workers ?? availableParallelism();
-    if (!Number.isInteger(count) || count < 1) {
-      throw new Error(`workers must be a positive integer, not ${count}`);
+    const count = options.workers ?? Math.min(availableParallelism(), MAX_RESOLVER_WORKERS);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_RESOLVER_WORKERS) {
+      throw new DepsolveError(
+        "INVALID_ARGUMENT",
+        `workers must be an integer from 1 to ${MAX_RESOLVER_WORKERS}, not ${count}`,
+      );
     }
+    const logger = options.logger ?? silentLogger;
     const poolOptions: PoolOptions = {
       arch: options.arch,
       repos: options.repos,
@@ -98,9 +130,11 @@ export class ResolverPool {
     const started: Worker[] = [];
     try {
       // With a cache, the first worker loads alone so that the others find its .solv files.
-      const loadingFirst = startWorker(poolOptions, started);
+      const loadingFirst = startWorker(poolOptions, logger, started);
       if (options.cacheDir) await loadingFirst;
-      const others = Array.from({ length: count - 1 }, () => startWorker(poolOptions, started));
+      const others = Array.from({ length: count - 1 }, () =>
+        startWorker(poolOptions, logger, started),
+      );
       const [first, ...rest] = await Promise.all([loadingFirst, ...others]);
       const slots = [first!, ...rest].map((ready) => ({ worker: ready.worker, inFlight: 0 }));
       return new ResolverPool(slots, first!.repos, first!.compsGroups);
@@ -122,8 +156,8 @@ export class ResolverPool {
     requests: Iterable<ResolveRequest> | AsyncIterable<ResolveRequest>,
     options: ResolveAllOptions = {},
   ): AsyncGenerator<ResolutionResult, void, undefined> {
-    if (this.closed) throw new Error("the resolver pool is closed");
-    if (this.busy) throw new Error("the resolver pool is already resolving");
+    if (this.closed) throw new DepsolveError("POOL_CLOSED", "the resolver pool is closed");
+    if (this.busy) throw new DepsolveError("POOL_BUSY", "the resolver pool is already resolving");
     this.busy = true;
     const iteration = ++this.iteration;
     const signal = options.signal;
@@ -159,7 +193,7 @@ export class ResolverPool {
         if (outcome) {
           this.outcomes.delete(consumed);
           consumed++;
-          if ("error" in outcome) throw new Error(outcome.error);
+          if ("error" in outcome) throw deserializeDepsolveError(outcome.error);
           yield new ResolutionResult(outcome.resolution);
           continue;
         }
@@ -180,7 +214,7 @@ export class ResolverPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.fail(new Error("the resolver pool was closed"));
+    this.fail(new DepsolveError("POOL_CLOSED", "the resolver pool was closed"));
     await Promise.all(
       this.slots
         .filter((slot) => !slot.exited)
@@ -236,19 +270,45 @@ interface ReadyWorker {
   compsGroups: Record<string, string[]>;
 }
 
-function startWorker(options: PoolOptions, started: Worker[]): Promise<ReadyWorker> {
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: options });
+function startWorker(
+  options: PoolOptions,
+  logger: Logger,
+  started: Worker[],
+): Promise<ReadyWorker> {
+  // Its stdout and stderr are its own streams (not piped into the process's, which would add
+  // listeners there per worker) and go to the logger.
+  const worker = new Worker(new URL("./worker.js", import.meta.url), {
+    workerData: options,
+    stdout: true,
+    stderr: true,
+  });
   started.push(worker);
+  for (const [stream, name] of [
+    [worker.stdout, "stdout"],
+    [worker.stderr, "stderr"],
+  ] as const) {
+    stream.setEncoding("utf8");
+    stream.on("data", (text: string) =>
+      logger.warn({ worker: worker.threadId, stream: name }, text.trimEnd()),
+    );
+  }
   return new Promise((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`resolver worker exited (code ${code})`));
-    worker.once("error", reject);
+    const onError = (error: Error) =>
+      reject(new DepsolveError("WORKER_FAILED", error.message, { cause: error }));
+    const onExit = (code: number) =>
+      reject(new DepsolveError("WORKER_FAILED", `resolver worker exited (code ${code})`));
+    worker.once("error", onError);
     worker.once("exit", onExit);
     worker.once("message", (message: FromWorker) => {
-      worker.off("error", reject);
+      worker.off("error", onError);
       worker.off("exit", onExit);
       if (message.kind === "ready") {
         resolve({ worker, repos: message.repos, compsGroups: message.compsGroups });
-      } else reject(new Error(message.kind === "failed" ? message.message : "unexpected message"));
+      } else if (message.kind === "failed") {
+        reject(deserializeDepsolveError(message.error));
+      } else {
+        reject(new DepsolveError("WORKER_FAILED", `unexpected first message ${message.kind}`));
+      }
     });
   });
 }

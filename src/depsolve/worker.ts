@@ -2,6 +2,7 @@
 // batches the ResolverPool sends it. Protocol types live in resolver-pool.ts.
 
 import { parentPort, workerData } from "node:worker_threads";
+import { serializeDepsolveError } from "./errors.js";
 import { openPool, type DepsolvePool, type PoolOptions } from "./pool.js";
 import type { FromWorker, Outcome, ToWorker } from "./resolver-pool.js";
 
@@ -17,7 +18,7 @@ try {
   pool = openPool(workerData as PoolOptions);
   send({ kind: "ready", repos: pool.repos, compsGroups: pool.compsGroups });
 } catch (error) {
-  send({ kind: "failed", message: error instanceof Error ? error.message : String(error) });
+  send({ kind: "failed", error: serializeDepsolveError(error) });
 }
 
 let lastGroup: string[] = [];
@@ -37,7 +38,7 @@ port.on("message", (message: ToWorker) => {
       );
       return { resolution: { resolved, problems, installsJson } };
     } catch (error) {
-      return { error: error instanceof Error ? error.message : String(error) };
+      return { error: serializeDepsolveError(error) };
     }
   });
   send({ kind: "resolved", batch: message.batch, outcomes });
