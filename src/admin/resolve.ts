@@ -2,18 +2,30 @@
 // rpm-md repositories and prints one JSON line of results per input line, in input order.
 
 import { once } from "node:events";
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
-import { join, resolve as resolvePath } from "node:path";
+import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { intOption, listOption, stringOption, UsageError, type Command, type ParsedArgs } from "../cli/command.js";
-import { loadConfig, type KoscheiConfig } from "../config/index.js";
+import {
+  intOption,
+  listOption,
+  stringOption,
+  UsageError,
+  type Command,
+  type ParsedArgs,
+} from "../cli/command.js";
+import { loadConfig } from "../config/index.js";
+import {
+  DEFAULT_BUILD_GROUP,
+  openResolution,
+  type ResolutionOptions,
+} from "../depsolve/resolution.js";
+import { MAX_RESOLVER_WORKERS, type ResolveRequest } from "../depsolve/resolver-pool.js";
 import { parseSourceLine, type SourceLine } from "../depsolve/source-lines.js";
-import { openResolverPool, type ResolveRequest } from "../depsolve/resolver-pool.js";
-import { RepoCache, type LocalRepo } from "../repo/repo-cache.js";
-import { availableParallelism } from "node:os";
+import { createLogger } from "../log/logger.js";
+import { RepoError } from "../repo/errors.js";
+import { locateRepo } from "../repo/repo-cache.js";
 
-/** The comps group used when neither --build-group nor --build-group-file is given. */
-const DEFAULT_BUILD_GROUP = "build";
+/** A build group file is a list of names: anything larger is a mistake (/dev/zero, a log). */
+const MAX_BUILD_GROUP_FILE_BYTES = 1024 * 1024;
 
 export const resolveCommand: Command = {
   name: "resolve",
@@ -41,63 +53,61 @@ is the repos' comps group "${DEFAULT_BUILD_GROUP}", if any.`,
 };
 
 async function runResolve(args: ParsedArgs): Promise<number> {
-  const repoArgs = listOption(args, "repo");
-  if (repoArgs.length === 0) throw new UsageError("at least one --repo is required");
+  const repos = listOption(args, "repo");
+  if (repos.length === 0) throw new UsageError("at least one --repo is required");
+  for (const repo of repos) checkRepoOption(repo);
   const srpms = stringOption(args, "srpms");
   if (srpms === undefined) throw new UsageError("--srpms is required");
-  const jobs = intOption(args, "jobs", availableParallelism());
-  const explicitGroup = readBuildGroupOption(args);
+  const jobs = intOption(args, "jobs");
+  if (jobs !== undefined && jobs > MAX_RESOLVER_WORKERS) {
+    throw new UsageError(`--jobs must be from 1 to ${MAX_RESOLVER_WORKERS}, not ${jobs}`);
+  }
+  const buildGroup = readBuildGroupOption(args);
   const config = loadConfig("admin");
-  const arch = stringOption(args, "arch") ?? config.dependency.resolve_for_arch;
   const input = srpms === "-" ? process.stdin : openInput(srpms);
-
-  const acquired: LocalRepo[] = [];
+  // Closing our output stops the resolution, which the error then reports.
+  const outputClosed = new AbortController();
+  const session = await openResolution({
+    repos,
+    arch: stringOption(args, "arch") ?? config.dependency.resolve_for_arch,
+    buildGroup: buildGroup && { packages: buildGroup },
+    cacheDir: config.directories.cachedir,
+    repoCacheCapacity: config.dependency.cache_l2_capacity,
+    workers: jobs,
+    ignoreWeakDeps: config.dependency.ignore_weak_deps,
+    logger: createLogger({ name: "koschei-admin" }),
+  } satisfies ResolutionOptions);
   try {
-    const repoDirs: string[] = [];
-    let repoCache: RepoCache | undefined;
-    for (const repo of repoArgs) {
-      if (/^https?:\/\//.test(repo)) {
-        repoCache ??= new RepoCache({
-          cacheDir: config.directories.cachedir,
-          capacity: config.dependency.cache_l2_capacity,
-        });
-        const local = await repoCache.acquire(repo);
-        acquired.push(local);
-        repoDirs.push(local.dir);
-      } else {
-        repoDirs.push(localRepoDir(repo));
-      }
-    }
-    const pool = await openResolverPool({
-      arch,
-      repos: repoDirs,
-      cacheDir: solvCacheDir(config),
-      ignoreWeakDeps: config.dependency.ignore_weak_deps,
-      workers: jobs,
-    });
-    try {
-      const buildGroup = explicitGroup ?? pool.compsGroups[DEFAULT_BUILD_GROUP] ?? [];
-      const names: string[] = [];
-      const requests = toRequests(readSourceLines(input), buildGroup, names);
-      await writeLines(
-        (async function* () {
-          for await (const resolution of pool.resolveAll(requests)) {
-            const name = names.shift()!;
-            yield (
-              `{"name":${JSON.stringify(name)},"resolved":${resolution.resolved},` +
-              `"problems":${JSON.stringify(resolution.problems)},` +
-              `"installs":${resolution.installsJson ?? "null"}}\n`
-            );
-          }
-        })(),
-      );
-    } finally {
-      await pool.close();
-    }
+    const names: string[] = [];
+    const requests = toRequests(readSourceLines(input), session.buildGroup, names);
+    const resolutions = session.pool.resolveAll(requests, { signal: outputClosed.signal });
+    await writeLines(
+      (async function* () {
+        for await (const resolution of resolutions) {
+          const name = names.shift()!;
+          yield (
+            `{"name":${JSON.stringify(name)},"resolved":${resolution.resolved},` +
+            `"problems":${JSON.stringify(resolution.problems)},` +
+            `"installs":${resolution.installsJson ?? "null"}}\n`
+          );
+        }
+      })(),
+      outputClosed,
+    );
   } finally {
-    for (const local of acquired) local.release();
+    await session.release();
   }
   return 0;
+}
+
+/** A malformed or unsupported --repo URL is a usage error naming the option and the value. */
+function checkRepoOption(repo: string): void {
+  try {
+    locateRepo(repo);
+  } catch (error) {
+    if (error instanceof RepoError) throw new UsageError(`--repo ${error.message}`);
+    throw error;
+  }
 }
 
 function readBuildGroupOption(args: ParsedArgs): string[] | undefined {
@@ -115,7 +125,7 @@ function readBuildGroupOption(args: ParsedArgs): string[] | undefined {
   if (file === undefined) return undefined;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, "utf8"));
+    parsed = JSON.parse(readSmallFile(file, MAX_BUILD_GROUP_FILE_BYTES).toString("utf8"));
   } catch (error) {
     throw new Error(`build group file ${file}: ${(error as Error).message}`);
   }
@@ -125,24 +135,32 @@ function readBuildGroupOption(args: ParsedArgs): string[] | undefined {
   return parsed as string[];
 }
 
+/** The whole file, refused beyond `maxBytes` (read, not stat'ed: /dev/zero has size 0). */
+function readSmallFile(path: string, maxBytes: number): Buffer {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let read; length < buffer.length; length += read) {
+      read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+    }
+    if (length > maxBytes) throw new Error(`too large (more than ${maxBytes} bytes)`);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function openInput(path: string): NodeJS.ReadableStream {
-  if (!existsSync(path)) throw new Error(`srpms file ${path}: no such file`);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    throw new Error(`srpms file ${path}: no such file`);
+  }
+  if (isDirectory) throw new Error(`srpms file ${path}: is a directory, not a JSON-lines file`);
   return createReadStream(path);
-}
-
-function localRepoDir(path: string): string {
-  const dir = resolvePath(path);
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`repo ${path}: no such directory`);
-  }
-  if (!existsSync(join(dir, "repodata", "repomd.xml"))) {
-    throw new Error(`repo ${path}: no repodata/repomd.xml`);
-  }
-  return dir;
-}
-
-function solvCacheDir(config: KoscheiConfig): string {
-  return join(config.directories.cachedir, "solv");
 }
 
 async function* readSourceLines(input: NodeJS.ReadableStream): AsyncGenerator<SourceLine> {
@@ -171,31 +189,45 @@ async function* toRequests(
 }
 
 /**
- * Writes to stdout in chunks, waiting whenever stdout's buffer is full. When the reader goes
- * away (`… | head`), resolving stops quietly, as a Unix filter does; other write errors throw.
+ * Writes to stdout in chunks, waiting whenever stdout's buffer is full. Output that cannot be
+ * written (its reader went away, as with `| head`, or a full disk) is an error: the results
+ * would be lost unnoticed otherwise. `stop` is aborted at once, so no more work is done.
  */
-async function writeLines(lines: AsyncIterable<string>): Promise<void> {
+async function writeLines(lines: AsyncIterable<string>, stop: AbortController): Promise<void> {
   const chunkSize = 64 * 1024;
   let failure: NodeJS.ErrnoException | undefined;
-  const onError = (error: NodeJS.ErrnoException) => (failure = error);
+  const onError = (error: NodeJS.ErrnoException) => {
+    failure ??= error;
+    stop.abort(error);
+  };
   process.stdout.on("error", onError);
   const write = async (text: string) => {
-    // A rejected wait means stdout failed; onError has recorded why.
+    // A destroyed stdout never drains; a rejected wait means it failed (onError knows why).
+    if (failure) return;
     if (!process.stdout.write(text)) await once(process.stdout, "drain").catch(() => undefined);
   };
+  let written = 0;
   try {
     let chunk = "";
     for await (const line of lines) {
-      if (failure) break;
       chunk += line;
+      written++;
       if (chunk.length >= chunkSize) {
         await write(chunk);
         chunk = "";
       }
     }
-    if (chunk && !failure) await write(chunk);
+    if (chunk) await write(chunk);
+  } catch (error) {
+    if (!failure) throw error; // else the iteration stopped with stdout's error, reported below
   } finally {
-    process.stdout.off("error", onError);
+    // After a failure later writes fail too: keep listening so that those errors are not fatal.
+    if (!failure) process.stdout.off("error", onError);
   }
-  if (failure && failure.code !== "EPIPE") throw failure;
+  if (failure) {
+    const reason = failure.code === "EPIPE" ? "its reader closed it" : failure.message;
+    throw new Error(
+      `cannot write to standard output (${reason}); stopped after resolving ${written} packages`,
+    );
+  }
 }

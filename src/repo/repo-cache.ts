@@ -290,8 +290,10 @@ async function openInPlace(dir: string, key: string): Promise<LocalRepo> {
   try {
     text = await readFile(repomdPath, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    throw new RepoNotFoundError(`no repository at ${dir} (${repomdPath} does not exist)`, dir);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw error;
+    const missing = (await isDirectory(dir)) ? REPOMD_PATH : "such directory";
+    throw new RepoNotFoundError(`repo ${dir}: no ${missing}`, dir);
   }
   const repomd = parseRepomdFrom(text, repomdPath);
   return localRepo(
@@ -366,7 +368,7 @@ function foreignDirectoryError(dir: string, baseUrl: string): RepoError {
 
 /**
  * An acquisition's failure as callers see it: passwords masked in the message and the URL
- * (the causes, which may hold them, are dropped), and network failures naming the URL.
+ * (the causes, which may hold them, are dropped), and any other failure naming the URL.
  */
 function publicError(error: unknown, url: string): Error {
   const shownUrl = maskPasswords(url);
@@ -377,24 +379,7 @@ function publicError(error: unknown, url: string): Error {
   // A local file-system failure (a read-only or full cache) keeps its errno and path.
   if (typeof (error as NodeJS.ErrnoException).path === "string") return error as Error;
   const message = maskPasswords(error instanceof Error ? error.message : String(error));
-  if (isTlsFailure(error)) {
-    // OpenSSL's text is "<call> EPROTO <id>:error:<code>:SSL routines:<function>:<reason>:…".
-    const reason = /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.split("\n")[0];
-    return new RepoDownloadError(
-      `${shownUrl}: TLS handshake failed (${reason}); ` +
-        "if the server speaks plain HTTP, use an http:// URL",
-      shownUrl,
-    );
-  }
   return new RepoDownloadError(`${shownUrl}: ${message}`, shownUrl);
-}
-
-function isTlsFailure(error: unknown): boolean {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return (
-    (typeof code === "string" && (code === "EPROTO" || code.startsWith("ERR_SSL_"))) ||
-    (typeof message === "string" && /\bSSL routines\b|wrong version number/i.test(message))
-  );
 }
 
 function isScratchInUse(path: string, owner: number): boolean {
@@ -405,6 +390,13 @@ function isScratchInUse(path: string, owner: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import { once } from "node:events";
 import {
   createReadStream,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -15,9 +16,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { EDGE_BUILD_GROUP_FILE, EDGE_REPO, EDGE_SRPMS, edgeExpected, namedDependencies, type ExpectedResolution } from "./edge-cases.js";
+import {
+  EDGE_BUILD_GROUP_FILE,
+  EDGE_REPO,
+  EDGE_SRPMS,
+  edgeExpected,
+  namedDependencies,
+  type ExpectedResolution,
+} from "./edge-cases.js";
 
 const bin = fileURLToPath(new URL("../../../bin/koschei-admin", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "koschei-resolve-command-"));
@@ -29,12 +37,17 @@ interface Run {
   stderr: string;
 }
 
-function resolveCommand(args: string[], stdin?: string): Promise<Run> {
+function resolveCommand(
+  args: string[],
+  stdin?: string,
+  environment: NodeJS.ProcessEnv = {},
+): Promise<Run> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    KOSCHEI_CONFIG_DIR: join(scratch, "no-config"),
+    KOSCHEI_CONFIG_DIR: scratch, // holds no config file
     XDG_CACHE_HOME: join(scratch, "cache"),
     HOME: scratch,
+    ...environment,
   };
   delete env.KOSCHEI_CONFIG;
   const child = spawn(process.execPath, [bin, "resolve", ...args], { env });
@@ -91,7 +104,7 @@ describe("koschei-admin resolve", () => {
     assertMatchesExpected(outputLines(run));
   });
 
-  test("stops quietly when its reader goes away, as in '| head'", async () => {
+  test("fails, saying so, when its reader goes away, as in '| head'", async () => {
     const manyLines = readFileSync(EDGE_SRPMS, "utf8").repeat(200);
     const child = spawn(process.execPath, [bin, "resolve", "--repo", EDGE_REPO, "--srpms", "-"], {
       env: { ...process.env, XDG_CACHE_HOME: join(scratch, "cache") },
@@ -103,8 +116,11 @@ describe("koschei-admin resolve", () => {
     assert.ok(String(firstChunk).startsWith("{"));
     child.stdout.destroy();
     const [status] = await once(child, "close");
-    assert.equal(stderr, "");
-    assert.equal(status, 0);
+    assert.match(
+      stderr,
+      /^koschei-admin resolve: cannot write to standard output \(its reader closed it\); stopped after resolving \d+ packages\n$/,
+    );
+    assert.equal(status, 1);
   });
 
   test("--build-group lists names; empty buildrequires resolves the group alone", async () => {
@@ -170,6 +186,78 @@ describe("koschei-admin resolve", () => {
     assert.match(badGroup.stderr, /expected a JSON list of names/);
   });
 
+  test("bad option values are one-line errors naming the option and the value", async () => {
+    const cases: [string[], number, string][] = [
+      [["--repo", "http://[bad"], 2, "--repo http://[bad is not a valid URL"],
+      [
+        ["--repo", "ftp://x/"],
+        2,
+        "--repo ftp://x/: unsupported URL scheme (use http, https or file)",
+      ],
+      [["--repo", EDGE_REPO, "--jobs", "65"], 2, "--jobs must be from 1 to 64, not 65"],
+      [["--repo", EDGE_REPO, "--jobs", "0"], 2, "--jobs must be a positive whole number, not '0'"],
+      [
+        ["--repo", EDGE_REPO, "--build-group-file", "/dev/zero"],
+        1,
+        "build group file /dev/zero: too large (more than 1048576 bytes)",
+      ],
+      [
+        ["--repo", EDGE_REPO, "--srpms", scratch],
+        1,
+        `srpms file ${scratch}: is a directory, not a JSON-lines file`,
+      ],
+    ];
+    for (const [args, status, message] of cases) {
+      const run = await resolveCommand(args.includes("--srpms") ? args : [...args, "--srpms", "-"]);
+      assert.equal(run.status, status, run.stderr);
+      assert.equal(
+        run.stderr.split("\n")[0],
+        `koschei-admin resolve: ${message}` +
+          (status === 2 ? " (see 'koschei-admin resolve --help')" : ""),
+      );
+    }
+  });
+
+  test("a file:// URL in any case is a local repo", async () => {
+    const url = pathToFileURL(EDGE_REPO).href.replace("file:", "FILE:");
+    const run = await resolveCommand(["--repo", url, ...EDGE_INPUT_OPTIONS]);
+    assert.equal(run.status, 0, run.stderr);
+    assertMatchesExpected(outputLines(run));
+  });
+
+  test("an empty directories.cachedir is refused, naming the key", async () => {
+    const configDir = join(scratch, "empty-cachedir");
+    mkdirSync(configDir);
+    writeFileSync(join(configDir, "config.yaml"), 'directories:\n  cachedir: ""\n');
+    const run = await resolveCommand(["--repo", EDGE_REPO, "--srpms", "-"], "", {
+      KOSCHEI_CONFIG_DIR: configDir,
+    });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /directories\.cachedir must be an absolute directory path, got ""/);
+  });
+
+  test("an unwritable cache: local repos resolve without it, with one warning", async () => {
+    // sysfs refuses new directories even to root.
+    const unwritable = { XDG_CACHE_HOME: "/sys/koschei-test-cache" };
+    const run = await resolveCommand(["--repo", EDGE_REPO, ...EDGE_INPUT_OPTIONS], "", unwritable);
+    assert.equal(run.status, 0, run.stderr);
+    assertMatchesExpected(outputLines(run));
+    const warnings = run.stderr
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(
+      warnings.map(({ level, dir, msg }) => ({ level, dir, msg })),
+      [
+        {
+          level: 40,
+          dir: "/sys/koschei-test-cache/koschei/solv",
+          msg: "the .solv cache directory is not writable; going without it",
+        },
+      ],
+    );
+  });
+
   describe("over HTTP", () => {
     let server: Server;
     let url: string;
@@ -190,9 +278,47 @@ describe("koschei-admin resolve", () => {
     after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
     test("an http repo is downloaded into the cache and resolved against", async () => {
-      const run = await resolveCommand(["--repo", url, ...EDGE_INPUT_OPTIONS]);
+      const run = await resolveCommand([
+        "--repo",
+        url.replace("http:", "HTTP:"),
+        ...EDGE_INPUT_OPTIONS,
+      ]);
       assert.equal(run.status, 0, run.stderr);
       assertMatchesExpected(outputLines(run));
+    });
+
+    test("a failing repo URL's password is not shown", async () => {
+      const withSecret = `${url.replace("//", "//koschei:secret@")}missing/`;
+      const run = await resolveCommand(["--repo", withSecret, "--srpms", "-"]);
+      assert.equal(run.status, 1);
+      assert.equal(
+        run.stderr,
+        `koschei-admin resolve: repository ${url.replace("//", "//koschei:***@")}missing/ does not exist ` +
+          "(repodata/repomd.xml: HTTP 404); it may have been deleted\n",
+      );
+    });
+
+    test("https against this plain HTTP server is a TLS error naming the URL", async () => {
+      const tlsUrl = url.replace("http:", "https:");
+      const run = await resolveCommand(["--repo", tlsUrl, "--srpms", "-"]);
+      assert.equal(run.status, 1);
+      assert.ok(
+        run.stderr.startsWith(
+          `koschei-admin resolve: GET ${tlsUrl}repodata/repomd.xml: the server does not speak TLS`,
+        ),
+        run.stderr,
+      );
+    });
+
+    test("an unwritable cache is an error naming the errno for a downloaded repo", async () => {
+      const run = await resolveCommand(["--repo", url, "--srpms", "-"], "", {
+        XDG_CACHE_HOME: "/sys/koschei-test-cache",
+      });
+      assert.equal(run.status, 1);
+      assert.equal(
+        run.stderr,
+        "koschei-admin resolve: EPERM: operation not permitted, mkdir '/sys/koschei-test-cache'\n",
+      );
     });
   });
 });

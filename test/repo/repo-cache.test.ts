@@ -101,7 +101,15 @@ test("a missing repomd.xml is a RepoNotFoundError, for URLs and local paths", as
     assert.match(error.message, /repository http:\S+\/gone\/ does not exist/);
     return true;
   });
-  await assert.rejects(cache.acquire(join(scratchRoot, "nowhere")), RepoNotFoundError);
+  const nowhere = join(scratchRoot, "nowhere");
+  await assert.rejects(
+    cache.acquire(nowhere),
+    new RepoNotFoundError(`repo ${nowhere}: no such directory`, nowhere),
+  );
+  await assert.rejects(
+    cache.acquire(scratchRoot),
+    new RepoNotFoundError(`repo ${scratchRoot}: no repodata/repomd.xml`, scratchRoot),
+  );
   assert.deepEqual(await onDisk(cache), []);
 });
 
@@ -124,7 +132,10 @@ test("transient HTTP errors are retried with back-off, then reported", async () 
 test("a server that stops answering fails the attempt after the inactivity timeout", async () => {
   server.hang("/slow/repodata/repomd.xml");
   const cache = await newCache({ timeoutMs: 50, retries: 0 });
-  await assert.rejects(cache.acquire(`${server.url}slow`, "slow"), /no progress for 50 ms/);
+  await assert.rejects(
+    cache.acquire(`${server.url}slow`, "slow"),
+    /no data for 0\.05 s \(idle timeout\)/,
+  );
 });
 
 test("concurrent acquisitions of one repository download it once", async () => {
@@ -276,11 +287,10 @@ test("https:// against a plain HTTP server is a TLS failure naming the URL", asy
   const url = `${server.url.replace("http:", "https:")}a/`;
   await assert.rejects(cache.acquire(url), (error: Error) => {
     assert.ok(error instanceof RepoDownloadError);
-    assert.match(
+    assert.ok(
+      error.message.startsWith(`GET ${url}repodata/repomd.xml: the server does not speak TLS`),
       error.message,
-      /: TLS handshake failed \(wrong version number\); if the server speaks plain HTTP, use an http:\/\/ URL$/,
     );
-    assert.ok(error.message.startsWith(`${url}: `), error.message);
     return true;
   });
 });
