@@ -9,20 +9,35 @@ export interface OptionSpec {
   help: string;
   /** The option may be given several times; its values are collected in order. */
   repeatable?: boolean;
+  /**
+   * The option takes every following argument up to the next option, possibly none (argparse's
+   * `nargs='*'`), e.g. `-c f28 f29`; its value is a list.
+   */
+  variadic?: boolean;
   /** A one-letter alias, e.g. "j". */
   short?: string;
+  /** Leaving the option out is a usage error. */
+  required?: boolean;
 }
 
 export interface PositionalSpec {
   name: string;
   help: string;
   optional?: boolean;
-  /** Takes every remaining argument (must be last). */
+  /**
+   * Takes every remaining argument but those the positionals after it need (at most one
+   * variadic positional).
+   */
   variadic?: boolean;
+  /** A variadic positional that needs at least one argument. */
+  oneOrMore?: boolean;
 }
 
 export interface ParsedArgs {
-  /** Option values by long name: string for valued options, string[] for repeatable, true for flags. */
+  /**
+   * Option values by long name: string for valued options, string[] for repeatable and
+   * variadic ones, true for flags.
+   */
   options: Record<string, string | string[] | true | undefined>;
   positionals: string[];
 }
@@ -80,6 +95,15 @@ export function parseArgs(command: Command, argv: string[]): ParsedArgs {
       options[spec.name] = true;
       continue;
     }
+    if (spec.variadic) {
+      if (options[spec.name] !== undefined) {
+        throw new UsageError(`option --${spec.name} given more than once`);
+      }
+      const values = inlineValue === undefined ? [] : [inlineValue];
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith("-")) values.push(argv[++i]!);
+      options[spec.name] = values;
+      continue;
+    }
     const value = inlineValue ?? argv[++i];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a ${spec.value}`);
     if (spec.repeatable) {
@@ -92,12 +116,14 @@ export function parseArgs(command: Command, argv: string[]): ParsedArgs {
       options[spec.name] = value;
     }
   }
+  const missing = specs.find((spec) => spec.required && options[spec.name] === undefined);
+  if (missing) throw new UsageError(`missing option --${missing.name}`);
   checkPositionals(command.positionals ?? [], positionals);
   return { options, positionals };
 }
 
 function checkPositionals(specs: PositionalSpec[], given: string[]): void {
-  const required = specs.filter((s) => !s.optional && !s.variadic).length;
+  const required = specs.filter((s) => (s.variadic ? s.oneOrMore : !s.optional)).length;
   if (given.length < required) {
     throw new UsageError(`missing argument ${specs[given.length]!.name}`);
   }
@@ -109,8 +135,8 @@ function checkPositionals(specs: PositionalSpec[], given: string[]): void {
 
 function formatHelp(program: string, command: Command): string {
   const positionals = (command.positionals ?? []).map((p) => {
-    const name = p.variadic ? `${p.name}...` : p.name;
-    return p.optional || p.variadic ? `[${name}]` : name;
+    if (p.variadic) return p.oneOrMore ? `${p.name}...` : `[${p.name}...]`;
+    return p.optional ? `[${p.name}]` : p.name;
   });
   const lines = [
     `Usage: ${[program, command.name, "[options]", ...positionals].join(" ")}`,
@@ -128,8 +154,11 @@ function formatHelp(program: string, command: Command): string {
     { name: "help", short: "h", help: "show this help and exit" },
   ];
   for (const o of options) {
-    const flag = `${o.short ? `-${o.short}, ` : ""}--${o.name}${o.value ? ` ${o.value}` : ""}`;
-    lines.push(`  ${flag.padEnd(24)} ${o.help}${o.repeatable ? " (repeatable)" : ""}`);
+    const value = o.value ? (o.variadic ? ` [${o.value}...]` : ` ${o.value}`) : "";
+    const flag = `${o.short ? `-${o.short}, ` : ""}--${o.name}${value}`;
+    const notes = [o.required && "required", o.repeatable && "repeatable"].filter(Boolean);
+    const note = notes.length ? ` (${notes.join(", ")})` : "";
+    lines.push(`  ${flag.padEnd(24)} ${o.help}${note}`);
   }
   return lines.join("\n") + "\n";
 }
