@@ -48,7 +48,7 @@ export interface RepoCacheOptions {
   retries?: number;
   /** Back-off before the first retry, doubled each time (default 1000 ms). */
   retryDelayMs?: number;
-  /** Downloads and evictions are logged here (passwords masked). */
+  /** Downloads, retries and evictions are logged here (passwords masked). */
   logger?: Logger;
 }
 
@@ -115,6 +115,7 @@ export class RepoCache {
       timeoutMs: options.timeoutMs ?? 60_000,
       retries: options.retries ?? 3,
       retryDelayMs: options.retryDelayMs ?? 1000,
+      logger: this.logger,
     };
   }
 
