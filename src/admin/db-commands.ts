@@ -2,13 +2,24 @@
 // the schema of the configured database (PostgreSQL, or the embedded PGlite by default).
 import { UsageError, type Command } from "../cli/command.js";
 import { databaseTarget, loadConfig } from "../config/index.js";
-import { createDb, migrate, openDatabase, type Database, type MigrateOptions, type MigrationResult } from "../db/index.js";
+import {
+  createDb,
+  migrate,
+  openDatabase,
+  type Database,
+  type MigrateOptions,
+  type MigrationResult,
+} from "../db/index.js";
+import { createLogger } from "../log/logger.js";
 
 async function withAdminDatabase<T>(
   body: (database: Database, options: MigrateOptions) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig("admin");
-  const database = await openDatabase(databaseTarget(config), { maxConnections: 1 });
+  const database = await openDatabase(databaseTarget(config), {
+    maxConnections: 1,
+    logger: createLogger({ name: "koschei-admin" }),
+  });
   try {
     return await body(database, { grantTo: config.unpriv_db_username });
   } finally {

@@ -2,13 +2,17 @@
 // PGlite in a data directory (or in memory). Both answer with the same JavaScript types:
 // bigint and count(*) as numbers, intervals as PostgreSQL's text, timestamptz as Dates,
 // and both run in UTC.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { CompiledQuery, Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import type { DatabaseTarget } from "../config/index.js";
-import { maskPasswords } from "../log/mask.js";
+import {
+  DATABASE_TIMEOUT_DEFAULTS,
+  type DatabaseTarget,
+  type DatabaseTimeouts,
+} from "../config/index.js";
+import { silentLogger, type Logger } from "../log/logger.js";
 import { PgliteDialect } from "./pglite-dialect.js";
 import type { Schema } from "./schema.js";
 
@@ -29,6 +33,13 @@ export interface Database extends DatabaseConnection {
 export interface OpenOptions {
   /** PostgreSQL pool size (default 10); PGlite is always a single session. */
   maxConnections?: number;
+  /** Where problems noticed in the background go (an idle connection lost). */
+  logger?: Logger;
+}
+
+/** A PostgreSQL server that cannot be reached, refuses us, or does not answer in time. */
+export class DatabaseConnectError extends Error {
+  override name = "DatabaseConnectError";
 }
 
 /** The data directory that keeps a PGlite database in memory only (for tests). */
@@ -50,26 +61,59 @@ export async function openDatabase(
   options: OpenOptions = {},
 ): Promise<Database> {
   return target.kind === "postgresql"
-    ? openPostgresql(target.url, options.maxConnections ?? 10)
+    ? openPostgresql(target.url, target.timeouts ?? DATABASE_TIMEOUT_DEFAULTS, options)
     : openPglite(target.dataDir);
 }
 
-function openPostgresql(url: string, maxConnections: number): Database {
+function openPostgresql(url: string, timeouts: DatabaseTimeouts, options: OpenOptions): Database {
+  const milliseconds = (seconds: number) => Math.round(seconds * 1000);
+  const connectTimeout = milliseconds(timeouts.connect_timeout);
+  // The connect timeout goes to each client, not to the pool, where it would also bound
+  // the wait for a pooled connection that a long transaction is using.
+  class TimedClient extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: connectTimeout });
+    }
+  }
   const pool = new pg.Pool({
     connectionString: url,
-    max: maxConnections,
+    max: options.maxConnections ?? 10,
+    Client: TimedClient,
     options: "-c TimeZone=UTC",
     types: pgTypes,
+    // 0 leaves the server's own setting (normally none) in force.
+    statement_timeout: milliseconds(timeouts.statement_timeout),
+    idle_in_transaction_session_timeout: milliseconds(timeouts.idle_in_transaction_timeout),
+    // A server that vanishes mid-session (no reset ever arrives) is noticed by the kernel.
+    keepAlive: true,
   });
+  const logger = options.logger ?? silentLogger;
+  const address = serverAddress(url);
   // An idle connection dropped by the server must not crash the process; the pool
   // replaces it and the next query reports any lasting problem.
   pool.on("error", (error) => {
-    process.stderr.write(`database connection lost: ${error.message}\n`);
+    logger.warn({ err: error, server: address }, "database connection lost");
   });
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new DatabaseConnectError(
+        `cannot connect to the database server ${address}: ` +
+          (/timeout/i.test(reason)
+            ? `no answer within ${timeouts.connect_timeout} s (database_config.connect_timeout)`
+            : reason),
+        { cause: error },
+      );
+    }
+  };
+  const db = new Kysely<Schema>({
+    dialect: new PostgresDialect({ pool: { connect, end: () => pool.end() } }),
+  });
   return {
     kind: "postgresql",
-    location: maskPasswords(url),
+    location: redactPassword(url),
     db,
     query: rawQuery(db),
     close: () => db.destroy(),
@@ -81,6 +125,7 @@ async function openPglite(dataDir: string): Promise<Database> {
   const releaseDirectory = inMemory ? () => {} : claimDataDirectory(dataDir);
   let pglite: PGlite;
   try {
+    if (!inMemory) checkDataDirectory(dataDir);
     pglite = await PGlite.create(inMemory ? undefined : dataDir);
     await pglite.exec("SET TIME ZONE 'UTC'");
   } catch (error) {
@@ -110,28 +155,87 @@ export function rawQuery(db: Kysely<Schema>): DatabaseConnection["query"] {
 }
 
 /**
+ * A data directory is new, empty, or an existing database (PostgreSQL keeps its version
+ * in PG_VERSION): PGlite must not write its files among somebody's other files.
+ */
+function checkDataDirectory(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true });
+  const entries = readdirSync(dataDir);
+  if (entries.length > 0 && !entries.includes("PG_VERSION")) {
+    throw new Error(
+      `${dataDir} is not empty and holds no embedded database (no PG_VERSION file); ` +
+        "give a new or empty directory",
+    );
+  }
+}
+
+/** A lock file's owner: a PID and, where /proc tells it, that process's start time. */
+interface LockOwner {
+  pid: number;
+  startTime?: string;
+}
+
+/**
  * PGlite is a single process-local session: a second opener of the same directory, in this
- * or another process, would corrupt it. A lock file next to the directory names the owner.
+ * or another process, would corrupt it. A lock file next to the directory names the owner
+ * by PID and start time, so that a PID reused by an unrelated process is not taken for it.
  */
 function claimDataDirectory(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
   const lockFile = `${dataDir}.lock`;
   mkdirSync(dirname(lockFile), { recursive: true });
-  try {
-    writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx" });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const owner = Number(readFileSync(lockFile, "utf8").trim());
-    if (Number.isInteger(owner) && owner > 0 && processIsAlive(owner)) {
+  const ours: LockOwner = { pid: process.pid, startTime: processStartTime(process.pid) };
+  for (;;) {
+    try {
+      writeFileSync(lockFile, `${ours.pid} ${ours.startTime ?? ""}`.trim() + "\n", { flag: "wx" });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = readLockOwner(lockFile);
+    if (owner && isRunning(owner)) {
       throw new Error(
-        `the embedded database ${dataDir} is in use by process ${owner}` +
-          (owner === process.pid ? " (this one)" : ""),
+        `the embedded database ${dataDir} is in use by process ${owner.pid}` +
+          (owner.pid === process.pid ? " (this one)" : "") +
+          ` (lock file ${lockFile})`,
       );
     }
-    // Left behind by a process that died: take it over.
-    writeFileSync(lockFile, `${process.pid}\n`);
+    // Left behind by a process that ended: remove it and claim the directory again.
+    rmSync(lockFile, { force: true });
   }
-  return () => rmSync(lockFile, { force: true });
+}
+
+function readLockOwner(lockFile: string): LockOwner | undefined {
+  let text: string;
+  try {
+    text = readFileSync(lockFile, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  const [pid, startTime] = text.trim().split(/\s+/);
+  const owner = Number(pid);
+  if (!Number.isInteger(owner) || owner <= 0) return undefined;
+  return { pid: owner, startTime };
+}
+
+function isRunning(owner: LockOwner): boolean {
+  const startTime = processStartTime(owner.pid);
+  // Without /proc (or a start time in the file), a live PID has to do.
+  if (owner.startTime === undefined || startTime === undefined) return processIsAlive(owner.pid);
+  return startTime === owner.startTime;
+}
+
+/** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot. */
+function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(join("/proc", String(pid), "stat"), "utf8");
+  } catch {
+    return undefined;
+  }
+  // Field 2, the command name, is parenthesised and may hold spaces and parentheses;
+  // the fields after it start with field 3.
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
 }
 
 function processIsAlive(pid: number): boolean {
@@ -141,4 +245,17 @@ function processIsAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** host:port, or the socket path, of a PostgreSQL URL: what messages may show of it. */
+function serverAddress(url: string): string {
+  const parsed = new URL(url);
+  const host =
+    parsed.searchParams.get("host") ?? (decodeURIComponent(parsed.hostname) || "localhost");
+  const port = parsed.searchParams.get("port") ?? (parsed.port || "5432");
+  return host.startsWith("/") ? join(host, `.s.PGSQL.${port}`) : `${host}:${port}`;
+}
+
+function redactPassword(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:/@]*):[^@/]*@/, "$1:***@");
 }

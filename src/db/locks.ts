@@ -51,7 +51,7 @@ export async function withSessionLock<T>(
   return database.db.connection().execute(async (db) => {
     const connection: DatabaseConnection = { kind: database.kind, db, query: rawQuery(db) };
     if (options.wait) {
-      await sql`SELECT pg_advisory_lock(${lock.namespace}, ${lock.key})`.execute(db);
+      await waitForLock(db, lock);
     } else if (!(await tryLock(db, "pg_try_advisory_lock", lock))) {
       return { acquired: false };
     }
@@ -61,6 +61,20 @@ export async function withSessionLock<T>(
       await unlockSession(db, lock);
     }
   });
+}
+
+/**
+ * Waits for a session lock as long as its holder keeps it: database_config.statement_timeout
+ * bounds the statements of a body, not the wait for another body to finish.
+ */
+async function waitForLock(db: Kysely<Schema>, lock: AdvisoryLock): Promise<void> {
+  await sql`SET statement_timeout = 0`.execute(db);
+  try {
+    await sql`SELECT pg_advisory_lock(${lock.namespace}, ${lock.key})`.execute(db);
+  } finally {
+    // Back to the value the connection started with.
+    await sql`RESET statement_timeout`.execute(db);
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { formatDemoState } from "../../src/cli/demo.js";
 import { migrations } from "../../src/db/index.js";
-import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { freshDatabase, silentServer, type FreshDatabase } from "../support/database.js";
 
 const bin = (name: string) => fileURLToPath(new URL(`../../../bin/${name}`, import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "koschei-db-cli-test-"));
@@ -100,6 +100,32 @@ describe("koschei-admin on PostgreSQL (KOSCHEI_DATABASE_URL)", () => {
     });
   });
 
+  it(
+    "a server that never answers fails after connect_timeout, naming it without the password",
+    { timeout: 30_000 },
+    async () => {
+      const server = await silentServer();
+      try {
+        const configDir = join(scratch, "short-connect-timeout");
+        mkdirSync(configDir);
+        writeFileSync(join(configDir, "config.yaml"), "database_config: {connect_timeout: 0.2}\n");
+        const result = await run("koschei-admin", ["migrate"], {
+          KOSCHEI_CONFIG_DIR: configDir,
+          KOSCHEI_DATABASE_URL: `postgresql://koschei:secret@127.0.0.1:${server.port}/koschei`,
+        });
+        assert.deepEqual(result, {
+          status: 1,
+          stdout: "",
+          stderr:
+            `koschei-admin migrate: cannot connect to the database server 127.0.0.1:${server.port}: ` +
+            "no answer within 0.2 s (database_config.connect_timeout)\n",
+        });
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
   it("an unreachable server is a one-line error", async () => {
     const result = await run("koschei-admin", ["migrate"], {
       KOSCHEI_DATABASE_URL: "postgresql://postgres@127.0.0.1:1/koschei",
@@ -134,6 +160,21 @@ describe("the embedded PGlite database (default location)", () => {
       ),
     );
     assert.match(result.stdout, /\ncollections: none yet\n$/);
+  });
+});
+
+describe("koschei demo --data-dir", () => {
+  it("refuses a directory that holds other files than a database", async () => {
+    const dataDir = join(scratch, "documents");
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, "letter.txt"), "Dear …\n");
+    assert.deepEqual(await run("koschei", ["demo", "--data-dir", dataDir], {}), {
+      status: 1,
+      stdout: "",
+      stderr:
+        `koschei demo: ${dataDir} is not empty and holds no embedded database ` +
+        "(no PG_VERSION file); give a new or empty directory\n",
+    });
   });
 });
 

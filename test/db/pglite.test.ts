@@ -1,7 +1,15 @@
 // The database layer on the embedded PGlite: one in-memory instance for this file (each
 // start costs seconds). Data directories are exercised by the CLI tests.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -74,19 +82,58 @@ describe("PGlite: one session shared by Kysely's connections", () => {
 });
 
 describe("PGlite: data directory", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "koschei-pglite-test-"));
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  let dirCount = 0;
+  const newDataDir = (): string => join(scratch, `pglite${++dirCount}`);
+
   it("refuses a data directory that a live process has open", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), "koschei-pglite-test-"));
+    const dataDir = newDataDir();
+    writeFileSync(`${dataDir}.lock`, `${process.pid}\n`);
+    await assert.rejects(
+      openDatabase({ kind: "pglite", dataDir }),
+      new Error(
+        `the embedded database ${dataDir} is in use by process ${process.pid} (this one) ` +
+          `(lock file ${dataDir}.lock)`,
+      ),
+    );
+  });
+
+  it("takes over a lock whose PID now belongs to a process started at another time", async () => {
+    const dataDir = newDataDir();
+    const stale = `${process.pid} 1\n`;
+    writeFileSync(`${dataDir}.lock`, stale);
+    const database = await openDatabase({ kind: "pglite", dataDir });
     try {
-      const dataDir = join(scratch, "pglite");
-      writeFileSync(`${dataDir}.lock`, `${process.pid}\n`);
+      const lock = readFileSync(`${dataDir}.lock`, "utf8");
+      assert.notEqual(lock, stale);
+      assert.match(lock, new RegExp(`^${process.pid} \\d+\n$`));
+      // The lock it wrote, with this process's real start time, keeps a second opener out.
       await assert.rejects(
         openDatabase({ kind: "pglite", dataDir }),
         new Error(
-          `the embedded database ${dataDir} is in use by process ${process.pid} (this one)`,
+          `the embedded database ${dataDir} is in use by process ${process.pid} (this one) ` +
+            `(lock file ${dataDir}.lock)`,
         ),
       );
     } finally {
-      rmSync(scratch, { recursive: true, force: true });
+      await database.close();
     }
+    assert.equal(existsSync(`${dataDir}.lock`), false);
+  });
+
+  it("refuses a directory that holds other files than a database, and leaves no lock", async () => {
+    const dataDir = newDataDir();
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, "notes.txt"), "mine\n");
+    await assert.rejects(
+      openDatabase({ kind: "pglite", dataDir }),
+      new Error(
+        `${dataDir} is not empty and holds no embedded database (no PG_VERSION file); ` +
+          "give a new or empty directory",
+      ),
+    );
+    assert.deepEqual(readdirSync(dataDir), ["notes.txt"]);
+    assert.equal(existsSync(`${dataDir}.lock`), false);
   });
 });

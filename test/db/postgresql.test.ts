@@ -1,7 +1,7 @@
 // The database layer on a real PostgreSQL server: a fresh database for this file.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { migrate, migrations, openDatabase, type Database } from "../../src/db/index.js";
+import { createDb, migrate, migrations, openDatabase, type Database } from "../../src/db/index.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { buildTriggerTests } from "./suites/build-triggers.js";
 import { lockTests, postgresqlLockTests } from "./suites/locks.js";
@@ -71,5 +71,27 @@ describe("PostgreSQL: migrating from several processes, grants", () => {
       [role],
     );
     assert.deepEqual(row, { tables: true, truncate: false, sequences: true });
+  });
+});
+
+describe("PostgreSQL: create-db with a missing unpriv_db_username role", () => {
+  let empty: FreshDatabase;
+  before(async () => (empty = await freshDatabase({ migrated: false })));
+  after(() => empty?.drop());
+
+  it("fails before creating anything, so that a retry works", async () => {
+    const role = `koschei_test_missing_${process.pid}`;
+    await assert.rejects(
+      createDb(empty.database, { grantTo: role }),
+      new Error(
+        `the role ${role} (unpriv_db_username) does not exist; create it, or unset ` +
+          "unpriv_db_username, then run this again",
+      ),
+    );
+    assert.deepEqual(
+      await empty.database.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"),
+      [],
+    );
+    assert.equal((await createDb(empty.database)).current, migrations.at(-1)!.id);
   });
 });

@@ -1,5 +1,7 @@
 // Throw-away databases for tests: a uniquely named database on the test PostgreSQL server
-// (KOSCHEI_TEST_DATABASE_URL), or an in-memory PGlite, each created with the full schema.
+// (KOSCHEI_TEST_DATABASE_URL), or an in-memory PGlite, each created with the full schema;
+// and a server that never answers, for the connect timeout.
+import { createServer, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { IN_MEMORY, migrate, openDatabase, type Database } from "../../src/db/index.js";
 
@@ -73,4 +75,19 @@ async function withServerConnection<T>(body: (client: pg.Client) => Promise<T>):
   } finally {
     await client.end();
   }
+}
+
+/** A TCP server on 127.0.0.1 that accepts connections and never sends a byte. */
+export async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server: Server = createServer((socket) => sockets.push(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
 }
