@@ -40,7 +40,7 @@ is the repos' comps group "${DEFAULT_BUILD_GROUP}", if any.`,
     {
       name: "repo",
       value: "PATH_OR_URL",
-      help: "repository (directory containing repodata/, or http(s) URL)",
+      help: "repository: a directory containing repodata/, or an http(s):// or file:// URL",
       repeatable: true,
     },
     { name: "arch", value: "ARCH", help: "architecture (default: dependency.resolve_for_arch)" },
