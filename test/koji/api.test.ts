@@ -3,7 +3,7 @@
 // that the same method, positional args and kwargs went over the wire.
 
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, afterEach, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { KojiApi } from "../../src/koji/api.js";
 import { ARCH_HEADERS, srpmArches, splitWords } from "@koschei/koji-protocol/arches.js";
@@ -16,7 +16,7 @@ import { lastSrpm } from "../../src/koji/srpm.js";
 import { childTaskRepoId, isKojiFault } from "../../src/koji/tasks.js";
 import { KojiTaskState, kojiTaskStateName } from "@koschei/koji-protocol/koji-states.js";
 import { recorded, type RecordedCall } from "./recorded.js";
-import { startRecordedHub, startTestHub, type TestHub } from "./test-hub.js";
+import { startRecordedHub, startTestHub, type RecordedHub, type TestHub } from "./test-hub.js";
 
 const hubs: TestHub[] = [];
 const clients: KojiClient[] = [];
@@ -25,9 +25,18 @@ after(async () => {
   await Promise.all(hubs.map((hub) => hub.close()));
 });
 
+/** The replay hubs of the running test: a call they had no recording of fails the test. */
+let replayHubs: RecordedHub[] = [];
+afterEach(() => {
+  const unexpected = replayHubs.flatMap((hub) => hub.unexpected);
+  replayHubs = [];
+  assert.deepEqual(unexpected, [], "calls without a recorded answer");
+});
+
 async function replay(calls: RecordedCall[], chunkSize = 100) {
   const hub = await startRecordedHub(calls);
   hubs.push(hub);
+  replayHubs.push(hub);
   const client = new KojiClient({ server: hub.url, multicall_chunk_size: chunkSize });
   clients.push(client);
   return { hub, api: new KojiApi(client) };
@@ -77,7 +86,7 @@ describe("scheduler path (SchedulerTest/test_submit_integration)", () => {
     assert.deepEqual(arches, new Set(["noarch"]));
 
     const load = await fetchKojiLoad(api, tagArches, arches!);
-    assert.ok(load >= 0 && load <= 1);
+    assert.equal(Math.round(load * 10000) / 10000, 0.072);
 
     const srpm = await lastSrpm(api, "f29-build", "maven", "..");
     assert.ok(srpm);
@@ -221,11 +230,18 @@ describe("packages, tagged builds and repos", () => {
     const calls = recorded("BackendTest/test_refresh_latest_builds.json");
     const { hub, api } = await replay(calls);
     const builds = await api.listTagged("f29-build", { inherit: true, latest: true });
-    assert.ok(builds.length > 0);
-    for (const build of builds) {
-      assert.equal(typeof build.package_name, "string");
-      assert.equal(build.state, 1);
-    }
+    assert.deepEqual(
+      builds.map((build) => [build.package_name, build.nvr, build.state]),
+      [
+        ["rnv", "rnv-1.7.11-15.fc28", 1],
+        ["eclipse", "eclipse-4.7.3-2.fc29", 1],
+        ["maven", "maven-3.5.3-1.fc29", 1],
+        ["slf4j", "slf4j-1.7.25-4.fc29", 1],
+        ["lbzip2", "lbzip2-2.5-10.fc28", 1],
+        ["log4j", "log4j-2.9.1-2.fc28", 1],
+        ["guava", "guava-24.0-2.fc28", 1],
+      ],
+    );
     assertSentAsRecorded(hub, calls.slice(0, 1));
   });
 
@@ -264,21 +280,24 @@ describe("packages, tagged builds and repos", () => {
   });
 });
 
-describe("load (koji_load_*.json, old clients' call shapes matched by method)", () => {
-  const cases: [string, string[], number][] = [
-    ["koji_load_all.json", ["i386", "x86_64", "armhfp"], 0.8958],
-    ["koji_load_noarch.json", ["noarch"], 0.4305],
-    ["koji_load_intel.json", ["i686", "x86_64"], 0.5119],
-    ["koji_load_arm.json", ["armv7hl"], 0.8958],
+describe("load (koji_load_*.json)", () => {
+  // These cassettes were recorded by older clients, which listed the arches differently
+  // (recorded/README.md, caveat 3): the replayed listHosts takes the arches Koschei sends today.
+  const cases: [string, string[], string[], number][] = [
+    ["koji_load_all.json", ["i386", "x86_64", "armhfp"], ["i386", "x86_64", "armhfp"], 0.8958],
+    ["koji_load_noarch.json", ["noarch"], ["i386", "x86_64", "armhfp"], 0.4305],
+    ["koji_load_intel.json", ["i686", "x86_64"], ["i686", "x86_64"], 0.5119],
+    ["koji_load_arm.json", ["armv7hl"], ["armv7hl"], 0.8958],
   ];
-  for (const [file, arches, expected] of cases) {
+  for (const [file, arches, sentArches, expected] of cases) {
     test(`${file}: ${expected}`, async () => {
-      const { hub, api } = await replay(recorded(file));
+      const calls = recorded(file).map((call) =>
+        call.method === "listHosts" ? { ...call, args: [sentArches, ...call.args.slice(1)] } : call,
+      );
+      const { hub, api } = await replay(calls);
       const load = await fetchKojiLoad(api, ["i386", "x86_64", "armhfp"], arches);
       assert.equal(Math.round(load * 10000) / 10000, expected);
-      const listHosts = hub.requests.find((r) => r.method === "listHosts")!;
-      assert.deepEqual(listHosts.kwargs, { enabled: true });
-      assert.equal(listHosts.args[1], 1);
+      assertSentAsRecorded(hub, calls);
     });
   }
 });

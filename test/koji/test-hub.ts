@@ -1,6 +1,6 @@
 // A small scriptable XML-RPC hub on 127.0.0.1 for client tests: each request is decoded and
 // recorded, and a handler decides the answer (a value, a fault, an HTTP error, a dropped
-// connection or no answer at all). Also a hub replaying recorded Koji answers.
+// connection or no answer at all). Also a hub replaying recorded Koji answers exactly.
 
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -122,44 +122,61 @@ export async function startTestHub(
   return hub;
 }
 
+/** A hub answering from recorded calls; `unexpected` lists the calls it had no answer for. */
+export interface RecordedHub extends TestHub {
+  unexpected: string[];
+}
+
 /**
- * A hub answering from recorded calls: matched by method, positional args and kwargs; the
- * recorded HTTP cassettes whose args differ from today's calls are matched by method alone, in
- * recorded order (recorded/README.md, caveat 3). multiCall is answered entry by entry.
+ * A hub answering from recorded calls, matched by method, positional args and kwargs exactly;
+ * multiCall is answered entry by entry. Any other call is answered with a fault and listed in
+ * `unexpected`, for the test to fail on even where the code under test swallows faults.
+ * Cassettes recorded by older clients (recorded/README.md, caveat 3) are adapted by the test
+ * to what today's Koschei sends before they are replayed.
  */
-export function startRecordedHub(calls: RecordedCall[]): Promise<TestHub> {
-  const used = new Set<RecordedCall>();
+/** A recorded fault as is; a missing answer as the hub's fault for an unhandled exception. */
+function asFault(error: unknown): { faultCode: number; faultString: string } {
+  if (error instanceof Error) {
+    return { faultCode: 1, faultString: `<class 'Exception'>: ${error.message}` };
+  }
+  return error as { faultCode: number; faultString: string };
+}
+
+export async function startRecordedHub(calls: RecordedCall[]): Promise<RecordedHub> {
+  const unexpected: string[] = [];
   const answer = (method: string, params: XmlRpcValue[]): XmlRpcValue => {
     const { args, kwargs } = splitKwargs(params);
-    const exact = calls.find(
+    const call = calls.find(
       (c) =>
         c.method === method &&
         isDeepStrictEqual(c.args, args) &&
         isDeepStrictEqual(c.kwargs, kwargs),
     );
-    const call = exact ?? calls.find((c) => c.method === method && !used.has(c));
-    if (!call) throw new Error(`no recorded answer for ${method}(${JSON.stringify(params)})`);
-    used.add(call);
+    if (!call) {
+      const description = `${method}(${JSON.stringify(params)})`;
+      unexpected.push(description);
+      throw new Error(`no recorded answer for ${description}`);
+    }
     if (call.fault) throw call.fault;
     return call.result ?? null;
   };
-  return startTestHub(({ method, params }) => {
+  const hub = await startTestHub(({ method, params }) => {
     try {
       if (method !== "multiCall") return { value: answer(method, params) };
       const entries = (params[0] as { methodName: string; params: XmlRpcValue[] }[]).map(
         (entry) => {
           try {
             return [answer(entry.methodName, entry.params)];
-          } catch (fault) {
-            return fault as { faultCode: number; faultString: string };
+          } catch (error) {
+            return asFault(error);
           }
         },
       );
       return { value: entries };
     } catch (error) {
-      if (error instanceof Error) return { fault: [1, `<class 'Exception'>: ${error.message}`] };
-      const fault = error as { faultCode: number; faultString: string };
-      return { fault: [fault.faultCode, fault.faultString] };
+      const { faultCode, faultString } = asFault(error);
+      return { fault: [faultCode, faultString] };
     }
   });
+  return Object.assign(hub, { unexpected });
 }
