@@ -3,6 +3,11 @@ import type { CommandEntry } from "./command.js";
 /** Every `koschei` command, each module imported only when its command runs. */
 export const koscheiCommands: CommandEntry[] = [
   {
+    name: "backend",
+    summary: "run backend services (polling, scheduler, resolvers, watcher) in this process",
+    load: async () => (await import("../backend/command.js")).backendCommand(),
+  },
+  {
     name: "demo",
     summary: "open the embedded database, create or upgrade its schema and show its contents",
     load: async () => (await import("./demo.js")).demoCommand,

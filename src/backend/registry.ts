@@ -1,0 +1,60 @@
+// The backend services `koschei backend SERVICE…` can run. A service is a named pass that the
+// runner repeats every `services.<configKey>.interval` seconds; adding one is one entry in
+// `backendServices`.
+import type { KoscheiConfig, ServiceConfig, ServicesConfig } from "../config/index.js";
+import type { Logger } from "../log/logger.js";
+import type { EventBus } from "./events.js";
+import type { BackendSession } from "./session.js";
+
+export interface ServiceDefinition {
+  /** The name on the command line, e.g. "polling". */
+  readonly name: string;
+  /** One line for `koschei backend --help`. */
+  readonly summary: string;
+  /** The section `services.<configKey>` with the interval, watchdog and memory limits. */
+  readonly configKey: keyof ServicesConfig;
+  /**
+   * One pass of the service's work. Throwing ends the pass: an outage of Koji, the network or
+   * the database is retried with back-off, anything else ends the process (see README.md).
+   */
+  runPass(context: ServiceContext): Promise<void>;
+}
+
+/** What a pass gets from the runner. */
+export interface ServiceContext {
+  readonly name: string;
+  readonly config: KoscheiConfig;
+  /** `services.<configKey>`. */
+  readonly settings: ServiceConfig;
+  /** Named after the service. */
+  readonly log: Logger;
+  readonly events: EventBus;
+  /**
+   * Aborted when the process is asked to stop. A pass that works through many units (builds,
+   * packages, messages) checks it between units and returns; the unit in progress finishes.
+   */
+  readonly stopping: AbortSignal;
+  /** The database and Koji sessions, opened on first use and shared by the process's services. */
+  session(): Promise<BackendSession>;
+  /**
+   * For passes that never return (the watcher waits for messages): touches the watchdog file
+   * and checks the memory limit, as the runner does around every pass.
+   */
+  heartbeat(): void;
+}
+
+/** Every service of the product (the polling, scheduler, resolver and watcher services are to come). */
+export const backendServices: readonly ServiceDefinition[] = [];
+
+export type ServiceLookup = { found: ServiceDefinition[] } | { unknown: string[] };
+
+/** The definitions of the given names, in the given order, or the names nobody registered. */
+export function findServices(
+  registry: readonly ServiceDefinition[],
+  names: readonly string[],
+): ServiceLookup {
+  const byName = new Map(registry.map((service) => [service.name, service]));
+  const unknown = names.filter((name) => !byName.has(name));
+  if (unknown.length > 0) return { unknown };
+  return { found: [...new Set(names)].map((name) => byName.get(name)!) };
+}
