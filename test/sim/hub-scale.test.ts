@@ -8,7 +8,12 @@ import { createHash } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import { kwargs } from "@koschei/koji-protocol/xmlrpc.js";
-import { parseScenario, type Scenario } from "@koschei/koji-sim/scenario.js";
+import {
+  checkNewBuild,
+  parseScenario,
+  type NewBuild,
+  type Scenario,
+} from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { SimState, type TagPackageEntry } from "@koschei/koji-sim/state.js";
 import { rawCall } from "./hub-fixture.js";
@@ -126,12 +131,14 @@ describe("tagging at scale", () => {
       assert.equal(state.builds.size, 3 * packageCount);
       const counts = countWork(state);
       const f99 = state.tagByName("f99");
-      const build = state.addTaggedBuild(f99, {
+      const newcomer = {
         name: "newcomer",
         version: "1",
         release: "1",
         rpms: [{ name: "newcomer", arch: "noarch" }],
-      });
+      };
+      assert.deepEqual(checkNewBuild(newcomer, "build"), []);
+      const build = state.addTaggedBuild(f99, newcomer as NewBuild);
       state.tagExistingBuild(state.tagByName("f99-build"), build, state.userByName("kojiadmin"));
       return counts;
     });

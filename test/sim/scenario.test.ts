@@ -3,6 +3,7 @@
 // consistent, and every tracked package resolves with libsolv against its generated repo).
 
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,9 +11,11 @@ import { after, describe, test } from "node:test";
 import { openPool } from "../../src/depsolve/pool.js";
 import { unsatisfiedDependencies } from "@koschei/koji-sim/from-repo.js";
 import { writeRepodata } from "@koschei/koji-sim/rpmmd.js";
+import { readTextFileBounded } from "@koschei/koji-sim/bounded-read.js";
 import {
   bundledScenarioPath,
   loadScenario,
+  MAX_INHERITANCE_DEPTH,
   parseScenario,
   ScenarioError,
   type Scenario,
@@ -191,7 +194,7 @@ describe("validation", () => {
       [
         'missing property "name"',
         "colour: unknown property",
-        "startTime: expected an ISO 8601 date-time",
+        "startTime: expected an RFC 3339 date-time (YYYY-MM-DDThh:mm:ssZ)",
         'hosts[0].capacity: expected a number, got "4"',
         'tags[0].groups[0].packages[0].type: expected one of "mandatory", "default", "optional", "conditional"',
         'builds[0].srpm.buildRequires: expected an array, got "gcc"',
@@ -218,7 +221,7 @@ describe("validation", () => {
     assert.deepEqual(
       problemsOf(
         scenarioFile((file) => {
-          file.hosts.push({ name: "builder", arches: [], channels: ["fast"] });
+          file.hosts.push({ name: "builder", arches: ["x86_64"], channels: ["fast"] });
           file.tags[0].parents = ["f99-build"];
           file.tags.push({ name: "orphan", parents: ["nowhere"] });
           file.targets.push({ name: "f98", buildTag: "f98-build", destTag: "f99" });
@@ -243,6 +246,128 @@ describe("validation", () => {
         'taskRules[0].repoHas: unbalanced parentheses in "(foo or"',
       ],
     );
+  });
+});
+
+describe("limits", () => {
+  test("a host builds something, on some arch, with some capacity", () => {
+    assert.deepEqual(problemsOf(scenarioFile((file) => (file.hosts = []))), [
+      "hosts: must not be empty",
+    ]);
+    assert.deepEqual(
+      problemsOf(
+        scenarioFile((file) => {
+          file.hosts[0].arches = [];
+          file.hosts[0].capacity = 0;
+        }),
+      ),
+      ["hosts[0].arches: must not be empty", "hosts[0].capacity: must be more than 0"],
+    );
+  });
+
+  test("times, durations, ids and epochs stay within what Koji and Date represent", () => {
+    assert.deepEqual(
+      problemsOf(
+        scenarioFile((file) => {
+          file.startTime = "+275760-09-13T00:00:00Z";
+          file.defaultTaskDurationSeconds = 1e13;
+          file.taskRules = [{ durationSeconds: -1 }];
+          file.builds[0].id = 1e300;
+          file.builds[0].epoch = 2 ** 31;
+          file.builds[0].srpm.size = 2 ** 53;
+        }),
+      ),
+      [
+        "startTime: expected an RFC 3339 date-time (YYYY-MM-DDThh:mm:ssZ)",
+        "builds[0].id: must be at most 2147483647",
+        "builds[0].epoch: must be at most 2147483647",
+        "builds[0].srpm.size: must be at most 9007199254740991",
+        "taskRules[0].durationSeconds: must be at least 0",
+        "defaultTaskDurationSeconds: must be at most 3155760000",
+      ],
+    );
+  });
+
+  test("property names of Object.prototype are unknown properties, not inherited ones", () => {
+    const file = JSON.parse(
+      '{"__proto__": {"name": "x"}, "constructor": 1, "toString": "x", "hasOwnProperty": true}',
+    ) as Json;
+    const scenario = scenarioFile() as Json;
+    Object.assign(file, scenario);
+    file.builds[0].rpms[0] = JSON.parse(
+      '{"name": "foo", "arch": "x86_64", "__proto__": {"epoch": 1}, "valueOf": 2}',
+    );
+    assert.deepEqual(problemsOf(file), [
+      "__proto__: unknown property",
+      "constructor: unknown property",
+      "toString: unknown property",
+      "hasOwnProperty: unknown property",
+      "builds[0].rpms[0].__proto__: unknown property",
+      "builds[0].rpms[0].valueOf: unknown property",
+    ]);
+  });
+
+  test("an operator named like an Object.prototype member is a malformed dependency", () => {
+    assert.deepEqual(
+      problemsOf(scenarioFile((file) => (file.builds[1].rpms[0].requires = ["foo constructor 1"]))),
+      [
+        'builds[1].rpms[0].requires[0]: malformed dependency "foo constructor 1" (expected "name [OP EVR]")',
+      ],
+    );
+  });
+
+  test("inheritance deeper than Koji's recursion limit is refused with the tag's path, not a stack overflow", () => {
+    const chain = (length: number) =>
+      scenarioFile((file) => {
+        file.tags.push(
+          ...Array.from({ length }, (_, i) => ({
+            name: `t${i}`,
+            parents: i === 0 ? [] : [`t${i - 1}`],
+          })),
+        );
+      });
+    assert.equal(
+      parseScenario(chain(MAX_INHERITANCE_DEPTH)).tags.length,
+      2 + MAX_INHERITANCE_DEPTH,
+    );
+    assert.deepEqual(problemsOf(chain(10_000)), [
+      "tags[1002].parents: inheritance deeper than 1000 tags (1001: t1000 -> t999 -> t998 -> … -> t0)",
+    ]);
+  });
+});
+
+describe("input files are read with a size limit", () => {
+  test("a file over the limit fails; one of exactly the limit is read", () => {
+    const path = join(scratch, "eleven-bytes");
+    writeFileSync(path, "0123456789\n");
+    assert.equal(readTextFileBounded(path, 11), "0123456789\n");
+    assert.throws(
+      () => readTextFileBounded(path, 10),
+      (error: Error) => error.message === `${path}: too large (more than 10 bytes)`,
+    );
+  });
+
+  test("/dev/zero as a scenario fails at once as too large", () => {
+    assert.throws(
+      () => loadScenario("/dev/zero"),
+      (error: Error) => error.message === "/dev/zero: too large (more than 256 MiB)",
+    );
+  });
+
+  test("a FIFO that never ends fails as too large", async () => {
+    const fifo = join(scratch, "endless.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const writer = spawn("sh", ["-c", `exec cat /dev/zero > '${fifo}'`], { stdio: "ignore" });
+    const exited = new Promise((resolve) => writer.once("exit", resolve));
+    try {
+      assert.throws(
+        () => loadScenario(fifo),
+        (error: Error) => error.message === `${fifo}: too large (more than 256 MiB)`,
+      );
+    } finally {
+      writer.kill();
+      await exited;
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 // The control interface (/control, JSON): move simulated time, change the world (tag a new
 // build, regenerate a repo) and inject faults into the next calls of a hub method.
 
-import { parseDependency } from "./rpmmd.js";
-import { dependencyKinds } from "./scenario.js";
-import { SimClock, SimState, type NewBuildSpec } from "./state.js";
+import { checkNewBuild, scenarioSchema, type NewBuild } from "./scenario.js";
+import { validateAndFillDefaults, type JsonSchema } from "./scenario-validator.js";
+import { MAX_SIM_TIME, SimClock, SimState } from "./state.js";
 
 /** What to do to one upcoming call of a method (see FaultInjector). */
 export type InjectedFault =
@@ -60,71 +60,71 @@ export interface ControlAnswer {
 
 type Json = Record<string, unknown>;
 
-function field<T>(
-  body: Json,
-  name: string,
-  type: "string" | "number" | "object",
-  optional = false,
-): T {
-  const value = body[name];
-  if (value === undefined && optional) return undefined as T;
-  if (typeof value !== type || value === null) {
-    throw new ControlError(`"${name}" must be a ${type === "object" ? "JSON object" : type}`);
-  }
-  return value as T;
+/** The longest injected delay: a client's timeout is tested in minutes, not days. */
+export const MAX_FAULT_DELAY_MS = 600_000;
+
+const XMLRPC_INT = { type: "integer", minimum: -2147483648, maximum: 2147483647 };
+
+function requestSchema(properties: Record<string, JsonSchema>, required: string[]): JsonSchema {
+  return { type: "object", required, additionalProperties: false, properties };
 }
 
-function positiveInt(body: Json, name: string, fallback?: number): number {
-  const value = body[name] ?? fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ControlError(`"${name}" must be a positive integer`);
-  }
-  return value;
+/**
+ * Control request bodies, checked by the scenario validator against the scenario's own
+ * definitions: a control request is refused for whatever a scenario would be refused for.
+ */
+const requestSchemas = {
+  advance: requestSchema({ seconds: { $ref: "#/$defs/seconds" } }, ["seconds"]),
+  // The build is checked by checkNewBuild, as a scenario build.
+  tagBuild: requestSchema({ tag: { type: "string" }, build: { type: "object" } }, ["tag", "build"]),
+  regenRepo: requestSchema({ tag: { type: "string" } }, ["tag"]),
+  faults: requestSchema(
+    {
+      method: { type: "string", minLength: 1 },
+      count: { type: "integer", minimum: 1, maximum: 2147483647, default: 1 },
+      faultCode: XMLRPC_INT,
+      faultString: { type: "string" },
+      delayMs: { type: "integer", minimum: 1, maximum: MAX_FAULT_DELAY_MS },
+      truncate: { enum: [true] },
+      httpStatus: { type: "integer", minimum: 400, maximum: 599 },
+    },
+    ["method"],
+  ),
+} satisfies Record<string, JsonSchema>;
+
+/** Checks (and fills the defaults of) a request body; ControlError lists every problem. */
+function checkRequest<T>(body: Json, schema: JsonSchema): T {
+  refuseProblems(validateAndFillDefaults(scenarioSchema, body, schema));
+  return body as T;
 }
 
-function parseFault(body: Json): InjectedFault {
-  const kinds = ["faultCode", "delayMs", "truncate", "httpStatus"].filter(
-    (k) => body[k] !== undefined,
-  );
-  if (kinds.length !== 1) {
+function refuseProblems(problems: string[]): void {
+  if (problems.length > 0) throw new ControlError(problems.join("; "));
+}
+
+interface FaultRequest {
+  method: string;
+  count: number;
+  faultCode?: number;
+  faultString?: string;
+  delayMs?: number;
+  truncate?: true;
+  httpStatus?: number;
+}
+
+function parseFault(request: FaultRequest): InjectedFault {
+  const { faultCode, delayMs, truncate, httpStatus } = request;
+  const given = [faultCode, delayMs, truncate, httpStatus].filter((v) => v !== undefined);
+  if (given.length !== 1) {
     throw new ControlError('give exactly one of "faultCode", "delayMs", "truncate", "httpStatus"');
   }
-  switch (kinds[0]) {
-    case "faultCode": {
-      const code = body.faultCode;
-      if (typeof code !== "number" || !Number.isInteger(code))
-        throw new ControlError('"faultCode" must be an integer');
-      const message = field<string | undefined>(body, "faultString", "string", true);
-      return { kind: "fault", code, message: message ?? `injected fault ${code}` };
-    }
-    case "delayMs":
-      return { kind: "slow", delayMs: positiveInt(body, "delayMs") };
-    case "truncate":
-      if (body.truncate !== true) throw new ControlError('"truncate" must be true');
-      return { kind: "truncate" };
-    default: {
-      const status = body.httpStatus;
-      if (typeof status !== "number" || !Number.isInteger(status) || status < 400 || status > 599) {
-        throw new ControlError('"httpStatus" must be an HTTP error status (400-599)');
-      }
-      return { kind: "http", status };
-    }
+  if (faultCode !== undefined) {
+    const message = request.faultString ?? `injected fault ${faultCode}`;
+    return { kind: "fault", code: faultCode, message };
   }
-}
-
-/** A dependency list must be strings in the scenario's dependency syntax. */
-function checkDependencies(value: unknown, where: string): void {
-  if (value === undefined) return;
-  if (!Array.isArray(value) || value.some((d) => typeof d !== "string")) {
-    throw new ControlError(`"${where}" must be an array of dependency strings`);
-  }
-  for (const dependency of value as string[]) {
-    try {
-      parseDependency(dependency);
-    } catch (error) {
-      throw new ControlError(`${where}: ${(error as Error).message}`);
-    }
-  }
+  if (delayMs !== undefined) return { kind: "slow", delayMs };
+  if (truncate) return { kind: "truncate" };
+  return { kind: "http", status: httpStatus! };
 }
 
 export class Control {
@@ -142,9 +142,12 @@ export class Control {
       case "GET /state":
         return { status: 200, body: this.summary() };
       case "POST /advance": {
-        const seconds = body.seconds;
-        if (typeof seconds !== "number" || !(seconds >= 0))
-          throw new ControlError('"seconds" must be a number >= 0');
+        const { seconds } = checkRequest<{ seconds: number }>(body, requestSchemas.advance);
+        if (this.clock.now() + seconds > MAX_SIM_TIME) {
+          throw new ControlError(
+            `seconds: ${seconds} would take the simulated clock past ${new Date(MAX_SIM_TIME * 1000).toISOString()}`,
+          );
+        }
         this.clock.advance(seconds);
         this.state.advanceTo(this.clock.now());
         return { status: 200, body: this.summary() };
@@ -152,7 +155,8 @@ export class Control {
       case "POST /tag-build":
         return { status: 200, body: this.tagBuild(body) };
       case "POST /regen-repo": {
-        const tag = this.tag(field<string>(body, "tag", "string"));
+        const request = checkRequest<{ tag: string }>(body, requestSchemas.regenRepo);
+        const tag = this.tag(request.tag);
         const repo = this.state.regenerateRepo(tag);
         return {
           status: 200,
@@ -162,9 +166,8 @@ export class Control {
       case "GET /faults":
         return { status: 200, body: this.faults.list() };
       case "POST /faults": {
-        const target = field<string>(body, "method", "string");
-        const count = positiveInt(body, "count", 1);
-        this.faults.add(target, count, parseFault(body));
+        const request = checkRequest<FaultRequest>(body, requestSchemas.faults);
+        this.faults.add(request.method, request.count, parseFault(request));
         return { status: 200, body: this.faults.list() };
       }
       case "DELETE /faults":
@@ -186,33 +189,13 @@ export class Control {
     return tag;
   }
 
-  /** {"tag": "f42-build", "build": {name, version, release, epoch?, owner?, srpm?, rpms?}} */
+  /** {"tag": "f42-build", "build": a scenario build without id and tags} */
   private tagBuild(body: Json): Json {
-    const tag = this.tag(field<string>(body, "tag", "string"));
-    const spec = field<Json>(body, "build", "object");
-    for (const name of ["name", "version", "release"]) field<string>(spec, name, "string");
-    if (spec.rpms !== undefined) {
-      if (!Array.isArray(spec.rpms)) throw new ControlError('"build.rpms" must be an array');
-      for (const rpm of spec.rpms as Json[]) {
-        if (
-          typeof rpm !== "object" ||
-          rpm === null ||
-          typeof rpm.name !== "string" ||
-          typeof rpm.arch !== "string"
-        ) {
-          throw new ControlError('every "build.rpms" entry needs a "name" and an "arch"');
-        }
-        for (const kind of dependencyKinds) checkDependencies(rpm[kind], `build.rpms[].${kind}`);
-      }
-    }
-    const srpm = spec.srpm as Json | undefined;
-    if (srpm !== undefined) {
-      if (typeof srpm !== "object" || srpm === null)
-        throw new ControlError('"build.srpm" must be an object');
-      checkDependencies(srpm.buildRequires, "build.srpm.buildRequires");
-    }
+    const request = checkRequest<{ tag: string; build: Json }>(body, requestSchemas.tagBuild);
+    refuseProblems(checkNewBuild(request.build, "build"));
+    const tag = this.tag(request.tag);
     try {
-      const build = this.state.addTaggedBuild(tag, spec as unknown as NewBuildSpec);
+      const build = this.state.addTaggedBuild(tag, request.build as unknown as NewBuild);
       return {
         build_id: build.id,
         nvr: `${build.name}-${build.version}-${build.release}`,

@@ -3,7 +3,7 @@
 // and the binaries whose rpm:sourcerpm names it, all tagged into one target's tags. A subset
 // can be taken as a dependency-closed random sample, so that every build in it resolves.
 
-import { readFile } from "node:fs/promises";
+import { readJsonFile, readTextFileBounded } from "./bounded-read.js";
 import { canonArch } from "@koschei/koji-protocol/arches.js";
 import { compareEvr } from "@koschei/koji-protocol/evr.js";
 import { formatEvr, parseDependency, type DependencyEntry } from "./rpmmd.js";
@@ -75,7 +75,7 @@ export async function readRepoSources(input: FromRepoInput): Promise<RepoSources
 }
 
 export async function readSrpms(path: string): Promise<SourcePackage[]> {
-  const lines = (await readFile(path, "utf8")).split("\n");
+  const lines = readTextFileBounded(path).split("\n");
   const sources: SourcePackage[] = [];
   lines.forEach((line, i) => {
     if (!line.trim()) return;
@@ -102,7 +102,7 @@ export async function readSrpms(path: string): Promise<SourcePackage[]> {
 }
 
 async function readBuildGroup(path: string): Promise<string[]> {
-  const json: unknown = JSON.parse(await readFile(path, "utf8"));
+  const json = readJsonFile(path);
   if (!Array.isArray(json) || json.some((name) => typeof name !== "string")) {
     throw new Error(`${path}: expected a JSON array of package names`);
   }

@@ -19,13 +19,14 @@ export interface DependencyEntry {
   rel?: string;
 }
 
-const flagsByOperator: Record<string, DependencyFlags> = {
-  "=": "EQ",
-  "<": "LT",
-  ">": "GT",
-  "<=": "LE",
-  ">=": "GE",
-};
+// A Map: the operator comes from scenario text, and "constructor" is no operator.
+const flagsByOperator = new Map<string, DependencyFlags>([
+  ["=", "EQ"],
+  ["<", "LT"],
+  [">", "GT"],
+  ["<=", "LE"],
+  [">=", "GE"],
+]);
 const operatorByFlags: Record<DependencyFlags, string> = {
   EQ: "=",
   LT: "<",
@@ -46,7 +47,7 @@ export function parseDependency(dependency: string): DependencyEntry {
   }
   const words = text.split(/\s+/);
   if (words.length === 1 && words[0]) return { name: words[0] };
-  const flags = words.length === 3 ? flagsByOperator[words[1]!] : undefined;
+  const flags = words.length === 3 ? flagsByOperator.get(words[1]!) : undefined;
   if (!flags) throw new Error(`malformed dependency "${dependency}" (expected "name [OP EVR]")`);
   return { name: words[0]!, flags, ...parseEvr(words[2]!) };
 }

@@ -1,7 +1,7 @@
 // `koji-sim scenario` (Koschei: `koschei sim-scenario`): writes a hub simulator scenario generated from an rpm-md repository,
 // an srpms.jsonl and a build-group.json (the format of /work/shared/bench/).
 
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { positiveIntOption, SimUsageError, type SimCommand, type SimOptionValues } from "./cli.js";
 import {
   defaultFromRepoOptions,
@@ -9,6 +9,7 @@ import {
   scenarioFromSources,
   type FromRepoOptions,
 } from "./from-repo.js";
+import { readJsonFile } from "./bounded-read.js";
 import { parseScenario, type ScenarioFile } from "./scenario.js";
 
 export const scenarioCommand: SimCommand = {
@@ -59,7 +60,7 @@ the README and scenario.schema.json of @koschei/koji-sim.`,
     const srpmsPath = requiredOption(values, "srpms");
     const options = generationOptions(values);
     const taskRulesPath = values["task-rules"];
-    const taskRules = taskRulesPath ? await readJsonArray(taskRulesPath) : undefined;
+    const taskRules = taskRulesPath ? readJsonArray(taskRulesPath) : undefined;
     const sources = await readRepoSources({
       repoDir,
       srpmsPath,
@@ -107,8 +108,8 @@ function generationOptions(values: SimOptionValues): FromRepoOptions {
   };
 }
 
-async function readJsonArray(path: string): Promise<unknown[]> {
-  const json: unknown = JSON.parse(await readFile(path, "utf8"));
+function readJsonArray(path: string): unknown[] {
+  const json = readJsonFile(path);
   if (!Array.isArray(json)) throw new Error(`${path}: expected a JSON array`);
   return json;
 }

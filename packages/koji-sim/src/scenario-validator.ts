@@ -1,7 +1,9 @@
 // A validator for the subset of JSON Schema (2020-12) that scenario.schema.json uses:
-// type, enum, required, properties, additionalProperties: false, items, minimum, minLength,
-// pattern, format "date-time", local "$ref": "#/$defs/…" and "default". It also fills
-// defaults in, so the schema is the one place where constant defaults are written down.
+// type, enum, required, properties, additionalProperties: false, items, minItems, minimum,
+// exclusiveMinimum, maximum, minLength, pattern, format "date-time" (RFC 3339), local "$ref": "#/$defs/…" and "default". It also
+// fills defaults in, so the schema is the one place where constant defaults are written down.
+// Property names come from untrusted JSON: only own properties count, so "constructor" or
+// "__proto__" are unknown properties like any other.
 
 export interface JsonSchema {
   type?: string | string[];
@@ -10,7 +12,10 @@ export interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   additionalProperties?: boolean;
   items?: JsonSchema;
+  minItems?: number;
   minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
   minLength?: number;
   pattern?: string;
   format?: string;
@@ -20,10 +25,19 @@ export interface JsonSchema {
   description?: string;
 }
 
-/** Checks `value` against `root` and fills absent properties that have a default; returns the problems found. */
-export function validateAndFillDefaults(root: JsonSchema, value: unknown): string[] {
+/**
+ * Checks `value` against `schema` (default: the whole of `root`, which holds the `$defs`) and
+ * fills absent properties that have a default; returns the problems found, each naming its
+ * JSON path below `path`.
+ */
+export function validateAndFillDefaults(
+  root: JsonSchema,
+  value: unknown,
+  schema: JsonSchema = root,
+  path = "",
+): string[] {
   const problems: string[] = [];
-  visit(root, root, value, "", problems);
+  visit(root, schema, value, path, problems);
   return problems;
 }
 
@@ -80,12 +94,25 @@ function visit(
     if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
       at(`must match ${schema.pattern}`);
     }
-    if (schema.format === "date-time" && Number.isNaN(Date.parse(value))) {
-      at("expected an ISO 8601 date-time");
+    if (schema.format === "date-time" && !isDateTime(value)) {
+      at("expected an RFC 3339 date-time (YYYY-MM-DDThh:mm:ssZ)");
     }
   }
   if (typeof value === "number" && schema.minimum !== undefined && value < schema.minimum) {
     at(`must be at least ${schema.minimum}`);
+  }
+  if (
+    typeof value === "number" &&
+    schema.exclusiveMinimum !== undefined &&
+    value <= schema.exclusiveMinimum
+  ) {
+    at(`must be more than ${schema.exclusiveMinimum}`);
+  }
+  if (typeof value === "number" && schema.maximum !== undefined && value > schema.maximum) {
+    at(`must be at most ${schema.maximum}`);
+  }
+  if (Array.isArray(value) && schema.minItems !== undefined && value.length < schema.minItems) {
+    at(schema.minItems === 1 ? "must not be empty" : `needs at least ${schema.minItems} items`);
   }
   if (Array.isArray(value) && schema.items) {
     value.forEach((item, i) => visit(root, schema.items!, item, `${path}[${i}]`, problems));
@@ -105,21 +132,30 @@ function visitObject(
   const properties = schema.properties ?? {};
   const prefix = path ? `${path}.` : "";
   for (const name of schema.required ?? []) {
-    if (!(name in value)) problems.push(`${path ? `${path}: ` : ""}missing property "${name}"`);
+    if (!Object.hasOwn(value, name))
+      problems.push(`${path ? `${path}: ` : ""}missing property "${name}"`);
   }
   if (schema.additionalProperties === false) {
     for (const name of Object.keys(value)) {
-      if (!(name in properties)) problems.push(`${prefix}${name}: unknown property`);
+      if (!Object.hasOwn(properties, name)) problems.push(`${prefix}${name}: unknown property`);
     }
   }
   for (const [name, raw] of Object.entries(properties)) {
-    if (!(name in value)) {
+    if (!Object.hasOwn(value, name)) {
       const fallback = resolve(root, raw).default;
       if (fallback === undefined) continue;
       value[name] = copyOfDefault(fallback);
     }
     visit(root, raw, value[name], `${prefix}${name}`, problems);
   }
+}
+
+// RFC 3339's date-time (JSON Schema's "date-time"): a four-digit year keeps dates within
+// what Date and Python's datetime (Koji's timestamps) both represent.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function isDateTime(value: string): boolean {
+  return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 function hasType(value: unknown, type: string): boolean {

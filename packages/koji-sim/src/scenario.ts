@@ -4,9 +4,9 @@
 // guess a default. Dependency strings everywhere use the srpms.jsonl form:
 // "name", "name >= [E:]V[-R]" (operators = < > <= >=), or a rich dependency "(a or b)".
 
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FileTooLargeError, readTextFileBounded } from "./bounded-read.js";
 import { formatEvr, parseDependency } from "./rpmmd.js";
 import { validateAndFillDefaults, type JsonSchema } from "./scenario-validator.js";
 import schemaJson from "./scenario.schema.json" with { type: "json" };
@@ -210,6 +210,9 @@ export type DeepPartial<T> = T extends (infer U)[]
     ? { [K in keyof T]?: DeepPartial<T[K]> }
     : T;
 
+/** A build added after the start (the control interface's tag-build): a scenario build without id and tags. */
+export type NewBuild = Omit<SimBuild, "id" | "tags">;
+
 /** A scenario file that is not valid: every problem found, each naming its JSON path. */
 export class ScenarioError extends Error {
   constructor(
@@ -223,7 +226,23 @@ export class ScenarioError extends Error {
 }
 
 /** The JSON Schema of scenario files (shipped next to this module). */
-const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
+export const scenarioSchema: JsonSchema = schemaJson as JsonSchema;
+
+/** A scenario build without the fields a new build does not have (its id is the hub's, its tag the request's). */
+const newBuildSchema: JsonSchema = withoutProperties(scenarioSchema.$defs!.build!, ["id", "tags"]);
+
+function withoutProperties(schema: JsonSchema, names: string[]): JsonSchema {
+  const properties = Object.entries(schema.properties ?? {}).filter(
+    ([name]) => !names.includes(name),
+  );
+  return { ...schema, properties: Object.fromEntries(properties) };
+}
+
+/**
+ * Koji walks tag inheritance recursively in Python, whose default recursion limit is 1000:
+ * deeper chains fail on a real hub.
+ */
+export const MAX_INHERITANCE_DEPTH = 1000;
 
 /** The bundled demo scenario: scenarios/demo.json at the package root (beside dist/). */
 export function bundledScenarioPath(): string {
@@ -235,8 +254,9 @@ export function loadScenario(path?: string): Scenario {
   const file = path ?? bundledScenarioPath();
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextFileBounded(file);
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw new ScenarioError(file, [error.reason]);
     throw new ScenarioError(file, [`cannot read: ${(error as Error).message}`]);
   }
   let json: unknown;
@@ -269,22 +289,37 @@ function fillDerivedDefaults(scenario: Scenario): void {
   assignIds(scenario.targets);
   assignIds(scenario.builds);
   for (const host of scenario.hosts) host.channels ??= [...scenario.channels];
-  for (const build of scenario.builds) {
-    for (const rpm of build.rpms) {
-      if (rpm.epoch === undefined) rpm.epoch = build.epoch;
-      rpm.version ??= build.version;
-      rpm.release ??= build.release;
-      rpm.summary ??= `${rpm.name} (simulated)`;
-      if (!rpm.provides.some((provide) => parseDependency(provide).name === rpm.name)) {
-        rpm.provides.unshift(`${rpm.name} = ${formatEvr(rpm.epoch, rpm.version, rpm.release)}`);
-      }
-    }
-  }
+  for (const build of scenario.builds) fillBuildDefaults(build);
   for (const tag of scenario.tags) tag.packages ??= taggedPackages(scenario.builds, tag.name);
   scenario.repos ??= [...new Set(scenario.targets.map((target) => target.buildTag))].map(
     (tag) => ({ tag }) as SimRepo,
   );
   assignIds(scenario.repos);
+}
+
+/** A build's binary RPMs take the build's EVR unless they give their own, and provide themselves. */
+function fillBuildDefaults(build: NewBuild): void {
+  for (const rpm of build.rpms) {
+    if (rpm.epoch === undefined) rpm.epoch = build.epoch;
+    rpm.version ??= build.version;
+    rpm.release ??= build.release;
+    rpm.summary ??= `${rpm.name} (simulated)`;
+    if (!rpm.provides.some((provide) => parseDependency(provide).name === rpm.name)) {
+      rpm.provides.unshift(`${rpm.name} = ${formatEvr(rpm.epoch, rpm.version, rpm.release)}`);
+    }
+  }
+}
+
+/**
+ * Checks a new build (tag-build) exactly as a scenario build, and fills its defaults in (in
+ * place); returns the problems, each naming its JSON path below `path`.
+ */
+export function checkNewBuild(json: unknown, path: string): string[] {
+  const problems = validateAndFillDefaults(scenarioSchema, json, newBuildSchema, path);
+  if (problems.length > 0) return problems;
+  const build = json as NewBuild;
+  fillBuildDefaults(build);
+  return buildProblems(build, path);
 }
 
 /** Gives every item without an id the lowest id not taken (ids start at 1). */
@@ -329,15 +364,7 @@ function checkConsistency(scenario: Scenario): string[] {
   const rpms = scenario.builds.flatMap((build, b) =>
     build.rpms.map((rpm, r) => ({ rpm, path: `builds[${b}].rpms[${r}]` })),
   );
-  problems.push(
-    ...duplicates(
-      rpms,
-      "",
-      ({ rpm }) => `${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}`,
-      "NVRA",
-      ({ path }) => path,
-    ),
-  );
+  problems.push(...duplicateNvras(rpms));
   scenario.hosts.forEach((host, h) =>
     host.channels.forEach((channel, c) => {
       if (!channels.has(channel))
@@ -348,7 +375,7 @@ function checkConsistency(scenario: Scenario): string[] {
     tag.parents.forEach((parent, p) => requireTag(parent, `tags[${t}].parents[${p}]`));
     problems.push(...duplicates(tag.groups, `tags[${t}].groups`, (group) => group.name, "name"));
   });
-  problems.push(...inheritanceCycles(scenario.tags));
+  problems.push(...inheritanceProblems(scenario.tags));
   scenario.targets.forEach((target, t) => {
     requireTag(target.buildTag, `targets[${t}].buildTag`);
     requireTag(target.destTag, `targets[${t}].destTag`);
@@ -356,14 +383,7 @@ function checkConsistency(scenario: Scenario): string[] {
   scenario.repos.forEach((repo, r) => requireTag(repo.tag, `repos[${r}].tag`));
   scenario.builds.forEach((build, b) => {
     build.tags.forEach((tag, t) => requireTag(tag, `builds[${b}].tags[${t}]`));
-    checkDependencies(build.srpm.buildRequires, `builds[${b}].srpm.buildRequires`, problems);
-    build.rpms.forEach((rpm, r) => {
-      if (rpm.arch === "src")
-        problems.push(`builds[${b}].rpms[${r}].arch: the SRPM is implied, list binary RPMs only`);
-      for (const kind of dependencyKinds) {
-        checkDependencies(rpm[kind], `builds[${b}].rpms[${r}].${kind}`, problems);
-      }
-    });
+    problems.push(...buildProblems(build, `builds[${b}]`, false));
   });
   scenario.taskRules.forEach((rule, r) => {
     if (rule.repoHas === null) return;
@@ -389,6 +409,39 @@ export const dependencyKinds = [
 ] as const;
 
 export type DependencyKind = (typeof dependencyKinds)[number];
+
+/**
+ * What the schema cannot say about one build: dependency strings parse, the SRPM is not listed
+ * as a binary; with `ownNvras` also that its binaries' NVRAs are distinct (a scenario checks
+ * them across all builds at once).
+ */
+function buildProblems(build: NewBuild, path: string, ownNvras = true): string[] {
+  const problems: string[] = [];
+  checkDependencies(build.srpm.buildRequires, `${path}.srpm.buildRequires`, problems);
+  build.rpms.forEach((rpm, r) => {
+    if (rpm.arch === "src")
+      problems.push(`${path}.rpms[${r}].arch: the SRPM is implied, list binary RPMs only`);
+    for (const kind of dependencyKinds) {
+      checkDependencies(rpm[kind], `${path}.rpms[${r}].${kind}`, problems);
+    }
+  });
+  if (ownNvras) {
+    problems.push(
+      ...duplicateNvras(build.rpms.map((rpm, r) => ({ rpm, path: `${path}.rpms[${r}]` }))),
+    );
+  }
+  return problems;
+}
+
+function duplicateNvras(rpms: { rpm: SimRpm; path: string }[]): string[] {
+  return duplicates(
+    rpms,
+    "",
+    ({ rpm }) => `${rpm.name}-${rpm.version}-${rpm.release}.${rpm.arch}`,
+    "NVRA",
+    ({ path }) => path,
+  );
+}
 
 function checkDependencies(dependencies: string[], path: string, problems: string[]): void {
   dependencies.forEach((dependency, i) => {
@@ -419,22 +472,63 @@ function duplicates<T>(
   return problems;
 }
 
-function inheritanceCycles(tags: SimTag[]): string[] {
-  const parents = new Map(tags.map((tag) => [tag.name, tag.parents]));
-  const state = new Map<string, "visiting" | "done">();
+/**
+ * Inheritance cycles, and chains deeper than MAX_INHERITANCE_DEPTH (the first tag reaching it).
+ * Iterative: a scenario may chain thousands of tags.
+ */
+function inheritanceProblems(tags: SimTag[]): string[] {
+  const indexByName = new Map(tags.map((tag, i) => [tag.name, i]));
+  // Unknown parents are reported as such elsewhere.
+  const parentsOf = tags.map((tag) => tag.parents.flatMap((name) => indexByName.get(name) ?? []));
+  const visiting = new Set<number>();
+  // Per finished tag: its chain's depth (itself = 1) and the parent it goes on through.
+  const depth = new Map<number, number>();
+  const deepestParent = new Map<number, number>();
   const problems: string[] = [];
-  const visit = (name: string, chain: string[]): void => {
-    if (state.get(name) === "done") return;
-    if (state.get(name) === "visiting") {
-      problems.push(
-        `tags: inheritance cycle ${[...chain.slice(chain.indexOf(name)), name].join(" -> ")}`,
-      );
-      return;
+  for (let root = 0; root < tags.length; root++) {
+    if (depth.has(root)) continue;
+    const stack = [{ tag: root, nextParent: 0 }];
+    visiting.add(root);
+    while (stack.length > 0) {
+      const frame = stack.at(-1)!;
+      const parents = parentsOf[frame.tag]!;
+      if (frame.nextParent < parents.length) {
+        const parent = parents[frame.nextParent++]!;
+        if (visiting.has(parent)) {
+          const chain = stack.slice(stack.findIndex((f) => f.tag === parent)).map((f) => f.tag);
+          const names = [...chain, parent].map((t) => tags[t]!.name);
+          problems.push(`tags: inheritance cycle ${names.join(" -> ")}`);
+        } else if (!depth.has(parent)) {
+          visiting.add(parent);
+          stack.push({ tag: parent, nextParent: 0 });
+        }
+        continue;
+      }
+      let parentDepth = 0;
+      for (const parent of parents) {
+        const candidate = depth.get(parent) ?? 0;
+        if (candidate > parentDepth) {
+          parentDepth = candidate;
+          deepestParent.set(frame.tag, parent);
+        }
+      }
+      depth.set(frame.tag, parentDepth + 1);
+      visiting.delete(frame.tag);
+      stack.pop();
     }
-    state.set(name, "visiting");
-    for (const parent of parents.get(name) ?? []) visit(parent, [...chain, name]);
-    state.set(name, "done");
-  };
-  for (const tag of tags) visit(tag.name, []);
+  }
+  const tooDeep = tags.findIndex((_tag, t) => depth.get(t)! > MAX_INHERITANCE_DEPTH);
+  if (tooDeep >= 0) problems.push(tooDeepProblem(tags, tooDeep, deepestParent));
   return problems;
+}
+
+function tooDeepProblem(tags: SimTag[], tag: number, deepestParent: Map<number, number>): string {
+  const chain = [tag];
+  for (let t = deepestParent.get(tag); t !== undefined; t = deepestParent.get(t)) chain.push(t);
+  const names = chain.map((t) => tags[t]!.name);
+  const shown = [...names.slice(0, 3), "…", names.at(-1)!];
+  return (
+    `tags[${tag}].parents: inheritance deeper than ${MAX_INHERITANCE_DEPTH} tags ` +
+    `(${names.length}: ${shown.join(" -> ")})`
+  );
 }

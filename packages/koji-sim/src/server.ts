@@ -77,16 +77,29 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1", port: Number(match[2]) };
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | "too long"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) return "too long";
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The request body, or "too long" as soon as it passes MAX_REQUEST_BYTES: the rest is then
+ * read and dropped (destroying the request would cut the connection before the answer), and
+ * the answer closes the connection (CLOSE_AFTER_TOO_LONG).
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | "too long"> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const collect = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) return void chunks.push(chunk);
+      request.off("data", collect);
+      request.resume();
+      resolve("too long");
+    };
+    request.on("data", collect);
+    request.once("end", () => resolve(Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
 }
+
+const CLOSE_AFTER_TOO_LONG = { Connection: "close" };
 
 function sessionContext(
   request: IncomingMessage,
@@ -162,7 +175,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const body = await readBody(request);
     const badRequest = (reason: string) =>
       send(response, 400, "text/plain", `Invalid request: ${reason}\n`, kojiVersionHeader);
-    if (body === "too long") return badRequest("Request too long");
+    if (body === "too long") {
+      send(response, 400, "text/plain", "Invalid request: Request too long\n", {
+        ...kojiVersionHeader,
+        ...CLOSE_AFTER_TOO_LONG,
+      });
+      return;
+    }
     if (body.length === 0) return badRequest("Empty request");
     let call: { method: string; params: XmlRpcValue[] };
     try {
@@ -222,8 +241,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     path: string,
   ): Promise<void> {
     const raw = await readBody(request);
+    const sendError = (status: number, message: string, headers: Record<string, string> = {}) =>
+      send(
+        response,
+        status,
+        "application/json",
+        JSON.stringify({ error: message }) + "\n",
+        headers,
+      );
+    if (raw === "too long") return sendError(413, "request too long", CLOSE_AFTER_TOO_LONG);
     try {
-      if (raw === "too long") throw new ControlError("request too long", 413);
       let body: Record<string, unknown> = {};
       if (raw.length > 0) {
         try {
@@ -239,12 +266,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       send(response, answer.status, "application/json", JSON.stringify(answer.body) + "\n");
     } catch (error) {
       if (!(error instanceof ControlError)) throw error;
-      send(
-        response,
-        error.status,
-        "application/json",
-        JSON.stringify({ error: error.message }) + "\n",
-      );
+      sendError(error.status, error.message);
     }
   }
 

@@ -18,6 +18,7 @@ import type {
   SimRpm,
   SimSrpm,
   SimTaskRule,
+  NewBuild,
   SimGroupPackageType,
 } from "./scenario.js";
 
@@ -48,9 +49,13 @@ export class StoredFault extends KojiFault {}
 // ---------------------------------------------------------------------------------------------
 // Simulated time
 
+/** The last simulated second: Koji's timestamps are Python datetimes, which end with year 9999. */
+export const MAX_SIM_TIME = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
+
 /**
  * Simulated time in epoch seconds. With `speed` > 0 it runs `speed` simulated seconds per real
- * second; with speed 0 it only moves through `advance` (tests). `advance` works in both modes.
+ * second (and stops at MAX_SIM_TIME); with speed 0 it only moves through `advance` (tests).
+ * `advance` works in both modes.
  */
 export class SimClock {
   private offset = 0;
@@ -63,7 +68,7 @@ export class SimClock {
 
   now(): number {
     const running = this.speed > 0 ? ((performance.now() - this.realStart) / 1000) * this.speed : 0;
-    return this.start + this.offset + running;
+    return Math.min(MAX_SIM_TIME, this.start + this.offset + running);
   }
 
   advance(seconds: number): void {
@@ -297,17 +302,6 @@ export type SimEvent =
   | { kind: "tag"; tagId: number; buildId: number; userId: number }
   | { kind: "repoInit"; repoId: number }
   | { kind: "repoDone"; repoId: number };
-
-/** A new build to tag (control interface): like a scenario build, with the tag to put it in. */
-export interface NewBuildSpec {
-  name: string;
-  epoch?: number | null;
-  version: string;
-  release: string;
-  owner?: string;
-  srpm?: Partial<SimSrpm>;
-  rpms?: (Partial<SimRpm> & { name: string; arch: string })[];
-}
 
 // ---------------------------------------------------------------------------------------------
 // The simulated hub
@@ -566,14 +560,17 @@ export class SimState {
 
   /** The tag followed by its ancestors, depth first in priority order (readFullInheritance). */
   inheritanceChain(tag: TagRecord): TagRecord[] {
-    const chain: TagRecord[] = [];
-    const visit = (current: TagRecord) => {
-      if (chain.includes(current)) return;
-      chain.push(current);
-      for (const parentId of current.parents) visit(this.tags.get(parentId)!);
-    };
-    visit(tag);
-    return chain;
+    // Depth first, parents in priority order, each tag once; iterative, as createTag may
+    // chain tags deeper than a recursion could go.
+    const chain = new Set<TagRecord>();
+    const stack = [tag];
+    while (stack.length > 0) {
+      const current = stack.pop()!;
+      if (chain.has(current)) continue;
+      chain.add(current);
+      for (const parentId of current.parents.toReversed()) stack.push(this.tags.get(parentId)!);
+    }
+    return [...chain];
   }
 
   /** Arches of a build tag, inherited from the nearest tag that sets them. */
@@ -706,7 +703,7 @@ export class SimState {
 
   // --- builds -----------------------------------------------------------------------------
 
-  private addBuild(spec: NewBuildSpec & { id?: number }): BuildRecord {
+  private addBuild(spec: NewBuild & { id?: number }): BuildRecord {
     const owner = this.userByName(spec.owner ?? ADMIN_USER);
     const id = spec.id ?? ++this.ids.build;
     const packageId = this.packageId(spec.name);
@@ -736,34 +733,7 @@ export class SimState {
       this.rpmsByNvra.set(`${name}-${nevr.version}-${nevr.release}.${arch}`, record);
       return record;
     };
-    const srpm: SimSrpm = {
-      buildRequires: [],
-      buildArchs: [],
-      exclusiveArch: [],
-      excludeArch: [],
-      size: 10000,
-      ...spec.srpm,
-    };
-    const binaries = (spec.rpms ?? []).map((partial) => {
-      const binary: SimRpm = {
-        epoch,
-        version: spec.version,
-        release: spec.release,
-        provides: [],
-        requires: [],
-        conflicts: [],
-        obsoletes: [],
-        recommends: [],
-        suggests: [],
-        supplements: [],
-        enhances: [],
-        files: [],
-        size: 10000,
-        summary: `${partial.name} (simulated)`,
-        ...partial,
-      };
-      return binary;
-    });
+    const srpm = spec.srpm;
     const event = this.newEvent();
     const build: BuildRecord = {
       id,
@@ -783,7 +753,7 @@ export class SimState {
       srpmRpm: rpm(spec.name, "src", srpm.size, null),
       rpms: [],
     };
-    build.rpms = binaries.map((b) =>
+    build.rpms = spec.rpms.map((b) =>
       rpm(b.name, b.arch, b.size, b, { epoch: b.epoch, version: b.version, release: b.release }),
     );
     this.builds.set(id, build);
@@ -818,7 +788,7 @@ export class SimState {
   }
 
   /** Imports a new COMPLETE build and tags it (control interface and tagBuild of a new NVR). */
-  addTaggedBuild(tag: TagRecord, spec: NewBuildSpec, userId?: number): BuildRecord {
+  addTaggedBuild(tag: TagRecord, spec: NewBuild, userId?: number): BuildRecord {
     const existing = this.findBuild({
       name: spec.name,
       version: spec.version,
