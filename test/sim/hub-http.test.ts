@@ -67,6 +67,28 @@ describe("XML-RPC dialect", () => {
     );
   });
 
+  test("method names of Object.prototype are unknown methods, alone and in multicall", async () => {
+    const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+    for (const name of names) {
+      const answer = await rawCall(sim.hubUrl, name, []);
+      assert.deepEqual(
+        [answer.fault?.faultCode, answer.fault?.message],
+        [1000, `Invalid method: ${name}`],
+      );
+    }
+    const calls = names.map((methodName) => ({ methodName, params: [] }));
+    for (const multicall of ["multiCall", "system.multicall"]) {
+      const answers = (await rawCall(sim.hubUrl, multicall, [calls])).value as {
+        faultCode: number;
+        faultString: string;
+      }[];
+      assert.deepEqual(
+        answers.map((answer) => [answer.faultCode, answer.faultString]),
+        names.map((name) => [1000, `Invalid method: ${name}`]),
+      );
+    }
+  });
+
   test("listTargets (a simulator convenience) answers exactly like getBuildTargets", async () => {
     const argumentLists = [
       [],

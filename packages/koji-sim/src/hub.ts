@@ -99,10 +99,13 @@ function pythonLiteral(text: string): XmlRpcValue {
   throw new Error(`unsupported default ${text}`);
 }
 
-/** Binds positional and keyword arguments as Python does, with Python 3.10's error texts. */
+/**
+ * Binds positional and keyword arguments as Python does, with Python 3.10's error texts. The
+ * results have no prototype: a keyword named "__proto__" or "constructor" is just a name.
+ */
 function bind(name: string, sig: Signature, positional: XmlRpcValue[], keywords: Args): Args {
   const fail = (message: string) => kojiError("ParameterError", `${name}() ${message}`);
-  const bound: Args = {};
+  const bound: Args = Object.create(null) as Args;
   const extra: XmlRpcValue[] = [];
   positional.forEach((value, index) => {
     const param = sig.params[index];
@@ -117,7 +120,7 @@ function bind(name: string, sig: Signature, positional: XmlRpcValue[], keywords:
     throw fail(`takes ${takes} positional ${plural} but ${positional.length + 1} were given`);
   }
   if (sig.varargs !== null) bound[sig.varargs] = extra;
-  const rest: Args = {};
+  const rest: Args = Object.create(null) as Args;
   for (const [key, value] of Object.entries(keywords)) {
     if (sig.params.some((p) => p.name === key)) {
       if (key in bound) throw fail(`got multiple values for argument '${key}'`);
@@ -487,8 +490,8 @@ function applyQueryOpts(rows: XmlRpcStruct[], queryOpts: XmlRpcValue): XmlRpcVal
       for (const key of keys) {
         const desc = key.startsWith("-");
         const field = desc ? key.slice(1) : key;
-        const x = a[field] as number | string | null;
-        const y = b[field] as number | string | null;
+        const x = ownField(a, field);
+        const y = ownField(b, field);
         if (x === y) continue;
         const cmp = x === null ? -1 : y === null ? 1 : x < y ? -1 : 1;
         return desc ? -cmp : cmp;
@@ -501,21 +504,79 @@ function applyQueryOpts(rows: XmlRpcStruct[], queryOpts: XmlRpcValue): XmlRpcVal
   return result.slice(offset, limit === undefined ? undefined : offset + limit);
 }
 
+/** A row's field for sorting; a name the row lacks (even "constructor") sorts as null. */
+function ownField(row: XmlRpcStruct, field: string): number | string | null {
+  return Object.hasOwn(row, field) ? (row[field] as number | string | null) : null;
+}
+
 function pythonRepr(value: XmlRpcValue): string {
   return typeof value === "string" ? `'${value}'` : JSON.stringify(value);
 }
 
-function requireTagByEntry(state: SimState, info: XmlRpcValue): TagRecord {
-  const tag = state.findTag(info);
-  if (!tag) throw kojiError("GenericError", `No such entry in table tag: ${String(info)}`);
-  return tag;
+/** Finds one kind of entry by what a client gave (id, name…), with Koji's not-found faults. */
+class Lookup<T> {
+  constructor(
+    private readonly find: (state: SimState, info: XmlRpcValue) => T | undefined,
+    private readonly notFound: (info: XmlRpcValue) => string,
+  ) {}
+
+  /** The entry; if there is none, GenericError with `strict` (Koji's convention), else null. */
+  get(state: SimState, info: XmlRpcValue, strict: XmlRpcValue): T | null {
+    const found = this.find(state, info);
+    if (found !== undefined) return found;
+    if (strict) throw kojiError("GenericError", this.notFound(info));
+    return null;
+  }
+
+  /** The entry, or GenericError. */
+  require(state: SimState, info: XmlRpcValue): T {
+    return this.get(state, info, true)!;
+  }
 }
 
-function requireTagInfo(state: SimState, info: XmlRpcValue): TagRecord {
-  const tag = state.findTag(info);
-  if (!tag) throw kojiError("GenericError", `No such tagInfo: ${pythonRepr(info)}`);
-  return tag;
-}
+const findTag = (state: SimState, info: XmlRpcValue) => state.findTag(info);
+const tagEntryLookup = new Lookup(findTag, (i) => `No such entry in table tag: ${String(i)}`);
+const tagInfoLookup = new Lookup(findTag, (i) => `No such tagInfo: ${pythonRepr(i)}`);
+const buildLookup = new Lookup(
+  (state, info) => state.findBuild(info),
+  (i) => `No such build: ${String(i)}`,
+);
+const rpmLookup = new Lookup(
+  (state, info) => state.findRpm(info),
+  (i) => `No such rpm: ${String(i)}`,
+);
+const targetLookup = new Lookup(
+  (state, info) => state.findTarget(info),
+  (i) => `No such build target: ${String(i)}`,
+);
+const externalRepoLookup = new Lookup(
+  (state, info) => state.findExternalRepo(info),
+  (i) => `No such repo: ${String(i)}`,
+);
+const userLookup = new Lookup(
+  (state, info) => [...state.users.values()].find((u) => u.id === info || u.name === info),
+  (i) => `No such user: ${String(i)}`,
+);
+const findChannel = (state: SimState, info: XmlRpcValue) =>
+  [...state.channels.values()].find((c) => c.id === info || c.name === info);
+const channelLookup = new Lookup(findChannel, (i) => `No such channel: ${String(i)}`);
+const channelEntryLookup = new Lookup(
+  findChannel,
+  (i) => `No such entry in table channels: ${String(i)}`,
+);
+// Repos and tasks by id: Koji's query layer finds no row.
+const repoLookup = new Lookup(
+  (state, id) => state.repos.get(requireInt(id, "repo_id")),
+  () => "query returned no rows",
+);
+const taskRowLookup = new Lookup(
+  (state, id) => state.tasks.get(requireInt(id, "task_id")),
+  () => "query returned no rows",
+);
+const taskLookup = new Lookup(
+  (state, id) => state.tasks.get(requireInt(id, "task_id")),
+  (i) => `No such task: ${String(i)}`,
+);
 
 function requireInt(value: XmlRpcValue, name: string): number {
   if (typeof value !== "number" || !Number.isInteger(value)) {
@@ -533,12 +594,6 @@ function requireLogin(caller: Caller): UserRecord {
   return caller.user;
 }
 
-function requireTask(state: SimState, id: XmlRpcValue): TaskRecord {
-  const task = state.tasks.get(requireInt(id, "task_id"));
-  if (!task) throw kojiError("GenericError", `No such task: ${String(id)}`);
-  return task;
-}
-
 function eventArg(value: XmlRpcValue): number | null {
   return typeof value === "number" ? value : null;
 }
@@ -550,7 +605,7 @@ function archMatches(hostArches: string[], wanted: string[]): boolean {
 // ---------------------------------------------------------------------------------------------
 // The method table
 
-const METHODS: Record<string, MethodDef> = {
+const METHOD_TABLE: Record<string, MethodDef> = {
   getAPIVersion: { signature: "", handler: () => 1 },
   getKojiVersion: { signature: "", handler: (state) => state.kojiVersion },
   hello: { signature: "*args", handler: () => "Hello World" },
@@ -592,11 +647,10 @@ const METHODS: Record<string, MethodDef> = {
     signature: "userInfo=None, strict=False, krb_princs=True, groups=False",
     pythonName: "get_user",
     handler: (state, args, caller) => {
-      const info = args.userInfo;
+      const info = args.userInfo!;
       if (info === null) return caller.user ? userStruct(caller.user) : null;
-      const user = [...state.users.values()].find((u) => u.id === info || u.name === info);
-      if (!user && args.strict) throw kojiError("GenericError", `No such user: ${String(info)}`);
-      return user ? userStruct(user) : null;
+      const user = userLookup.get(state, info, args.strict!);
+      return user && userStruct(user);
     },
   },
 
@@ -605,7 +659,7 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag, state=None, event=None, dist=False, min_event=None",
     pythonName: "old_get_repo",
     handler: (state, args) => {
-      const tag = requireTagByEntry(state, args.tag!);
+      const tag = tagEntryLookup.require(state, args.tag!);
       if (args.dist) return null;
       const repo = state.latestRepo(tag, {
         state: typeof args.state === "number" ? args.state : REPO_STATES.READY,
@@ -620,19 +674,15 @@ const METHODS: Record<string, MethodDef> = {
     signature: "repo_id, strict=False",
     pythonName: "repo_info",
     handler: (state, args) => {
-      const repo = state.repos.get(requireInt(args.repo_id!, "repo_id"));
-      if (!repo) {
-        if (args.strict) throw kojiError("GenericError", "query returned no rows");
-        return null;
-      }
-      return repoStruct(state, repo);
+      const repo = repoLookup.get(state, args.repo_id!, args.strict!);
+      return repo && repoStruct(state, repo);
     },
   },
   newRepo: {
     signature: "tag, event=None, src=False, debuginfo=False, separate_src=False",
     handler: (state, args, caller) => {
       const user = requireLogin(caller);
-      const tag = requireTagByEntry(state, args.tag!);
+      const tag = tagEntryLookup.require(state, args.tag!);
       const options: Args = {};
       for (const key of ["event", "src", "debuginfo", "separate_src"]) {
         if (args[key]) options[key] = args[key]!;
@@ -644,12 +694,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tagInfo, strict=False, event=None, blocked=False",
     pythonName: "get_tag",
     handler: (state, args) => {
-      const tag = state.findTag(args.tagInfo!);
-      if (!tag) {
-        if (args.strict)
-          throw kojiError("GenericError", `No such tagInfo: ${pythonRepr(args.tagInfo!)}`);
-        return null;
-      }
+      const tag = tagInfoLookup.get(state, args.tagInfo!, args.strict!);
+      if (!tag) return null;
       const struct = tagStruct(tag);
       if (args.event !== null) struct.query_event = args.event!;
       return struct;
@@ -661,8 +707,7 @@ const METHODS: Record<string, MethodDef> = {
     handler: (state, args) => {
       let tags = [...state.tags.values()];
       if (args.build !== null) {
-        const build = state.findBuild(args.build!);
-        if (!build) throw kojiError("GenericError", `No such build: ${String(args.build)}`);
+        const build = buildLookup.require(state, args.build!);
         const tagIds = new Set(state.tagIdsOf(build));
         tags = tags.filter((t) => tagIds.has(t.id));
       }
@@ -700,7 +745,7 @@ const METHODS: Record<string, MethodDef> = {
   getBuildConfig: {
     signature: "tag, event=None",
     handler: (state, args) => {
-      const tag = requireTagInfo(state, args.tag!);
+      const tag = tagInfoLookup.require(state, args.tag!);
       const struct = tagStruct(tag);
       const arches = state.inheritedArches(tag);
       const archSource = state.inheritanceChain(tag).find((t) => t.arches.length > 0);
@@ -718,13 +763,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "info, event=None, strict=False",
     pythonName: "get_build_target",
     handler: (state, args) => {
-      const target = state.findTarget(args.info!);
-      if (!target) {
-        if (args.strict)
-          throw kojiError("GenericError", `No such build target: ${String(args.info)}`);
-        return null;
-      }
-      return targetStruct(state, target.id);
+      const target = targetLookup.get(state, args.info!, args.strict!);
+      return target && targetStruct(state, target.id);
     },
   },
   getBuildTargets: {
@@ -745,7 +785,7 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag, event=None, inherit=True, incl_pkgs=True, incl_reqs=True, incl_blocked=False",
     pythonName: "readTagGroups",
     handler: (state, args) => {
-      const tag = requireTagByEntry(state, args.tag!);
+      const tag = tagEntryLookup.require(state, args.tag!);
       return state.tagGroups(tag, Boolean(args.inherit)).map((group) => {
         const groupId = state.groupId(group.name);
         return {
@@ -789,7 +829,9 @@ const METHODS: Record<string, MethodDef> = {
         return applyQueryOpts(rows, args.queryOpts!);
       }
       const tags =
-        args.tagID === null ? [...state.tags.values()] : [requireTagByEntry(state, args.tagID!)];
+        args.tagID === null
+          ? [...state.tags.values()]
+          : [tagEntryLookup.require(state, args.tagID!)];
       const rows: XmlRpcStruct[] = [];
       for (const tag of tags) {
         for (const { entry, tag: from } of state.packageList(
@@ -828,12 +870,8 @@ const METHODS: Record<string, MethodDef> = {
     signature:
       "tag, event=None, inherit=False, prefix=None, latest=False, package=None, owner=None, type=None, strict=True, extra=False, draft=None",
     handler: (state, args) => {
-      const tag = state.findTag(args.tag!);
-      if (!tag) {
-        if (args.strict)
-          throw kojiError("GenericError", `No such tagInfo: ${pythonRepr(args.tag!)}`);
-        return [];
-      }
+      const tag = tagInfoLookup.get(state, args.tag!, args.strict!);
+      if (!tag) return [];
       return state
         .taggedBuilds(tag, {
           event: eventArg(args.event!),
@@ -861,9 +899,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag, build, force=False, fromtag=None",
     handler: (state, args, caller) => {
       const user = requireLogin(caller);
-      const build = state.findBuild(args.build!);
-      if (!build) throw kojiError("GenericError", `No such build: ${String(args.build)}`);
-      const tag = requireTagInfo(state, args.tag!);
+      const build = buildLookup.require(state, args.build!);
+      const tag = tagInfoLookup.require(state, args.tag!);
       // assert_tag_access: locked tags and tags with a permission are for admins (with force).
       const denied = tag.locked
         ? "tag is locked"
@@ -926,7 +963,11 @@ const METHODS: Record<string, MethodDef> = {
       requireLogin(caller);
       const opts = args.opts as XmlRpcStruct;
       const description = typeof opts.description === "string" ? opts.description : null;
-      state.addGroup(requireTagInfo(state, args.taginfo!), String(args.grpinfo), description);
+      state.addGroup(
+        tagInfoLookup.require(state, args.taginfo!),
+        String(args.grpinfo),
+        description,
+      );
       return null;
     },
   },
@@ -940,7 +981,7 @@ const METHODS: Record<string, MethodDef> = {
       if (!["mandatory", "default", "optional", "conditional"].includes(type)) {
         throw kojiError("GenericError", `Invalid package type: ${type}`);
       }
-      const tag = requireTagByEntry(state, args.taginfo!);
+      const tag = tagEntryLookup.require(state, args.taginfo!);
       const blocked = Boolean(args.block) || Boolean(opts.blocked);
       state.addGroupPackage(
         tag,
@@ -956,10 +997,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "info, strict=False, event=None",
     pythonName: "get_external_repo",
     handler: (state, args) => {
-      const repo = state.findExternalRepo(args.info!);
-      if (!repo && args.strict)
-        throw kojiError("GenericError", `No such repo: ${String(args.info)}`);
-      return repo ? { id: repo.id, name: repo.name, url: repo.url } : null;
+      const repo = externalRepoLookup.get(state, args.info!, args.strict!);
+      return repo && { id: repo.id, name: repo.name, url: repo.url };
     },
   },
   createExternalRepo: {
@@ -975,10 +1014,9 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag_info=None, repo_info=None, event=None",
     pythonName: "get_tag_external_repos",
     handler: (state, args) => {
-      const tag = args.tag_info === null ? null : requireTagInfo(state, args.tag_info!);
-      const repo = args.repo_info === null ? null : state.findExternalRepo(args.repo_info!);
-      if (args.repo_info !== null && !repo)
-        throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      const tag = args.tag_info === null ? null : tagInfoLookup.require(state, args.tag_info!);
+      const repo =
+        args.repo_info === null ? null : externalRepoLookup.require(state, args.repo_info!);
       return state.tagExternalRepos
         .filter(
           (t) => (tag === null || t.tagId === tag.id) && (repo === null || t.repoId === repo?.id),
@@ -1003,9 +1041,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag_info, repo_info, priority, merge_mode='koji', arches=None",
     handler: (state, args, caller) => {
       requireLogin(caller);
-      const tag = requireTagInfo(state, args.tag_info!);
-      const repo = state.findExternalRepo(args.repo_info!);
-      if (!repo) throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      const tag = tagInfoLookup.require(state, args.tag_info!);
+      const repo = externalRepoLookup.require(state, args.repo_info!);
       const arches = typeof args.arches === "string" ? args.arches : null;
       state.addExternalRepoToTag(
         tag,
@@ -1021,9 +1058,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "tag_info, repo_info",
     handler: (state, args, caller) => {
       requireLogin(caller);
-      const tag = requireTagInfo(state, args.tag_info!);
-      const repo = state.findExternalRepo(args.repo_info!);
-      if (!repo) throw kojiError("GenericError", `No such repo: ${String(args.repo_info)}`);
+      const tag = tagInfoLookup.require(state, args.tag_info!);
+      const repo = externalRepoLookup.require(state, args.repo_info!);
       state.removeExternalRepoFromTag(tag, repo);
       return null;
     },
@@ -1034,13 +1070,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "buildInfo, strict=False",
     pythonName: "get_build",
     handler: (state, args) => {
-      const build = state.findBuild(args.buildInfo!);
-      if (!build) {
-        if (args.strict)
-          throw kojiError("GenericError", `No such build: ${String(args.buildInfo)}`);
-        return null;
-      }
-      return buildStruct(state, build);
+      const build = buildLookup.get(state, args.buildInfo!, args.strict!);
+      return build && buildStruct(state, build);
     },
   },
   listBuilds: {
@@ -1101,22 +1132,15 @@ const METHODS: Record<string, MethodDef> = {
     signature: "rpminfo, strict=False, multi=False",
     pythonName: "get_rpm",
     handler: (state, args) => {
-      const rpm = state.findRpm(args.rpminfo!);
-      if (!rpm) {
-        if (args.strict) throw kojiError("GenericError", `No such rpm: ${String(args.rpminfo)}`);
-        return null;
-      }
-      return rpmStruct(rpm);
+      const rpm = rpmLookup.get(state, args.rpminfo!, args.strict!);
+      return rpm && rpmStruct(rpm);
     },
   },
   getRPMDeps: {
     signature: "rpmID, depType=None, queryOpts=None, strict=False",
     handler: (state, args) => {
-      const rpm = state.findRpm(args.rpmID!);
-      if (!rpm) {
-        if (args.strict) throw kojiError("GenericError", `No such rpm: ${String(args.rpmID)}`);
-        return [];
-      }
+      const rpm = rpmLookup.get(state, args.rpmID!, args.strict!);
+      if (!rpm) return [];
       const deps = rpmDependencies(state, rpm).filter(
         (d) => args.depType === null || d.type === args.depType,
       );
@@ -1133,19 +1157,13 @@ const METHODS: Record<string, MethodDef> = {
         throw kojiError("GenericError", "either rpmID or taskID and filepath must be specified");
       }
       const wanted = Array.isArray(args.headers) ? args.headers.map(String) : ALL_HEADERS;
-      const rpm = args.rpmID === null ? undefined : state.findRpm(args.rpmID!);
-      const result: XmlRpcStruct = {};
-      for (const name of wanted) {
-        // Unknown header names fault even when the rpm is missing.
-        if (!ALL_HEADERS.includes(name.toUpperCase()))
-          throw kojiError("GenericError", `No such rpm header field: ${name}`);
-        if (rpm) result[name] = rpmHeader(state, rpm, name)!;
-      }
-      if (!rpm) {
-        if (args.strict) throw kojiError("GenericError", `No such rpm: ${String(args.rpmID)}`);
-        return {};
-      }
-      return result;
+      // Unknown header names fault even when the rpm is missing.
+      const unknown = wanted.find((name) => !ALL_HEADERS.includes(name.toUpperCase()));
+      if (unknown !== undefined)
+        throw kojiError("GenericError", `No such rpm header field: ${unknown}`);
+      const rpm = rpmLookup.get(state, args.rpmID!, args.strict!);
+      if (!rpm) return {};
+      return Object.fromEntries(wanted.map((name) => [name, rpmHeader(state, rpm, name)!]));
     },
   },
 
@@ -1171,12 +1189,8 @@ const METHODS: Record<string, MethodDef> = {
     signature: "task_id, request=False, strict=False",
     handler: (state, args) => {
       const one = (id: XmlRpcValue): XmlRpcValue => {
-        const task = state.tasks.get(requireInt(id, "task_id"));
-        if (!task) {
-          if (args.strict) throw kojiError("GenericError", "query returned no rows");
-          return null;
-        }
-        return taskStruct(task, Boolean(args.request));
+        const task = taskRowLookup.get(state, id, args.strict!);
+        return task && taskStruct(task, Boolean(args.request));
       };
       return Array.isArray(args.task_id) ? args.task_id.map(one) : one(args.task_id!);
     },
@@ -1184,8 +1198,7 @@ const METHODS: Record<string, MethodDef> = {
   getTaskChildren: {
     signature: "task_id, request=False, strict=False",
     handler: (state, args) => {
-      const task = state.tasks.get(requireInt(args.task_id!, "task_id"));
-      if (!task && args.strict) throw kojiError("GenericError", "query returned no rows");
+      const task = taskRowLookup.get(state, args.task_id!, args.strict!);
       return task ? state.children(task).map((c) => taskStruct(c, Boolean(args.request))) : [];
     },
   },
@@ -1209,7 +1222,7 @@ const METHODS: Record<string, MethodDef> = {
     handler: (state, args, caller) => {
       const user = caller.user;
       if (!user) throw kojiError("ActionNotAllowed", "Cannot cancel task, not owner");
-      const task = requireTask(state, args.task_id!);
+      const task = taskLookup.require(state, args.task_id!);
       if (task.owner !== user.id && !user.admin)
         throw kojiError("ActionNotAllowed", "Cannot cancel task, not owner");
       state.cancelTask(task);
@@ -1260,21 +1273,16 @@ const METHODS: Record<string, MethodDef> = {
     signature: "channelInfo, strict=False",
     pythonName: "get_channel",
     handler: (state, args) => {
-      const channel = [...state.channels.values()].find(
-        (c) => c.id === args.channelInfo || c.name === args.channelInfo,
+      const channel = channelLookup.get(state, args.channelInfo!, args.strict!);
+      return (
+        channel && {
+          id: channel.id,
+          name: channel.name,
+          description: null,
+          enabled: true,
+          comment: null,
+        }
       );
-      if (!channel) {
-        if (args.strict)
-          throw kojiError("GenericError", `No such channel: ${String(args.channelInfo)}`);
-        return null;
-      }
-      return {
-        id: channel.id,
-        name: channel.name,
-        description: null,
-        enabled: true,
-        comment: null,
-      };
     },
   },
   listHosts: {
@@ -1289,14 +1297,7 @@ const METHODS: Record<string, MethodDef> = {
         hosts = hosts.filter((h) => archMatches(h.arches, wanted));
       }
       if (args.channelID !== null) {
-        const channel = [...state.channels.values()].find(
-          (c) => c.id === args.channelID || c.name === args.channelID,
-        );
-        if (!channel)
-          throw kojiError(
-            "GenericError",
-            `No such entry in table channels: ${String(args.channelID)}`,
-          );
+        const channel = channelEntryLookup.require(state, args.channelID!);
         hosts = hosts.filter((h) => h.channelIds.includes(channel.id));
       }
       if (args.ready !== null)
@@ -1311,9 +1312,12 @@ const METHODS: Record<string, MethodDef> = {
   },
 };
 
+// Looked up in a Map: a method name such as "constructor" or "__proto__" must not reach
+// Object.prototype.
+const METHODS = new Map(Object.entries(METHOD_TABLE));
 // A simulator convenience (issue 4): `listTargets` answers exactly like getBuildTargets, binding
 // errors included. Real hubs have no such method and answer "Invalid method: listTargets".
-METHODS.listTargets = METHODS.getBuildTargets!;
+METHODS.set("listTargets", METHOD_TABLE.getBuildTargets!);
 
 function targetStruct(state: SimState, id: number): XmlRpcStruct {
   const target = state.targets.get(id)!;
@@ -1328,12 +1332,12 @@ function targetStruct(state: SimState, id: number): XmlRpcStruct {
 }
 
 const SIGNATURES = new Map(
-  Object.entries(METHODS).map(([name, def]) => [name, parseSignature(def.signature)]),
+  [...METHODS].map(([name, def]) => [name, parseSignature(def.signature)]),
 );
 const MULTICALL_SIGNATURE = parseSignature("calls=None, strict=False");
 
 /** Every method the simulated hub answers (besides multiCall / system.multicall). */
-export const HUB_METHODS = Object.keys(METHODS);
+export const HUB_METHODS = [...METHODS.keys()];
 
 // ---------------------------------------------------------------------------------------------
 // Dispatch
@@ -1392,7 +1396,7 @@ export class Hub {
 
   private invoke(method: string, params: XmlRpcValue[], caller: Caller): HubAnswer {
     try {
-      const def = METHODS[method];
+      const def = METHODS.get(method);
       if (!def) throw kojiError("GenericError", `Invalid method: ${method}`);
       const { args, kwargs } = splitKwargs(params);
       const bound = bind(
