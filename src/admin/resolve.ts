@@ -3,7 +3,6 @@
 
 import { once } from "node:events";
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
-import { createInterface } from "node:readline";
 import {
   intOption,
   listOption,
@@ -19,7 +18,7 @@ import {
   type ResolutionOptions,
 } from "../depsolve/resolution.js";
 import { MAX_RESOLVER_WORKERS, type ResolveRequest } from "../depsolve/resolver-pool.js";
-import { parseSourceLine, type SourceLine } from "../depsolve/source-lines.js";
+import { readSourceLines, type SourceLine } from "../depsolve/source-lines.js";
 import { createLogger } from "../log/logger.js";
 import { RepoError } from "../repo/errors.js";
 import { locateRepo } from "../repo/repo-cache.js";
@@ -161,16 +160,6 @@ function openInput(path: string): NodeJS.ReadableStream {
   }
   if (isDirectory) throw new Error(`srpms file ${path}: is a directory, not a JSON-lines file`);
   return createReadStream(path);
-}
-
-async function* readSourceLines(input: NodeJS.ReadableStream): AsyncGenerator<SourceLine> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber++;
-    if (line.trim() === "") continue;
-    yield parseSourceLine(line, lineNumber);
-  }
 }
 
 async function* toRequests(
