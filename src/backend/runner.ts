@@ -66,12 +66,18 @@ export async function runServices(options: RunnerOptions): Promise<RunnerExitCod
     if (code > exitCode) exitCode = code;
     halt.abort();
   };
+  // Settings that cannot work fail here, before any service starts.
+  const watchdogs = options.services.map((service) =>
+    watchdog(options.config.services[service.configKey], options.watchdogPath),
+  );
   const onStop = () => halt.abort();
   options.stop?.addEventListener("abort", onStop, { once: true });
   if (options.stop?.aborted) halt.abort();
   try {
     await Promise.all(
-      options.services.map((service) => runService(service, options, halt.signal, end)),
+      options.services.map((service, index) =>
+        runService(service, options, watchdogs[index]!, halt.signal, end),
+      ),
     );
   } finally {
     options.stop?.removeEventListener("abort", onStop);
@@ -82,6 +88,7 @@ export async function runServices(options: RunnerOptions): Promise<RunnerExitCod
 async function runService(
   service: ServiceDefinition,
   options: RunnerOptions,
+  touchWatchdog: () => void,
   halt: AbortSignal,
   end: (code: RunnerExitCode) => void,
 ): Promise<void> {
@@ -89,7 +96,6 @@ async function runService(
   const log = options.log.child({ service: service.name });
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
   const sleep = options.sleep ?? abortableSleep;
-  const touchWatchdog = watchdog(settings, options.watchdogPath);
   const memoryExceeded = memoryCheck(settings, options.memoryUsage ?? readMemoryUsage, log);
   const context: ServiceContext = {
     name: service.name,
