@@ -34,6 +34,16 @@ test("runs the bundled demo scenario until SIGTERM", async () => {
   assert.equal(code, 0);
 });
 
+test("/dev/zero as a scenario fails at once as too large, not by filling the memory", () => {
+  const result = spawnSync(
+    process.execPath,
+    [BIN, "sim-koji", "--listen", "127.0.0.1:0", "--scenario", "/dev/zero"],
+    { encoding: "utf8" },
+  );
+  assert.equal(result.status, 1);
+  assert.equal(result.stderr, "koschei sim-koji: /dev/zero: too large (more than 256 MiB)\n");
+});
+
 test("bad options are one line and exit code 2", () => {
   for (const args of [
     ["--speed", "0"],

@@ -247,4 +247,21 @@ describe("koschei sim-scenario", () => {
     );
     assert.equal(invalid.stdout, "");
   });
+
+  test("task rules that are not JSON, or are endless, are named in the error", () => {
+    const notJson = join(scratch, "rules.yaml");
+    writeFileSync(notJson, "- package: x\n");
+    const garbled = run(...edgeArgs, "--task-rules", notJson);
+    assert.equal(garbled.status, 1);
+    assert.equal(
+      garbled.stderr,
+      `koschei sim-scenario: ${notJson}: not JSON: No number after minus sign in JSON at position 1\n`,
+    );
+    const endless = run(...edgeArgs, "--task-rules", "/dev/zero");
+    assert.equal(endless.status, 1);
+    assert.equal(
+      endless.stderr,
+      "koschei sim-scenario: /dev/zero: too large (more than 256 MiB)\n",
+    );
+  });
 });
