@@ -106,7 +106,8 @@ export interface AdminTestbed {
   /** A scratch directory removed by close(). */
   scratch: string;
   config: KoscheiConfig;
-  run(argv: string[], options?: { stdin?: string }): Promise<RunResult>;
+  /** Runs a command line in-process, with the test bed's configuration unless given another. */
+  run(argv: string[], options?: { stdin?: string; config?: KoscheiConfig }): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -150,7 +151,8 @@ export async function adminTestbed(): Promise<AdminTestbed> {
       configDir,
       scratch,
       config,
-      run: (argv, options = {}) => runInProcess(config, database, argv, options.stdin ?? ""),
+      run: (argv, options = {}) =>
+        runInProcess(options.config ?? config, database, argv, options.stdin ?? ""),
       async close() {
         await opened.sim.close();
         await opened.fresh.drop();
