@@ -95,7 +95,7 @@ function lazySession(config: KoscheiConfig, log: Logger) {
   const open = async (): Promise<BackendSession> => {
     const database = await openDatabase(databaseTarget(config));
     try {
-      const koji = await KojiSessions.fromConfig(config);
+      const koji = await KojiSessions.fromConfig(config, log);
       return { config, database, koji, events, log, now: () => new Date() };
     } catch (error) {
       await database.close();

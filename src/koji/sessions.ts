@@ -3,6 +3,7 @@
 // supplies packages, builds and repos for collections in secondary mode.
 
 import { kojiConfig, type KoscheiConfig } from "../config/index.js";
+import { silentLogger, type Logger } from "../log/logger.js";
 import { KojiApi } from "./api.js";
 import { KojiClient, type KojiClientOptions } from "./client.js";
 
@@ -17,25 +18,37 @@ export class KojiSessions {
 
   /**
    * Creates the clients and logs the primary in. Without a secondary section the secondary
-   * session is the primary one.
+   * session is the primary one. The clients log their retries to `logger`, tagged with `koji`
+   * (the session's id).
    */
   static async open(
     primary: KojiClientOptions,
     secondary: KojiClientOptions | null,
+    logger: Logger = silentLogger,
   ): Promise<KojiSessions> {
-    const primaryApi = new KojiApi(new KojiClient(primary));
+    const primaryApi = new KojiApi(
+      new KojiClient({ ...primary, logger: logger.child({ koji: "primary" }) }),
+    );
     await primaryApi.client.login();
     const secondaryApi = secondary
-      ? new KojiApi(new KojiClient({ ...secondary, login_method: "logout", readOnly: true }))
+      ? new KojiApi(
+          new KojiClient({
+            ...secondary,
+            login_method: "logout",
+            readOnly: true,
+            logger: logger.child({ koji: "secondary" }),
+          }),
+        )
       : primaryApi;
     return new KojiSessions(primaryApi, secondaryApi);
   }
 
   /** Sessions as a loaded Koschei configuration describes them. */
-  static fromConfig(config: KoscheiConfig): Promise<KojiSessions> {
+  static fromConfig(config: KoscheiConfig, logger?: Logger): Promise<KojiSessions> {
     return KojiSessions.open(
       kojiConfig(config, "primary"),
       config.secondary_mode ? kojiConfig(config, "secondary") : null,
+      logger,
     );
   }
 
