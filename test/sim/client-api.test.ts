@@ -66,7 +66,10 @@ test("Koschei's read paths: repo, build config, build group, packages, latest bu
   assert.deepEqual(await api.getBuildTargets({ buildTagID: "dist-build" }), targets);
   assert.deepEqual(await api.getBuildTargets({ destTagID: "dist-build" }), []);
   assert.equal((await api.getTag("dist"))!.name, "dist");
-  assert.ok((await api.listTags()).length >= 2);
+  assert.deepEqual(
+    (await api.listTags()).map((t) => t.name),
+    ["dist", "dist-build"],
+  );
   assert.deepEqual(await fetchBuildGroup(api, "dist-build", "build", repo.id), ["bash"]);
   const packages = await api.listPackages({ tagID: "dist", inherited: true });
   assert.deepEqual(packages.map((p) => p.package_name).sort(), ["app", "bash", "libfoo"]);
@@ -77,7 +80,10 @@ test("Koschei's read paths: repo, build config, build group, packages, latest bu
     latest,
   );
   assert.equal((await api.getBuild("app-1.0-1"))!.nvr, "app-1.0-1");
-  assert.ok((await api.listBuilds({ prefix: "lib" })).every((b) => b.name.startsWith("lib")));
+  assert.deepEqual(
+    (await api.listBuilds({ prefix: "lib" })).map((b) => b.nvr),
+    ["libfoo-1.0-1"],
+  );
 
   const srpm = (await lastSrpm(api, "dist", "app", ".."))!;
   assert.equal(srpm.url, "../packages/app/1.0/1/src/app-1.0-1.src.rpm");
@@ -96,7 +102,8 @@ test("Koschei's read paths: repo, build config, build group, packages, latest bu
 
 test("Koschei's build path: load, submit, poll with multicall, children, outcome, cancel", async () => {
   const load = await fetchKojiLoad(api, ["x86_64", "i686"], ["x86_64"]);
-  assert.ok(load > 0 && load < 1, `load ${load}`);
+  // builder-2's starting load over both x86_64 builders' capacity.
+  assert.equal(load, 1.5 / 6);
   const srpm = (await lastSrpm(api, "dist", "app", ".."))!;
   const ok = await api.build(srpm.url, "dist", { scratch: true }, { priority: 30 });
   const doomed = await api.build(srpm.url, "dist", { scratch: true, arch_override: "s390x" });
@@ -111,7 +118,7 @@ test("Koschei's build path: load, submit, poll with multicall, children, outcome
     [2, 5, 3, null],
   );
   const [children] = await api.getTaskChildrenMany([ok], { request: true });
-  assert.ok(Array.isArray(children));
+  assert.ok(Array.isArray(children), String(children));
   const repo = (await api.getRepo("dist-build"))!;
   assert.deepEqual(
     children.map((c) => [c.method, childTaskRepoId(c)]),
@@ -125,7 +132,10 @@ test("Koschei's build path: load, submit, poll with multicall, children, outcome
   assert.equal(await isKojiFault(api, doomed), false);
   await assert.rejects(api.getTaskResult(doomed), /No matching arches were found/);
   assert.equal(await isKojiFault(api, canceled), false);
-  assert.ok((await api.listTasks({ method: "build" })).length >= 3);
+  assert.deepEqual(
+    (await api.listTasks({ method: "build" })).map((t) => t.id).sort(),
+    [ok, doomed, canceled].sort(),
+  );
 });
 
 test("Koschei's repo_regen path through the API", async () => {
