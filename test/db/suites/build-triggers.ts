@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { sql } from "kysely";
 import type { Database } from "../../../src/db/index.js";
-import { addBuild, addCollection, addPackage, COMPLETE, FAILED, finishBuild, inRolledBackTransaction, RUNNING, type Db } from "./fixtures.js";
+import {
+  addBuild,
+  addCollection,
+  addPackage,
+  COMPLETE,
+  FAILED,
+  finishBuild,
+  inRolledBackTransaction,
+  RUNNING,
+  type Db,
+} from "./fixtures.js";
 
 interface Pointers {
   last_build_id: number | null;

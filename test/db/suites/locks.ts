@@ -1,7 +1,14 @@
 // Session-level advisory locks: concurrent holders exclude each other (spec 03 §9).
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { collectionLock, repoLock, tryTransactionLock, withSessionLock, type AdvisoryLock, type Database } from "../../../src/db/index.js";
+import {
+  collectionLock,
+  repoLock,
+  tryTransactionLock,
+  withSessionLock,
+  type AdvisoryLock,
+  type Database,
+} from "../../../src/db/index.js";
 
 /** A promise and the function that resolves it. */
 function signal(): { promise: Promise<void>; fire: () => void } {

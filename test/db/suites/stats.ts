@@ -3,7 +3,16 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { sql } from "kysely";
 import type { Database } from "../../../src/db/index.js";
-import { addBuild, addCollection, addPackage, COMPLETE, FAILED, inRolledBackTransaction, RUNNING, type Db } from "./fixtures.js";
+import {
+  addBuild,
+  addCollection,
+  addPackage,
+  COMPLETE,
+  FAILED,
+  inRolledBackTransaction,
+  RUNNING,
+  type Db,
+} from "./fixtures.js";
 
 const refresh = (trx: Db) => sql`SELECT refresh_stats()`.execute(trx);
 
