@@ -113,7 +113,7 @@ async function adminUserId(db: Kysely<Schema>, name: string): Promise<number> {
 }
 
 /** $SUDO_USER when set, so that `sudo koschei-admin …` names the person; else this account. */
-export function auditUserName(env: NodeJS.ProcessEnv): string {
+function auditUserName(env: NodeJS.ProcessEnv): string {
   return env.SUDO_USER || userInfo().username;
 }
 

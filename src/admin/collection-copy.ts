@@ -23,7 +23,7 @@ const TRIGGER_MAINTAINED: Partial<Record<CopiedTable, string[]>> = {
 /** A copy keeps builds started this recently (branching) besides the last complete ones. */
 const RECENT_BUILDS = "1 month";
 
-export interface CopyOptions {
+interface CopyOptions {
   /** Only the last complete build of each package (forking), not every recent build. */
   minimal: boolean;
 }

@@ -69,7 +69,7 @@ export const cleanupCommand = adminCommand({
  * psql's arguments and environment for a PostgreSQL URL: the URL without its password as the
  * connection string (so host, socket directory and port all apply), the password in PGPASSWORD.
  */
-export function psqlInvocation(
+function psqlInvocation(
   databaseUrl: string,
   args: string[],
 ): { args: string[]; password: string | undefined } {

@@ -27,7 +27,7 @@ function pythonText(value: string | number | boolean | null): string {
 }
 
 /** Sets one attribute of a package, audit-logged, when it differs from the stored value. */
-export async function setPackageAttribute<A extends PackageAttribute>(
+async function setPackageAttribute<A extends PackageAttribute>(
   tx: AdminTransaction,
   pkg: PackageInCollection,
   attribute: A,

@@ -4,30 +4,16 @@ import { stringOption } from "../cli/command.js";
 import {
   allowedBuildArches,
   fetchTagArches,
+  packageToBuild,
+  selectPackagesToBuild,
   submitScratchBuild,
   type PackageToBuild,
 } from "../backend/build-submission.js";
 import { adminCommand, kojiErrorMessage, type AdminTransaction } from "./admin-command.js";
 
-/** Packages of those names in collections whose buildroot resolved, with their last build. */
+/** Packages of those names in collections whose buildroot resolved. */
 async function selectPackages(tx: AdminTransaction, names: string[], collection?: string) {
-  let query = tx.db
-    .selectFrom("package")
-    .innerJoin("collection", "collection.id", "package.collection_id")
-    .leftJoin("build", "build.id", "package.last_complete_build_id")
-    .select([
-      "package.id",
-      "package.name",
-      "package.arch_override",
-      "collection.name as collection_name",
-      "collection.target",
-      "collection.dest_tag",
-      "collection.build_tag",
-      "collection.secondary_mode",
-      "collection.latest_repo_id",
-      "build.version",
-      "build.release",
-    ])
+  let query = selectPackagesToBuild(tx.db)
     .where("package.name", "in", names)
     .where("collection.latest_repo_resolved", "=", true)
     .orderBy("collection.name")
@@ -60,19 +46,15 @@ export const submitBuildCommand = adminCommand({
     // lookup leaves no build in Koji that Koschei would not know about.
     const planned: { pkg: PackageToBuild; arches: Set<string>; where: string }[] = [];
     for (const row of rows) {
-      const pkg: PackageToBuild = { ...row, collection: row };
+      const { pkg, lastCompleteBuild } = packageToBuild(row);
       const where = `package ${row.name} in collection ${row.collection_name}`;
       if (!tagArches.has(row.build_tag)) {
         tagArches.set(row.build_tag, fetchTagArches(sessions.primary, row.build_tag));
       }
-      const lastComplete =
-        row.version !== null && row.release !== null
-          ? { version: row.version, release: row.release }
-          : null;
       const arches = await allowedBuildArches(
         sessions,
         pkg,
-        lastComplete,
+        lastCompleteBuild,
         await tagArches.get(row.build_tag)!,
         tx.env.config.koji_config.build_arches,
       );

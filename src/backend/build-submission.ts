@@ -22,6 +22,43 @@ export interface PackageToBuild {
   collection: CollectionPlacement;
 }
 
+/**
+ * Packages with what building them needs: their collection's placement (collection_name,
+ * target, dest_tag, build_tag, secondary_mode, latest_repo_id) and their last complete
+ * build's version and release (null without one).
+ */
+export function selectPackagesToBuild(db: Kysely<Schema>) {
+  return db
+    .selectFrom("package")
+    .innerJoin("collection", "collection.id", "package.collection_id")
+    .leftJoin("build as last_complete", "last_complete.id", "package.last_complete_build_id")
+    .select([
+      "package.id",
+      "package.name",
+      "package.arch_override",
+      "collection.name as collection_name",
+      "collection.target",
+      "collection.dest_tag",
+      "collection.build_tag",
+      "collection.secondary_mode",
+      "collection.latest_repo_id",
+      "last_complete.version",
+      "last_complete.release",
+    ]);
+}
+
+/** A row of selectPackagesToBuild as the package and its last complete build. */
+export function packageToBuild(
+  row: Omit<PackageToBuild, "collection"> &
+    CollectionPlacement & { version: string | null; release: string | null },
+): { pkg: PackageToBuild; lastCompleteBuild: { version: string; release: string } | null } {
+  const { version, release } = row;
+  return {
+    pkg: { id: row.id, name: row.name, arch_override: row.arch_override, collection: row },
+    lastCompleteBuild: version !== null && release !== null ? { version, release } : null,
+  };
+}
+
 /** The arches of a build tag, inherited ones included (primary Koji's getBuildConfig). */
 export async function fetchTagArches(primary: KojiApi, buildTag: string): Promise<string[]> {
   return splitWords((await primary.getBuildConfig(buildTag)).arches ?? "");

@@ -9,7 +9,7 @@ import {
   adminTestbed,
   insertCollection,
   insertPackages,
-  TEST_USER,
+  auditEntry,
   type AdminTestbed,
 } from "./support.js";
 
@@ -195,8 +195,8 @@ describe("cleanup", () => {
     assert.deepEqual(await bed.run(["cleanup"]), {
       output: ["Cleanup: Deleted 1 builds", "Cleanup: Deleted 1 resolution changes"],
       audit: [
-        { user: TEST_USER, message: "Cleanup: Deleted 1 builds", base_id: null },
-        { user: TEST_USER, message: "Cleanup: Deleted 1 resolution changes", base_id: null },
+        auditEntry("Cleanup: Deleted 1 builds"),
+        auditEntry("Cleanup: Deleted 1 resolution changes"),
       ],
     });
     const builds = await bed.database.db

@@ -7,7 +7,8 @@ import {
   adminTestbed,
   insertCollection,
   insertPackages,
-  TEST_USER,
+  assertRefusals,
+  auditEntry,
   type AdminTestbed,
 } from "./support.js";
 
@@ -17,7 +18,6 @@ after(() => bed?.close());
 
 const DAY = 86_400_000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY);
-const audit = (message: string) => ({ user: TEST_USER, message, base_id: null });
 
 const collectionColumns = [
   "id",
@@ -210,7 +210,7 @@ describe("a rawhide collection's life cycle (the original's test_collection_comm
     ]); // prettier-ignore
     assert.deepEqual(created, {
       output: ["Collection f28 created"],
-      audit: [audit("Collection f28 created")],
+      audit: [auditEntry("Collection f28 created")],
     });
     const masterId = (await collection("f28"))!.id;
     assert.deepEqual(await collection("f28"), {
@@ -446,13 +446,7 @@ describe("create-collection and edit-collection options", () => {
       [["branch-collection", "nope", "x", "-d", "X", "-t", "f29"], "Collection not found", false],
       [["fork-collection", "f29", "x", "-d", "X"], "missing option --target", true],
     ]; // prettier-ignore
-    for (const [argv, error, usage] of cases) {
-      assert.deepEqual(
-        await bed.run(argv),
-        { output: [], error, usage, audit: [] },
-        argv.join(" "),
-      );
-    }
+    await assertRefusals(bed, cases);
     assert.equal(await collection("x"), undefined);
 
     await insertCollection(bed.database, "base", {
@@ -461,34 +455,15 @@ describe("create-collection and edit-collection options", () => {
       dest_tag: "f29",
     });
     await insertCollection(bed.database, "other");
-    const conflicts: [string[], string][] = [
-      [["create-collection", "base", "-d", "X", "-t", "f29"], "Object already exists"],
-      [["edit-collection", "base", "--new-name", "other"], "Collection other already exists"],
-      [["edit-collection", "base", "-t", "nope"], "Target nope not found in Koji"],
-      [
-        ["fork-collection", "base", "other", "-d", "X", "-t", "f29"],
-        "Forked collection already exists",
-      ],
-      [
-        ["fork-collection", "base", "side", "-d", "X", "-t", "nope"],
-        "Target nope not found in Koji",
-      ],
-      [
-        ["branch-collection", "base", "other", "-d", "X", "-t", "f29"],
-        "Branched collection exists already",
-      ],
-      [
-        ["branch-collection", "base", "next", "-d", "X", "-t", "nope"],
-        "Target nope not found in Koji",
-      ],
-    ];
-    for (const [argv, error] of conflicts) {
-      assert.deepEqual(
-        await bed.run(argv),
-        { output: [], error, usage: false, audit: [] },
-        argv.join(" "),
-      );
-    }
+    await assertRefusals(bed, [
+      [["create-collection", "base", "-d", "X", "-t", "f29"], "Object already exists", false],
+      [["edit-collection", "base", "--new-name", "other"], "Collection other already exists", false],
+      [["edit-collection", "base", "-t", "nope"], "Target nope not found in Koji", false],
+      [["fork-collection", "base", "other", "-d", "X", "-t", "f29"], "Forked collection already exists", false],
+      [["fork-collection", "base", "side", "-d", "X", "-t", "nope"], "Target nope not found in Koji", false],
+      [["branch-collection", "base", "other", "-d", "X", "-t", "f29"], "Branched collection exists already", false],
+      [["branch-collection", "base", "next", "-d", "X", "-t", "nope"], "Target nope not found in Koji", false],
+    ]); // prettier-ignore
     assert.deepEqual((await collection("base"))!.target, "f29");
     assert.equal(await collection("side"), undefined);
     assert.equal(await collection("next"), undefined);
@@ -540,13 +515,7 @@ describe("collection groups", () => {
       [["edit-collection-group", "grp", "-c", "g1", "nope"], "Some collections weren't found: nope", false],
       [["delete-collection-group", "nope"], "Object not found", false],
     ]; // prettier-ignore
-    for (const [argv, error, usage] of refusals) {
-      assert.deepEqual(
-        await bed.run(argv),
-        { output: [], error, usage, audit: [] },
-        argv.join(" "),
-      );
-    }
+    await assertRefusals(bed, refusals);
     assert.deepEqual(await groupMembers("grp"), ["g2"]);
     assert.equal(
       (

@@ -9,7 +9,7 @@ import {
   adminTestbed,
   insertCollection,
   insertPackages,
-  TEST_USER,
+  auditEntry,
   type AdminTestbed,
 } from "./support.js";
 
@@ -22,12 +22,6 @@ before(async () => {
   base = Object.fromEntries(Object.entries(ids).map(([name, { base_id }]) => [name, base_id]));
 });
 after(() => bed?.close());
-
-const audit = (message: string, base_id: number | null = null) => ({
-  user: TEST_USER,
-  message,
-  base_id,
-});
 
 let files = 0;
 function contentFile(text: string): string {
@@ -61,10 +55,10 @@ describe("create-group and edit-group", () => {
   it("create global and namespaced groups, then set, append and replace content", async () => {
     assert.deepEqual(await bed.run(["create-group", "global-group"]), {
       output: ["Group global-group created"],
-      audit: [audit("Group global-group created")],
+      audit: [auditEntry("Group global-group created")],
     });
     assert.deepEqual((await bed.run(["create-group", "me/my-packages"])).audit, [
-      audit("Group me/my-packages created"),
+      auditEntry("Group me/my-packages created"),
     ]);
     assert.deepEqual(await groups(), [
       { namespace: null, name: "global-group" },
@@ -78,8 +72,8 @@ describe("create-group and edit-group", () => {
       contentFile("maven\n eclipse\n\n"),
     ]);
     assert.deepEqual(set.audit, [
-      audit("Group global-group modified: package eclipse added", base.eclipse!),
-      audit("Group global-group modified: package maven added", base.maven!),
+      auditEntry("Group global-group modified: package eclipse added", base.eclipse!),
+      auditEntry("Group global-group modified: package maven added", base.maven!),
     ]);
     assert.deepEqual(await content("global-group"), ["eclipse", "maven"]);
 
@@ -91,7 +85,7 @@ describe("create-group and edit-group", () => {
       "--append",
     ]);
     assert.deepEqual(appended.audit, [
-      audit("Group global-group modified: package rnv added", base.rnv!),
+      auditEntry("Group global-group modified: package rnv added", base.rnv!),
     ]);
     assert.deepEqual(await content("global-group"), ["eclipse", "maven", "rnv"]);
 
@@ -107,8 +101,8 @@ describe("create-group and edit-group", () => {
         "Group global-group modified: package maven removed",
       ],
       audit: [
-        audit("Group global-group modified: package eclipse removed", base.eclipse!),
-        audit("Group global-group modified: package maven removed", base.maven!),
+        auditEntry("Group global-group modified: package eclipse removed", base.eclipse!),
+        auditEntry("Group global-group modified: package maven removed", base.maven!),
       ],
     });
     assert.deepEqual(await content("global-group"), ["rnv"]);
@@ -198,11 +192,11 @@ describe("add-group", () => {
     assert.deepEqual(result, {
       output: lines,
       audit: [
-        audit(lines[0]!),
-        audit(lines[1]!, base.maven!),
-        audit(lines[2]!, base.rnv!),
-        audit(lines[3]!),
-        audit(lines[4]!),
+        auditEntry(lines[0]!),
+        auditEntry(lines[1]!, base.maven!),
+        auditEntry(lines[2]!, base.rnv!),
+        auditEntry(lines[3]!),
+        auditEntry(lines[4]!),
       ],
     });
     const maintainers = await bed.database.db

@@ -6,19 +6,13 @@ import {
   adminTestbed,
   insertCollection,
   insertPackages,
-  TEST_USER,
+  auditEntry,
   type AdminTestbed,
 } from "./support.js";
 
 let bed: AdminTestbed;
 before(async () => (bed = await adminTestbed()));
 after(() => bed?.close());
-
-const audit = (message: string, base_id: number | null = null) => ({
-  user: TEST_USER,
-  message,
-  base_id,
-});
 
 async function packageRows(collectionId: number) {
   return bed.database.db
@@ -34,7 +28,7 @@ describe("set-notice and clear-notice", () => {
     const notice = () => bed.database.db.selectFrom("admin_notice").selectAll().execute();
     assert.deepEqual(await bed.run(["set-notice", "  foo  "]), {
       output: ["Admin notice added: foo"],
-      audit: [audit("Admin notice added: foo")],
+      audit: [auditEntry("Admin notice added: foo")],
     });
     assert.deepEqual(await notice(), [{ key: "global_notice", content: "foo" }]);
     await bed.run(["set-notice", "Outage [details](https://status.example.org)"]);
@@ -43,10 +37,10 @@ describe("set-notice and clear-notice", () => {
     ]);
     assert.deepEqual(await bed.run(["clear-notice"]), {
       output: ["Admin notice cleared"],
-      audit: [audit("Admin notice cleared")],
+      audit: [auditEntry("Admin notice cleared")],
     });
     assert.deepEqual(await notice(), []);
-    assert.deepEqual((await bed.run(["clear-notice"])).audit, [audit("Admin notice cleared")]);
+    assert.deepEqual((await bed.run(["clear-notice"])).audit, [auditEntry("Admin notice cleared")]);
   });
 
   it("set-notice needs its content", async () => {
@@ -72,7 +66,7 @@ describe("add-pkg", () => {
     const message = "Package eclipse (collection f25): tracked set from False to True";
     assert.deepEqual(result, {
       output: [message],
-      audit: [audit(message, ids.eclipse!.base_id)],
+      audit: [auditEntry(message, ids.eclipse!.base_id)],
     });
     assert.deepEqual(
       (await packageRows(collection)).map((p) => [p.name, p.tracked]),
@@ -134,7 +128,7 @@ describe("set-priority", () => {
     ];
     assert.deepEqual(result, {
       output: lines,
-      audit: [audit(lines[0]!, ids.rnv!.base_id), audit(lines[1]!, ids.eclipse!.base_id)],
+      audit: [auditEntry(lines[0]!, ids.rnv!.base_id), auditEntry(lines[1]!, ids.eclipse!.base_id)],
     });
     assert.deepEqual(
       (await packageRows(collection)).map((p) => [p.name, p.manual_priority, p.static_priority]),
@@ -154,7 +148,7 @@ describe("set-priority", () => {
       await bed.run(["set-priority", "--static", "--collection", "static", "rnv", "-100"]),
       {
         output: [line],
-        audit: [audit(line, ids.rnv!.base_id)],
+        audit: [auditEntry(line, ids.rnv!.base_id)],
       },
     );
   });
@@ -198,7 +192,7 @@ describe("set-arch-override", () => {
       "Package arch-pkg (collection arch-b): arch_override set from x86_64 to ^s390x ppc64le",
     ];
     const base = ids["arch-pkg"]!.base_id;
-    assert.deepEqual(set, { output: lines, audit: lines.map((line) => audit(line, base)) });
+    assert.deepEqual(set, { output: lines, audit: lines.map((line) => auditEntry(line, base)) });
     const cleared = await bed.run(["set-arch-override", "arch-pkg", ""]);
     assert.deepEqual(cleared.output, [
       "Package arch-pkg (collection arch-a): arch_override set from ^s390x ppc64le to None",
@@ -218,11 +212,11 @@ describe("set-arch-override", () => {
     await bed.run(["add-group", "me/arches", "grp-a", "grp-b"]);
     const result = await bed.run(["set-arch-override", "--group", "arches", "x86_64"]);
     assert.deepEqual(result.audit, [
-      audit(
+      auditEntry(
         "Package grp-a (collection arch-group): arch_override set from None to x86_64",
         ids["grp-a"]!.base_id,
       ),
-      audit(
+      auditEntry(
         "Package grp-b (collection arch-group): arch_override set from None to x86_64",
         ids["grp-b"]!.base_id,
       ),

@@ -2,6 +2,7 @@
 // process, a configuration pointing at both, and a runner that executes a command line
 // in-process exactly as `koschei-admin` would (same parsing, same transaction), returning its
 // output, its error and the audit-log entries it wrote.
+import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -79,6 +80,11 @@ export function adminScenario(): Scenario {
     },
     "admin",
   );
+}
+
+/** An audit entry written by the in-process runs. */
+export function auditEntry(message: string, base_id: number | null = null): AuditEntry {
+  return { user: TEST_USER, message, base_id };
 }
 
 export interface AuditEntry {
@@ -214,6 +220,16 @@ export async function auditEntriesAfter(database: Database, id: number): Promise
     .where("log_entry.environment", "=", "admin")
     .orderBy("log_entry.id")
     .execute();
+}
+
+/** Asserts that each command line is refused with its error, writing and printing nothing. */
+export async function assertRefusals(
+  bed: AdminTestbed,
+  cases: [argv: string[], error: string, usage: boolean][],
+): Promise<void> {
+  for (const [argv, error, usage] of cases) {
+    assert.deepEqual(await bed.run(argv), { output: [], error, usage, audit: [] }, argv.join(" "));
+  }
 }
 
 /** Inserts a collection row directly (no Koji), with the given columns. */
