@@ -79,13 +79,17 @@ function openPostgresql(url: string, timeouts: DatabaseTimeouts, options: OpenOp
     connectionString: url,
     max: options.maxConnections ?? 10,
     Client: TimedClient,
-    options: "-c TimeZone=UTC",
+    // Session settings; a limit of 0 is sent too, as it means "none", not "the server's".
+    options: [
+      "-c TimeZone=UTC",
+      `-c statement_timeout=${milliseconds(timeouts.statement_timeout)}`,
+      `-c idle_in_transaction_session_timeout=${milliseconds(timeouts.idle_in_transaction_timeout)}`,
+    ].join(" "),
     types: pgTypes,
-    // 0 leaves the server's own setting (normally none) in force.
-    statement_timeout: milliseconds(timeouts.statement_timeout),
-    idle_in_transaction_session_timeout: milliseconds(timeouts.idle_in_transaction_timeout),
-    // A server that vanishes mid-session (no reset ever arrives) is noticed by the kernel.
+    // A server that vanishes mid-session, without a reset ever arriving, is noticed by the
+    // kernel's keep-alive probes, which start after a minute of silence.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 60_000,
   });
   const logger = options.logger ?? silentLogger;
   const address = serverAddress(url);

@@ -83,7 +83,14 @@ describe("time limits on a PostgreSQL server", () => {
     );
   });
 
-  it("0 leaves statements unlimited", async () => {
+  it("0 means no limit, even where the database has one of its own", async () => {
+    await fresh.database.query(
+      `DO $$ BEGIN
+         EXECUTE format('ALTER DATABASE %I SET statement_timeout = 5000', current_database());
+         EXECUTE format('ALTER DATABASE %I SET idle_in_transaction_session_timeout = 5000',
+                        current_database());
+       END $$`,
+    );
     const database = await open({ statement_timeout: 0, idle_in_transaction_timeout: 0 });
     assert.deepEqual(
       await database.query(
