@@ -21,7 +21,7 @@ import { MAX_RESOLVER_WORKERS, type ResolveRequest } from "../depsolve/resolver-
 import { readSourceLines, type SourceLine } from "../depsolve/source-lines.js";
 import { createLogger } from "../log/logger.js";
 import { RepoError } from "../repo/errors.js";
-import { locateRepo } from "../repo/repo-cache.js";
+import { locateRepo, repoCacheSettings } from "../repo/repo-cache.js";
 
 /** A build group file is a list of names: anything larger is a mistake (/dev/zero, a log). */
 const MAX_BUILD_GROUP_FILE_BYTES = 1024 * 1024;
@@ -71,7 +71,7 @@ async function runResolve(args: ParsedArgs): Promise<number> {
     arch: stringOption(args, "arch") ?? config.dependency.resolve_for_arch,
     buildGroup: buildGroup && { packages: buildGroup },
     cacheDir: config.directories.cachedir,
-    repoCacheCapacity: config.dependency.cache_l2_capacity,
+    repoCacheSettings: repoCacheSettings(config.dependency),
     workers: jobs,
     ignoreWeakDeps: config.dependency.ignore_weak_deps,
     logger: createLogger({ name: "koschei-admin" }),

@@ -6,7 +6,12 @@ import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../log/logger.js";
-import { checkCacheDir, RepoCache, type LocalRepo } from "../repo/repo-cache.js";
+import {
+  checkCacheDir,
+  RepoCache,
+  type LocalRepo,
+  type RepoCacheOptions,
+} from "../repo/repo-cache.js";
 import { openResolverPool, type ResolverPool } from "./resolver-pool.js";
 
 /** The comps group used as the build group when the caller gives none. */
@@ -19,8 +24,8 @@ export type ResolutionOptions = SessionOptions &
         repoCache: RepoCache;
       }
     | {
-        /** `dependency.cache_l2_capacity`: repos kept on disk by a repo cache for this session. */
-        repoCacheCapacity: number;
+        /** Capacity and download limits of a repo cache for this session (repoCacheSettings). */
+        repoCacheSettings: Omit<RepoCacheOptions, "cacheDir" | "logger">;
       }
   );
 
@@ -61,7 +66,7 @@ export async function openResolution(options: ResolutionOptions): Promise<Resolu
   const repoCache =
     "repoCache" in options
       ? options.repoCache
-      : new RepoCache({ cacheDir: options.cacheDir, capacity: options.repoCacheCapacity, logger });
+      : new RepoCache({ ...options.repoCacheSettings, cacheDir: options.cacheDir, logger });
   const acquired: LocalRepo[] = [];
   const releaseRepos = async () => {
     for (const repo of acquired) repo.release();

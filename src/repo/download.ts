@@ -153,7 +153,7 @@ async function withRetries<T>(
       const reason = error instanceof Error ? error.message : String(error);
       if (failures + 1 >= attempts) {
         throw new RepoDownloadError(
-          `GET ${shownUrl} failed after ${attempts} attempts: ${reason}`,
+          `GET ${shownUrl} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
           shownUrl,
           { cause: error },
         );

@@ -28,6 +28,7 @@ import {
 import { downloadVerified, fetchBytes, type DownloadOptions } from "./download.js";
 import { RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
 import { RefCountedLru } from "./ref-counted-lru.js";
+import type { DependencyConfig } from "../config/types.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { maskPasswords } from "../log/mask.js";
 import {
@@ -44,12 +45,31 @@ export interface RepoCacheOptions {
   capacity: number;
   /** Milliseconds without download progress before an attempt fails (default 60 000). */
   timeoutMs?: number;
+  /** Milliseconds to connect to a repo server (default: the download layer's). */
+  connectTimeoutMs?: number;
+  /** Milliseconds one file's download may take in all (default: the download layer's). */
+  overallTimeoutMs?: number;
   /** Extra attempts after a transient HTTP/network failure (default 3). */
   retries?: number;
   /** Back-off before the first retry, doubled each time (default 1000 ms). */
   retryDelayMs?: number;
   /** Downloads, retries and evictions are logged here (passwords masked). */
   logger?: Logger;
+}
+
+/** The capacity and download limits of a repo cache, from the `dependency` configuration. */
+export function repoCacheSettings(
+  dependency: Pick<
+    DependencyConfig,
+    "cache_l2_capacity" | "repo_connect_timeout" | "repo_idle_timeout" | "repo_download_timeout"
+  >,
+): Omit<RepoCacheOptions, "cacheDir" | "logger"> {
+  return {
+    capacity: dependency.cache_l2_capacity,
+    connectTimeoutMs: dependency.repo_connect_timeout * 1000,
+    timeoutMs: dependency.repo_idle_timeout * 1000,
+    overallTimeoutMs: dependency.repo_download_timeout * 1000,
+  };
 }
 
 /** A repository available on the local disk for as long as it is not released. */
@@ -113,6 +133,8 @@ export class RepoCache {
     });
     this.download = {
       timeoutMs: options.timeoutMs ?? 60_000,
+      connectTimeoutMs: options.connectTimeoutMs,
+      overallTimeoutMs: options.overallTimeoutMs,
       retries: options.retries ?? 3,
       retryDelayMs: options.retryDelayMs ?? 1000,
       logger: this.logger,

@@ -87,7 +87,7 @@ test("a server that accepts and never answers: idle timeout", async () => {
   const error = await failure(fetchBytes(url, { ...limits, timeoutMs: 200 }, 1000));
   assert.equal(
     error.message,
-    `GET ${url} failed after 1 attempts: no data for 0.2 s (idle timeout)`,
+    `GET ${url} failed after 1 attempt: no data for 0.2 s (idle timeout)`,
   );
 });
 
@@ -102,7 +102,7 @@ test("a server that sends a byte now and then but never finishes: overall timeou
   );
   assert.equal(
     error.message,
-    `GET ${url} failed after 1 attempts: not complete within 0.3 s (overall timeout)`,
+    `GET ${url} failed after 1 attempt: not complete within 0.3 s (overall timeout)`,
   );
 });
 

@@ -6,7 +6,13 @@ import { after, before, test } from "node:test";
 import { pino } from "pino";
 import { pathToFileURL } from "node:url";
 import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
-import { CACHE_ENTRY_MARKER, RepoCache, type RepoCacheOptions } from "../../src/repo/repo-cache.js";
+import {
+  CACHE_ENTRY_MARKER,
+  RepoCache,
+  repoCacheSettings,
+  type RepoCacheOptions,
+} from "../../src/repo/repo-cache.js";
+import { unacceptingServer } from "../net/misbehaving-servers.js";
 import { sharedPath } from "../support/shared.js";
 import { startRepoServer, type RepoServer } from "./repo-server.js";
 
@@ -309,4 +315,26 @@ test("URL schemes in any case; file:// and local paths in place; other schemes r
     cache.acquire("file://elsewhere/repo"),
     /^RepoError: file:\/\/elsewhere\/repo is not a valid URL \(.*host/,
   );
+});
+
+test("the configured download limits reach the cache's downloads", async (t) => {
+  const server = await unacceptingServer();
+  t.after(() => server.close());
+  const settings = repoCacheSettings({
+    cache_l2_capacity: 3,
+    repo_connect_timeout: 0.2,
+    repo_idle_timeout: 7,
+    repo_download_timeout: 9,
+  });
+  assert.deepEqual(settings, {
+    capacity: 3,
+    connectTimeoutMs: 200,
+    timeoutMs: 7000,
+    overallTimeoutMs: 9000,
+  });
+  const cache = await newCache({ ...settings, retries: 0 });
+  t.after(() => cache.close());
+  await assert.rejects(cache.acquire(`${server.origin}/repo/`), {
+    message: `GET ${server.origin}/repo/repodata/repomd.xml failed after 1 attempt: no connection within 0.2 s (connect timeout)`,
+  });
 });
