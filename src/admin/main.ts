@@ -2,7 +2,7 @@ import { runProgram } from "../cli/command.js";
 import { adminCommands } from "./commands.js";
 
 const description =
-  "Administers a Koschei instance: its database schema, its configuration and debugging tools.";
+  "Administers a Koschei instance: database schema, collections, packages, groups, priorities, notices, cleanup, builds, configuration and debugging tools.";
 process.exitCode = await runProgram(
   "koschei-admin",
   description,
