@@ -100,9 +100,9 @@ start_rabbitmq() {
 install_system_packages
 log "installing npm dependencies and building the native solver addon"
 npm ci --no-audit --no-fund
-npm run build --silent
 
 if [ "$mode" = demo ]; then
+  npm run build --silent
   log "running the demo"
   exec ./bin/koschei demo
 fi
