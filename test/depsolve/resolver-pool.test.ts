@@ -14,7 +14,13 @@ import {
   type ResolverPool,
 } from "../../src/depsolve/resolver-pool.js";
 import { depsolveError } from "./depsolve-error.js";
-import { EDGE_REPO, edgeBuildGroup, edgeExpected, edgeSources } from "./edge-cases.js";
+import {
+  assertSameProblems,
+  EDGE_REPO,
+  edgeBuildGroup,
+  edgeExpected,
+  edgeSources,
+} from "./edge-cases.js";
 
 let pool: ResolverPool;
 
@@ -47,6 +53,7 @@ test("results come back in input order and match the single-threaded expectation
     const expected = edgeExpected[index % edgeExpected.length]!;
     assert.equal(resolution.resolved, expected.resolved, expected.name);
     assert.deepEqual(resolution.installs, expected.installs, expected.name);
+    assertSameProblems(resolution.problems, expected.problems, expected.name);
     index++;
   }
   assert.equal(index, requests.length);
