@@ -279,7 +279,8 @@ export class ServiceWorld {
     return id;
   }
 
-  private nextTaskId = 1000;
+  // Far above the ids the simulator hands out, so that no made-up task id names a real task.
+  private nextTaskId = 50_000_000;
 
   /** A build row; finished builds get repo 1, the EVR defaults to Koji's build of the package. */
   async build(
