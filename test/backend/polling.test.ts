@@ -81,7 +81,9 @@ describe("running builds (06 §4)", () => {
     await world.build(rnv, { state: FAILED, started: world.minutesAgo(10) });
     await world.inject("*", { httpStatus: 500 });
     await pollRunningBuilds(world.session(), silentLogger, new AbortController().signal);
-    assert.equal((await world.pendingFaults()).length, 1);
+    assert.deepEqual(await world.pendingFaults(), [
+      { method: "*", remaining: 1, fault: { kind: "http", status: 500 } },
+    ]);
   });
 
   test("two finished tasks: both builds complete with repo and arch tasks; a complete build is left alone", async () => {
@@ -173,7 +175,7 @@ describe("running builds (06 §4)", () => {
       .set({ cancel_requested: true })
       .where("id", "=", build.id)
       .execute();
-    await poll();
+    await pollRunningBuilds(world.session(), silentLogger, new AbortController().signal);
     assert.deepEqual(await world.buildRows(rnv), []);
     assert.equal((await world.koji.primary.getTaskInfo(build.task_id))!.state, 3);
   });
@@ -230,17 +232,54 @@ describe("package lists (03 §3.6)", () => {
 });
 
 describe("latest tagged builds (03 §3.3)", () => {
-  test("ours newer than Koji's latest, which has no task: all our builds untagged, no last build", async () => {
-    const rnv = await world.package("rnv");
-    await world.build(rnv, { state: FAILED, release: "30.fc29" });
+  test("ours newer than Koji's latest, which has no repo id: all our builds untagged, no last build", async () => {
+    const slf4j = await world.package("slf4j");
+    await world.build(slf4j, { state: FAILED, release: "30.fc29" });
     await refreshLatestBuilds(world.session(), silentLogger);
-    const [build] = await world.buildRows(rnv);
+    const [build] = await world.buildRows(slf4j);
     assert.equal(build!.untagged, true);
-    const pkg = await world.packageRow(rnv);
+    const pkg = await world.packageRow(slf4j);
     assert.deepEqual(
       [pkg.last_build_id, pkg.last_complete_build_id, pkg.last_complete_build_state],
       [null, null, null],
     );
+  });
+
+  test("Koji's newer build is registered as a real build with its repo and arch tasks", async () => {
+    const rnv = await world.package("rnv", { dependency_priority: 40 });
+    // Built a day before Koji's build of 15.fc28.
+    const old = await world.build(rnv, {
+      state: FAILED,
+      release: "14.fc28",
+      started: new Date("2018-04-04T00:00:00Z"),
+    });
+    await refreshLatestBuilds(world.session(), silentLogger);
+    const [kojiBuild] = await world.koji.primary.listTagged("f29", {
+      package: "rnv",
+      latest: true,
+    });
+    const rows = await world.buildRows(rnv);
+    assert.deepEqual(
+      rows.map((row) => [
+        row.id === old,
+        row.real,
+        row.state,
+        row.task_id,
+        row.repo_id,
+        row.release,
+      ]),
+      [
+        [true, false, FAILED, rows[0]!.task_id, 1, "14.fc28"],
+        [false, true, COMPLETE, kojiBuild!.task_id, REPO_ID, "15.fc28"],
+      ],
+    );
+    assert.deepEqual(await archTasks(rows[1]!.id), CLOSED_ARCH_TASKS);
+    const pkg = await world.packageRow(rnv);
+    assert.deepEqual(
+      [pkg.last_build_id, pkg.last_complete_build_state, pkg.dependency_priority],
+      [rows[1]!.id, COMPLETE, 0],
+    );
+    assert.deepEqual(world.stateChanges, []);
   });
 
   test("ours newer than Koji's latest: builds after our build of Koji's EVR are untagged", async () => {
@@ -378,6 +417,8 @@ describe("registering real builds (03 §3.4)", () => {
 
 describe("a whole pass", () => {
   test("dispatches polling_event once and refreshes the statistics", async () => {
+    // Builds of the new, untracked packages are not registered.
+    await world.collection({ poll_untracked: false });
     const rnv = await world.package("rnv");
     await world.build(rnv, { real: true });
     let pollingEvents = 0;

@@ -35,6 +35,7 @@ export const KOJI_BUILDS = {
   maven: { epoch: 1, version: "3.5.3", release: "2.fc29" },
   lbzip2: { epoch: null, version: "2.5", release: "10.fc28" },
   log4j: { epoch: null, version: "2.9.1", release: "2.fc28" },
+  /** Imported into Koji without a build task: it has no repo id. */
   slf4j: { epoch: null, version: "1.7.25", release: "4.fc28" },
   s390utils: { epoch: 2, version: "2.6.0", release: "1.fc29" },
   broken: { epoch: null, version: "1.0", release: "1.fc29" },
@@ -85,14 +86,15 @@ function scenario() {
       ],
       targets: [{ name: "f29", buildTag: "f29-build", destTag: "f29" }],
       builds: [
-        ...(
-          ["rnv", "eclipse", "expat", "lbzip2", "log4j", "slf4j", "broken", "guava"] as const
-        ).map((name) => build(name)),
+        ...(["rnv", "eclipse", "expat", "lbzip2", "log4j", "broken", "guava"] as const).map(
+          (name) => build(name),
+        ),
         build("maven", {
           srpm: { buildArchs: ["noarch"] },
           rpms: [{ name: "maven", arch: "noarch" }],
         }),
         build("s390utils", { srpm: { exclusiveArch: ["s390x"] } }),
+        build("slf4j", { imported: true }),
         build("oldpkg"),
       ],
       repos: [{ id: REPO_ID, tag: "f29-build" }],
@@ -223,7 +225,11 @@ export class ServiceWorld {
   }
 
   async collection(
-    values: { latest_repo_resolved?: boolean | null; latest_repo_id?: number | null } = {},
+    values: {
+      latest_repo_resolved?: boolean | null;
+      latest_repo_id?: number | null;
+      poll_untracked?: boolean;
+    } = {},
   ): Promise<number> {
     const { id } = await this.db
       .insertInto("collection")
