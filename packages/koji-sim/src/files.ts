@@ -211,7 +211,8 @@ export class FileServer {
         : [`finished ${stamp(task.completionTs)}: ${KOJI_TASK_STATES[task.state]}`]),
     ];
     outputs.set("state.log", stateLines.join("\n") + "\n");
-    if (task.method === "build" || task.method === "newRepo") return outputs;
+    // Parents and tagging run no buildroot, so they leave no build logs.
+    if (["build", "newRepo", "tagBuild"].includes(task.method)) return outputs;
     const failure =
       task.state === KojiTaskState.FAILED && task.fault ? `${task.fault.message}\n` : "";
     outputs.set("root.log", `DEBUG util.py: simulated buildroot for task ${task.id}\n${failure}`);

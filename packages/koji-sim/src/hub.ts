@@ -268,7 +268,7 @@ function buildStruct(state: SimState, build: BuildRecord): XmlRpcStruct {
     promoter_id: null,
     promoter_name: null,
     cg_id: null,
-    source: null,
+    source: build.source,
     extra: null,
     cg_name: null,
   };

@@ -127,6 +127,12 @@ export interface SimBuild {
   srpm: SimSrpm;
   /** Binary RPMs of the build (the SRPM itself is implied); default []. */
   rpms: SimRpm[];
+  /**
+   * Imported without a build task (task_id null); default false: the build comes with the
+   * finished build task that made it, from the target whose destination tag is its first tag
+   * (else the first target), in the repo its build tag has at the start.
+   */
+  imported: boolean;
 }
 
 /** The SRPM headers Koschei and the builder look at. */
@@ -384,6 +390,7 @@ function checkConsistency(scenario: Scenario): string[] {
   scenario.builds.forEach((build, b) => {
     build.tags.forEach((tag, t) => requireTag(tag, `builds[${b}].tags[${t}]`));
     problems.push(...buildProblems(build, `builds[${b}]`, false));
+    if (!build.imported) problems.push(...buildTaskProblems(scenario, build, `builds[${b}]`));
   });
   scenario.taskRules.forEach((rule, r) => {
     if (rule.repoHas === null) return;
@@ -394,6 +401,25 @@ function checkConsistency(scenario: Scenario): string[] {
     }
   });
   return problems;
+}
+
+/**
+ * A scenario build's task ran in a target (the one whose destination tag is the build's first
+ * tag, else the first target) against the repo its build tag has at the start.
+ */
+function buildTaskProblems(scenario: Scenario, build: SimBuild, path: string): string[] {
+  const target = scenario.targets.find((t) => t.destTag === build.tags[0]) ?? scenario.targets[0];
+  if (!target) {
+    return [
+      `${path}: a build task needs a target, and the scenario has none (or mark it imported)`,
+    ];
+  }
+  if (!scenario.repos.some((repo) => repo.tag === target.buildTag)) {
+    return [
+      `${path}: built in target ${target.name}, whose build tag ${target.buildTag} has no repo in repos (or mark it imported)`,
+    ];
+  }
+  return [];
 }
 
 /** The dependency lists of a binary RPM, in rpm-md order. */

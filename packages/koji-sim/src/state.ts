@@ -8,7 +8,7 @@ import { canonArch } from "@koschei/koji-protocol/arches.js";
 import { KojiFault, kojiFaultCode, type KojiErrorClass } from "@koschei/koji-protocol/faults.js";
 import { taskRelPath } from "@koschei/koji-protocol/paths.js";
 import { REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
-import type { XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
+import type { XmlRpcStruct, XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { compareEvr, type Evr } from "@koschei/koji-protocol/evr.js";
 import { KojiBuildState, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
@@ -34,6 +34,8 @@ const CREATEREPO_SECONDS = 60;
 /** Sessions expire this long after login or renewal (Koji's SessionRenewalTimeout default). */
 const SESSION_LIFETIME_SECONDS = 24 * 3600;
 const ADMIN_USER = "kojiadmin";
+/** The dist-git host of past builds' SCM URLs (a reserved name: nothing answers there). */
+const SCM_HOST = "src.koji-sim.test";
 
 /** Raises a Koji exception of the given class (answered as its fault code by the hub). */
 export function kojiError(kojiClass: KojiErrorClass, message: string): KojiFault {
@@ -169,7 +171,8 @@ export interface RpmRecord {
   size: number;
   buildtime: number;
   payloadhash: string;
-  buildrootId: number;
+  /** The buildroot of the task that built it; null for an imported build. */
+  buildrootId: number | null;
   /** The binary package description; null for the SRPM. */
   binary: SimRpm | null;
 }
@@ -184,6 +187,8 @@ export interface BuildRecord {
   state: number;
   ownerId: number;
   taskId: number | null;
+  /** The SCM URL the build task built from (getBuild's `source`); null for an imported build. */
+  source: string | null;
   createEvent: number;
   creationTs: number;
   startTs: number;
@@ -286,6 +291,10 @@ type NewTask = Pick<
   TaskRecord,
   "method" | "arch" | "label" | "parent" | "owner" | "priority" | "weight" | "request" | "plan"
 > & { channel?: string };
+
+/** A past task as recordFinishedTask takes it, and its creation, start and completion times. */
+type FinishedTask = Omit<NewTask, "plan" | "channel">;
+type TaskTimes = [created: number, started: number, completed: number];
 
 export interface SessionRecord {
   id: number;
@@ -443,6 +452,15 @@ export class SimState {
     for (const repo of scenario.repos) {
       const record = this.createRepo(this.tagByName(repo.tag), null, repo.id);
       this.markRepoReady(record);
+    }
+    // Built in the repos of the start, which hold their dependencies (so that a client can
+    // resolve them there), though Koji's repos hold only builds older than themselves.
+    for (const build of scenario.builds) {
+      if (build.imported) continue;
+      const record = this.builds.get(build.id)!;
+      const firstTag = build.tags[0] === undefined ? undefined : this.tagByName(build.tags[0]);
+      const { target, repo } = this.buildTargetAndRepo(firstTag);
+      this.recordBuildTask(record, target, repo, firstTag);
     }
   }
 
@@ -709,7 +727,6 @@ export class SimState {
     const packageId = this.packageId(spec.name);
     const epoch = spec.epoch ?? null;
     const buildtime = Math.floor(this.time);
-    const buildrootId = ++this.ids.buildroot;
     const rpm = (
       name: string,
       arch: string,
@@ -726,7 +743,7 @@ export class SimState {
         size,
         buildtime,
         payloadhash: pseudoHash(`${name}-${nevr.version}-${nevr.release}.${arch}`),
-        buildrootId,
+        buildrootId: null,
         binary,
       };
       this.rpms.set(record.id, record);
@@ -745,6 +762,7 @@ export class SimState {
       state: KojiBuildState.COMPLETE,
       ownerId: owner.id,
       taskId: null,
+      source: null,
       createEvent: event,
       creationTs: this.time - 1800,
       startTs: this.time - 1800,
@@ -787,7 +805,123 @@ export class SimState {
     this.emit({ kind: "tag", tagId: tag.id, buildId: build.id, userId });
   }
 
-  /** Imports a new COMPLETE build and tags it (control interface and tagBuild of a new NVR). */
+  /**
+   * The target a build tagged first into `firstTag` was built from (the one with that
+   * destination tag, else the first) and its build tag's READY repo; GenericError when missing.
+   */
+  private buildTargetAndRepo(firstTag: TagRecord | undefined): {
+    target: TargetRecord;
+    repo: RepoRecord;
+  } {
+    const targets = [...this.targets.values()];
+    const target = targets.find((t) => t.destTagId === firstTag?.id) ?? targets[0];
+    if (!target) throw kojiError("GenericError", "no build target to build from");
+    const buildTag = this.tags.get(target.buildTagId)!;
+    const repo = this.latestRepo(buildTag, { state: REPO_STATES.READY });
+    if (!repo) throw kojiError("GenericError", `No repo available for tag ${buildTag.name}`);
+    return { target, repo };
+  }
+
+  /**
+   * The finished `build` task that made a build, as kojid leaves it: a buildSRPMFromSCM child,
+   * one buildArch child per arch (kojid's choice; for a build whose SRPM excludes every arch of
+   * the tag, the arches of its binaries), all against `repo`, and a tagBuild child when the
+   * build went into the target's destination tag (else it was built with skip_tag and tagged
+   * by hand). The tasks ran in the half hour before the build's completion.
+   */
+  private recordBuildTask(
+    build: BuildRecord,
+    target: TargetRecord,
+    repo: RepoRecord,
+    firstTag: TagRecord | undefined,
+  ): void {
+    const buildTag = this.tags.get(target.buildTagId)!;
+    const nvr = `${build.name}-${build.version}-${build.release}`;
+    const skipTag = firstTag?.id !== target.destTagId;
+    const source = `git+https://${SCM_HOST}/rpms/${build.name}.git?#${gitCommitId(nvr)}`;
+    const started = build.startTs;
+    const completed = build.completionTs;
+    const parent = this.recordFinishedTask(
+      {
+        method: "build",
+        arch: "noarch",
+        label: null,
+        parent: null,
+        owner: build.ownerId,
+        priority: 20,
+        weight: WEIGHTS.build,
+        request: [source, target.name, skipTag ? { skip_tag: true } : {}],
+      },
+      [started - 300, started - 295, completed],
+    );
+    const child = (task: Omit<FinishedTask, "owner" | "parent">, times: TaskTimes) =>
+      this.recordFinishedTask({ ...task, owner: build.ownerId, parent: parent.id }, times);
+    const srpmTask = child(
+      {
+        method: "buildSRPMFromSCM",
+        arch: "noarch",
+        label: "srpm",
+        priority: 19,
+        weight: WEIGHTS.srpm,
+        request: [source, buildTag.id, { repo_id: repo.id, scratch: null }],
+      },
+      [started - 290, started - 285, started],
+    );
+    const srpmPath = `${taskRelPath(srpmTask.id)}/${nvr}.src.rpm`;
+    build.srpmRpm.buildrootId = ++this.ids.buildroot;
+    srpmTask.result = srpmResult(srpmTask.id, srpmPath, build.srpmRpm.buildrootId);
+    const buildrootByArch = new Map<string, number>();
+    this.builtArches(build, buildTag).forEach((label, index) => {
+      const task = child(
+        {
+          method: "buildArch",
+          arch: canonArch(label),
+          label,
+          priority: 19,
+          weight: WEIGHTS.buildArch,
+          request: [srpmPath, buildTag.id, label, index === 0, { repo_id: repo.id }],
+        },
+        [started, started + 5, completed - 10],
+      );
+      const buildrootId = ++this.ids.buildroot;
+      task.result = buildArchResult(task.id, archTaskRpms(build, label), buildrootId);
+      buildrootByArch.set(label, buildrootId);
+    });
+    // Binaries of an arch no task has (noarch ones) come from the first task.
+    const firstBuildroot = buildrootByArch.values().next().value!;
+    for (const rpm of build.rpms) rpm.buildrootId = buildrootByArch.get(rpm.arch) ?? firstBuildroot;
+    if (!skipTag) {
+      child(
+        {
+          method: "tagBuild",
+          arch: "noarch",
+          label: "tag",
+          priority: 19,
+          weight: 1.0,
+          request: [target.destTagId, build.id, false, null, true],
+        },
+        [completed - 10, completed - 8, completed],
+      );
+    }
+    build.taskId = parent.id;
+    build.source = source;
+  }
+
+  /** kojid's arches for a past build; those of its binaries when kojid would find none. */
+  private builtArches(build: BuildRecord, buildTag: TagRecord): string[] {
+    try {
+      return this.buildArches(build, buildTag, {});
+    } catch (error) {
+      if (!(error instanceof KojiFault)) throw error;
+      const arches = new Set(build.rpms.map((rpm) => rpm.arch));
+      return arches.size > 0 ? [...arches] : ["noarch"];
+    }
+  }
+
+  /**
+   * A new COMPLETE build, tagged into `tag` (control interface): built by a build task in the
+   * repo its build tag has now, or imported.
+   */
   addTaggedBuild(tag: TagRecord, spec: NewBuild, userId?: number): BuildRecord {
     const existing = this.findBuild({
       name: spec.name,
@@ -799,8 +933,10 @@ export class SimState {
         "GenericError",
         `Build already exists: ${spec.name}-${spec.version}-${spec.release}`,
       );
+    const builtIn = spec.imported ? null : this.buildTargetAndRepo(tag);
     const build = this.addBuild(spec);
     this.tagBuild(tag, build, userId ?? build.ownerId);
+    if (builtIn) this.recordBuildTask(build, builtIn.target, builtIn.repo, tag);
     return build;
   }
 
@@ -1045,14 +1181,45 @@ export class SimState {
       eligibleTs: this.time + SCHEDULER_DELAY_SECONDS,
       endsTs: null,
     };
-    this.tasks.set(task.id, task);
+    this.registerTask(task);
     this.activeTasks.add(task);
-    if (task.parent !== null) {
-      const siblings = this.childTasks.get(task.parent) ?? [];
-      siblings.push(task);
-      this.childTasks.set(task.parent, siblings);
-    }
     this.emit({ kind: "taskState", taskId: task.id, old: null, new: KojiTaskState.FREE });
+    return task;
+  }
+
+  private registerTask(task: TaskRecord): void {
+    this.tasks.set(task.id, task);
+    if (task.parent !== null) mapEntry(this.childTasks, task.parent, () => []).push(task);
+  }
+
+  /**
+   * A task that ran before now and CLOSED (a past build's), on the first host of the default
+   * channel able to run it; no events, as its changes happened in the past.
+   */
+  private recordFinishedTask(
+    given: FinishedTask,
+    [createTs, startTs, completionTs]: TaskTimes,
+  ): TaskRecord {
+    const channelId = this.channelByName("default").id;
+    const host = [...this.hosts.values()].find((h) => canRun(h, channelId, given.arch));
+    const task: TaskRecord = {
+      ...given,
+      id: ++this.ids.task,
+      state: KojiTaskState.CLOSED,
+      createTs,
+      startTs,
+      completionTs,
+      channelId,
+      hostId: host?.id ?? null,
+      waiting: given.parent === null ? false : null,
+      awaited: given.parent === null ? null : false,
+      result: null,
+      fault: null,
+      eligibleTs: createTs,
+      endsTs: null,
+      plan: { kind: "done" },
+    };
+    this.registerTask(task);
     return task;
   }
 
@@ -1206,9 +1373,8 @@ export class SimState {
 
   private pickHost(task: TaskRecord): HostRecord | undefined {
     const candidates = [...this.hosts.values()].filter((host) => {
-      if (!host.enabled || !host.checkedIn || !host.channelIds.includes(task.channelId))
+      if (!host.enabled || !host.checkedIn || !canRun(host, task.channelId, task.arch))
         return false;
-      if (task.arch !== "noarch" && !host.arches.includes(task.arch)) return false;
       const load = this.hostLoad(host);
       return load === 0 || load + task.weight <= host.capacity;
     });
@@ -1383,11 +1549,7 @@ export class SimState {
         );
       }
       const srpmPath = `${taskRelPath(task.id)}/${plan.srpmName}`;
-      task.result = {
-        srpm: srpmPath,
-        logs: taskLogs(task.id, ["build.log", "root.log", "state.log", "mock_output.log"]),
-        brootid: ++this.ids.buildroot,
-      };
+      task.result = srpmResult(task.id, srpmPath, ++this.ids.buildroot);
       this.setTaskState(task, KojiTaskState.CLOSED);
       this.startBuildArches(this.tasks.get(task.parent!)!, srpmPath);
     } else if (plan.kind === "buildArch") {
@@ -1400,12 +1562,7 @@ export class SimState {
           ),
         );
       }
-      task.result = {
-        brootid: ++this.ids.buildroot,
-        logs: taskLogs(task.id, ["build.log", "root.log", "state.log", "mock_output.log"]),
-        rpms: plan.rpmPaths.map((name) => `${taskRelPath(task.id)}/${name}`),
-        srpms: [],
-      };
+      task.result = buildArchResult(task.id, plan.rpmPaths, ++this.ids.buildroot);
       this.setTaskState(task, KojiTaskState.CLOSED);
       this.childClosed(task);
     } else if (plan.kind === "createrepo") {
@@ -1432,9 +1589,7 @@ export class SimState {
     }
     arches.forEach((label, index) => {
       const rule = this.ruleFor(source.name, canonArch(label), repo);
-      const rpmPaths = source.rpms
-        .filter((r) => r.arch === label || r.arch === "noarch")
-        .map((r) => `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`);
+      const rpmPaths = archTaskRpms(source, label);
       this.createTask({
         method: "buildArch",
         arch: canonArch(label),
@@ -1577,8 +1732,38 @@ function mapEntry<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
-function taskLogs(taskId: number, names: string[]): string[] {
-  return names.map((name) => `${taskRelPath(taskId)}/${name}`);
+/** Whether a host may take a task of the arch from the channel. */
+function canRun(host: HostRecord, channelId: number, arch: string): boolean {
+  return host.channelIds.includes(channelId) && (arch === "noarch" || host.arches.includes(arch));
+}
+
+/** The logs of a build task's child, relative to the topurl's work directory. */
+function buildLogs(taskId: number): string[] {
+  return ["build.log", "root.log", "state.log", "mock_output.log"].map(
+    (name) => `${taskRelPath(taskId)}/${name}`,
+  );
+}
+
+/** A finished rebuildSRPM/buildSRPMFromSCM task's result. */
+function srpmResult(taskId: number, srpmPath: string, buildrootId: number): XmlRpcStruct {
+  return { srpm: srpmPath, logs: buildLogs(taskId), brootid: buildrootId };
+}
+
+/** A finished buildArch task's result; `rpmNames` are the files it wrote. */
+function buildArchResult(taskId: number, rpmNames: string[], buildrootId: number): XmlRpcStruct {
+  return {
+    brootid: buildrootId,
+    logs: buildLogs(taskId),
+    rpms: rpmNames.map((name) => `${taskRelPath(taskId)}/${name}`),
+    srpms: [],
+  };
+}
+
+/** The binary RPM files a buildArch task of the label writes: its arch's and the noarch ones. */
+function archTaskRpms(build: BuildRecord, label: string): string[] {
+  return build.rpms
+    .filter((r) => r.arch === label || r.arch === "noarch")
+    .map((r) => `${r.name}-${r.version}-${r.release}.${r.arch}.rpm`);
 }
 
 /** The provides of a binary RPM, with its own "name = [E:]V-R" as rpmbuild adds it. */
@@ -1595,6 +1780,11 @@ function rpmProvides(rpm: RpmRecord): DependencyEntry[] {
     });
   }
   return provides;
+}
+
+/** A made-up 40-hex-digit git commit id, the same for the same text. */
+function gitCommitId(text: string): string {
+  return (pseudoHash(text) + pseudoHash(`commit ${text}`)).slice(0, 40);
 }
 
 function pseudoHash(text: string): string {
