@@ -4,6 +4,8 @@
 import type { KoscheiConfig, ServiceConfig, ServicesConfig } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventBus } from "./events.js";
+import { pollingService } from "./polling.js";
+import { schedulerService } from "./scheduler.js";
 import type { BackendSession } from "./session.js";
 
 export interface ServiceDefinition {
@@ -43,8 +45,8 @@ export interface ServiceContext {
   heartbeat(): void;
 }
 
-/** Every service of the product (the polling, scheduler, resolver and watcher services are to come). */
-export const backendServices: readonly ServiceDefinition[] = [];
+/** Every service of the product (the resolvers and the watcher are to come). */
+export const backendServices: readonly ServiceDefinition[] = [pollingService, schedulerService];
 
 export type ServiceLookup = { found: ServiceDefinition[] } | { unknown: string[] };
 

@@ -50,17 +50,18 @@ describe("exit codes", () => {
     assert.match(result.stderr, /name a service to run/);
   });
 
-  test("the product's registry has no services yet: every name is unknown", () => {
+  test("the product's registry: an unknown name is refused, listing the services", () => {
     const koschei = join(process.cwd(), "bin", "koschei");
-    const result = spawnSync(process.execPath, [koschei, "backend", "polling"], {
+    const result = spawnSync(process.execPath, [koschei, "backend", "polling", "nosuch"], {
       env: env(),
       encoding: "utf8",
     });
     assert.equal(result.status, 2);
-    assert.equal(
+    assert.match(
       result.stderr,
-      "koschei backend: No such service: polling. No services are registered yet.\n",
+      /^koschei backend: No such service: nosuch\. Services:\n {2}polling /,
     );
+    assert.match(result.stderr, /\n {2}scheduler +\S/);
   });
 
   test("memory above services.<name>.memory_limit after a pass: exit 3", () => {
