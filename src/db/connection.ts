@@ -13,6 +13,7 @@ import {
   type DatabaseTimeouts,
 } from "../config/index.js";
 import { silentLogger, type Logger } from "../log/logger.js";
+import { currentProcessOwner, isRunning, type ProcessOwner } from "../process/process-owner.js";
 import { PgliteDialect } from "./pglite-dialect.js";
 import type { Schema } from "./schema.js";
 
@@ -173,12 +174,6 @@ function checkDataDirectory(dataDir: string): void {
   }
 }
 
-/** A lock file's owner: a PID and, where /proc tells it, that process's start time. */
-interface LockOwner {
-  pid: number;
-  startTime?: string;
-}
-
 /**
  * PGlite is a single process-local session: a second opener of the same directory, in this
  * or another process, would corrupt it. A lock file next to the directory names the owner
@@ -187,7 +182,7 @@ interface LockOwner {
 function claimDataDirectory(dataDir: string): () => void {
   const lockFile = `${dataDir}.lock`;
   mkdirSync(dirname(lockFile), { recursive: true });
-  const ours: LockOwner = { pid: process.pid, startTime: processStartTime(process.pid) };
+  const ours = currentProcessOwner();
   for (;;) {
     try {
       writeFileSync(lockFile, `${ours.pid} ${ours.startTime ?? ""}`.trim() + "\n", { flag: "wx" });
@@ -208,7 +203,7 @@ function claimDataDirectory(dataDir: string): () => void {
   }
 }
 
-function readLockOwner(lockFile: string): LockOwner | undefined {
+function readLockOwner(lockFile: string): ProcessOwner | undefined {
   let text: string;
   try {
     text = readFileSync(lockFile, "utf8");
@@ -220,35 +215,6 @@ function readLockOwner(lockFile: string): LockOwner | undefined {
   const owner = Number(pid);
   if (!Number.isInteger(owner) || owner <= 0) return undefined;
   return { pid: owner, startTime };
-}
-
-function isRunning(owner: LockOwner): boolean {
-  const startTime = processStartTime(owner.pid);
-  // Without /proc (or a start time in the file), a live PID has to do.
-  if (owner.startTime === undefined || startTime === undefined) return processIsAlive(owner.pid);
-  return startTime === owner.startTime;
-}
-
-/** Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot. */
-function processStartTime(pid: number): string | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(join("/proc", String(pid), "stat"), "utf8");
-  } catch {
-    return undefined;
-  }
-  // Field 2, the command name, is parenthesised and may hold spaces and parentheses;
-  // the fields after it start with field 3.
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[22 - 3];
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** host:port, or the socket path, of a PostgreSQL URL: what messages may show of it. */

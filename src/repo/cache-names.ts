@@ -1,10 +1,16 @@
 // Names of entries in the on-disk repo cache. Pure.
 //
-// A cached repository lives in a directory named by its key. Work in progress (downloads) and
-// directories being deleted use hidden "scratch" names carrying the owner's pid, so a restarted
-// process can tell leftovers of a dead process from another live process's work.
+// A cached repository lives in a directory named by its key. Everything else the cache creates
+// has a hidden name carrying its owner (PID and start time), so that any process sharing the
+// cache directory can tell a live process's work from a dead one's leftovers:
+//   .download-<owner>-<nonce>        a download in progress (a directory)
+//   .trash-<owner>-<nonce>           an evicted repository being deleted (a directory)
+//   .lease-<owner>-<nonce>-<key>     the owner is using the repository <key> (a file)
+//   .evict-<owner>-<nonce>-<key>     the owner is about to evict <key> (a file)
+// where <owner> is `<pid>` or `<pid>.<start time>`.
 
 import { createHash } from "node:crypto";
+import type { ProcessOwner } from "../process/process-owner.js";
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
 
@@ -35,14 +41,44 @@ export function cacheKeyForUrl(url: string): string {
   return readable ? `${readable}-${hash}` : hash;
 }
 
+/** Directories of work in progress. */
 export type ScratchKind = "download" | "trash";
+/** Files announcing what a process does with a cached repository. */
+export type IntentKind = "lease" | "evict";
 
-export function scratchName(kind: ScratchKind, pid: number, unique: string): string {
-  return `.${kind}-${pid}-${unique}`;
+export type CacheFileName =
+  | { kind: ScratchKind; owner: ProcessOwner }
+  | { kind: IntentKind; owner: ProcessOwner; key: string };
+
+export function scratchName(kind: ScratchKind, owner: ProcessOwner, nonce: string): string {
+  return `.${kind}-${ownerField(owner)}-${nonce}`;
 }
 
-/** The owner pid of a scratch entry name, or undefined if the name is not a scratch name. */
-export function scratchOwnerPid(name: string): number | undefined {
-  const match = name.match(/^\.(?:download|trash)-(\d+)-/);
-  return match ? Number(match[1]) : undefined;
+/** `nonce` must not contain "-" (the key follows it). */
+export function intentName(
+  kind: IntentKind,
+  owner: ProcessOwner,
+  nonce: string,
+  key: string,
+): string {
+  return `.${kind}-${ownerField(owner)}-${nonce}-${key}`;
+}
+
+const HIDDEN_NAME = /^\.(download|trash|lease|evict)-(\d+)(?:\.(\d+))?-(.+)$/;
+
+/** What a hidden cache name stands for, or undefined for any other name. */
+export function parseCacheFileName(name: string): CacheFileName | undefined {
+  const [, kind, pid, startTime, rest] = HIDDEN_NAME.exec(name) ?? [];
+  if (!kind || !pid || !rest) return undefined;
+  const owner: ProcessOwner =
+    startTime === undefined ? { pid: Number(pid) } : { pid: Number(pid), startTime };
+  if (kind === "download" || kind === "trash") return { kind, owner };
+  const keyStart = rest.indexOf("-") + 1; // after the nonce
+  const key = rest.slice(keyStart);
+  if (keyStart === 0 || !isValidCacheKey(key)) return undefined;
+  return { kind: kind as IntentKind, owner, key };
+}
+
+function ownerField(owner: ProcessOwner): string {
+  return owner.startTime === undefined ? String(owner.pid) : `${owner.pid}.${owner.startTime}`;
 }

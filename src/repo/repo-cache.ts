@@ -1,33 +1,43 @@
-// Bounded on-disk cache of rpm-md repositories (Koschei's "L2" repo cache).
+// Bounded on-disk cache of rpm-md repositories (Koschei's "L2" repo cache), which several
+// processes may share.
 //
 // Layout under `<cacheDir>/repodata/`: one directory per cached repository, named by its key,
 // holding `repodata/repomd.xml` and the metadata files the resolver needs at their repomd
 // locations. A directory is only ever created by atomically renaming a fully downloaded and
-// verified scratch directory, so its existence means it is complete; scratch directories left
-// by a dead process are deleted on start-up. Recency survives restarts through directory mtimes.
+// verified scratch directory, so its existence means it is complete (two processes downloading
+// one repository at once both succeed; the first rename wins and the other copy is deleted).
+// Recency is the directory's mtime, set at every acquisition, so every process sees it.
+//
+// A repository in use is leased (entry-leases.ts): no process evicts it, whatever its capacity
+// says. After every acquisition and release the process evicts the least recently used
+// repositories beyond capacity that nobody leases, and deletes what dead processes left behind
+// (their downloads, trash and leases), so the bound holds across processes once they release.
 //
 // The cache deletes only what it created: every scratch directory gets a marker file before
 // anything else is written into it, so cached repositories and trash carry it too, and a
 // directory without the marker (a user's own files) is never touched, nor used as a repository.
-//
-// Eviction is coordinated inside one process: processes sharing a cache directory may evict a
-// repository another process is still reading, so give each process its own `cacheDir`.
 
-import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
-import { renameSync } from "node:fs";
 import { dirname, isAbsolute, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   assertValidCacheKey,
   cacheKeyForUrl,
   isValidCacheKey,
+  parseCacheFileName,
   scratchName,
-  scratchOwnerPid,
+  type ScratchKind,
 } from "./cache-names.js";
 import { downloadVerified, fetchBytes, type DownloadOptions } from "./download.js";
+import {
+  CACHE_FILE_CONTENT,
+  evictEntry,
+  leaseEntry,
+  nonce,
+  removeAbandonedIntent,
+} from "./entry-leases.js";
 import { RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
-import { RefCountedLru } from "./ref-counted-lru.js";
+import { currentProcessOwner, isRunning } from "../process/process-owner.js";
 import type { DependencyConfig } from "../config/types.js";
 import { silentLogger, type Logger } from "../log/logger.js";
 import { maskPasswords } from "../log/mask.js";
@@ -95,9 +105,6 @@ const MAX_REPOMD_BYTES = 16 * 1024 * 1024;
 /** The file marking a directory as created by this cache (so the cache may delete it). */
 export const CACHE_ENTRY_MARKER = ".koschei-repo-cache";
 
-/** Scratch directories this process is writing (several caches may share a directory). */
-const activeScratchDirs = new Set<string>();
-
 /**
  * Refuses a cache directory that is not an absolute path: an empty or relative
  * `directories.cachedir` would make the current directory (a user's files) the cache.
@@ -113,24 +120,25 @@ export function checkCacheDir(cacheDir: string): void {
 export class RepoCache {
   /** `<cacheDir>/repodata`. */
   readonly root: string;
+  private readonly capacity: number;
   private readonly download: DownloadOptions;
   private readonly logger: Logger;
-  /** Repositories on disk by key, with their parsed repomd.xml once acquired. */
-  private readonly entries: RefCountedLru<string, ParsedRepomd>;
+  /** Downloads in progress by key, shared by this instance's concurrent acquisitions. */
+  private readonly downloads = new Map<string, Promise<ParsedRepomd>>();
+  /** The last queued clean-up pass; passes run one at a time. */
+  private cleanUp: Promise<void> = Promise.resolve();
+  private cleanUpQueued = false;
   private readonly removals = new Set<Promise<void>>();
   private initialized?: Promise<void>;
 
   constructor(options: RepoCacheOptions) {
     checkCacheDir(options.cacheDir);
+    if (!Number.isInteger(options.capacity) || options.capacity < 1) {
+      throw new Error(`cache capacity must be a positive integer, got ${options.capacity}`);
+    }
     this.root = join(options.cacheDir, "repodata");
+    this.capacity = options.capacity;
     this.logger = options.logger ?? silentLogger;
-    this.entries = new RefCountedLru({
-      capacity: options.capacity,
-      dispose: (key) => {
-        this.logger.debug({ key }, "evicting a cached repository");
-        this.discard(join(this.root, key));
-      },
-    });
     this.download = {
       timeoutMs: options.timeoutMs ?? 60_000,
       connectTimeoutMs: options.connectTimeoutMs,
@@ -163,13 +171,33 @@ export class RepoCache {
       throw error;
     }));
     const dir = join(this.root, key);
-    const lease = await this.entries.acquire(key, () => this.prepare(url, dir));
-    const now = new Date();
-    // Recency for the next start-up only: a failure here must not fail the acquisition.
-    await utimes(dir, now, now).catch((error: Error) =>
-      this.logger.warn({ dir, err: error.message }, "cannot mark a cached repository as used"),
-    );
-    return localRepo(dir, key, lease.value, (type) => DOWNLOADED_TYPES.has(type), lease.release);
+    for (;;) {
+      const releaseLease = await leaseEntry(this.root, key);
+      let repomd: ParsedRepomd | undefined;
+      try {
+        repomd = await this.readOrDownload(url, key, dir);
+        if (repomd) await this.markUsed(dir);
+      } catch (error) {
+        releaseLease();
+        throw error;
+      }
+      if (repomd) {
+        this.queueCleanUp();
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          releaseLease();
+          this.queueCleanUp();
+        };
+        return localRepo(dir, key, repomd, (type) => DOWNLOADED_TYPES.has(type), release);
+      }
+      // A damaged copy: download it again once no process uses it.
+      releaseLease();
+      if (!(await this.evict(key))) {
+        throw new RepoError(`${dir} is damaged and in use by another process`, url);
+      }
+    }
   }
 
   /** Runs `fn` with the acquired repository and releases it afterwards. */
@@ -182,41 +210,49 @@ export class RepoCache {
     }
   }
 
-  /** Waits for evicted directories to be deleted from disk. */
+  /** Waits for the clean-up after the last acquisitions and releases to finish. */
   async close(): Promise<void> {
+    await this.cleanUp;
     await Promise.all(this.removals);
   }
 
-  /** Adopts the repositories a previous run left, deleting its unfinished work. */
   private async initialize(): Promise<void> {
     await mkdir(this.root, { recursive: true });
-    const found: { key: string; mtimeMs: number }[] = [];
-    for (const dirent of await readdir(this.root, { withFileTypes: true })) {
-      const path = join(this.root, dirent.name);
-      if (!dirent.isDirectory() || !(await isCacheEntry(path))) continue;
-      const owner = scratchOwnerPid(dirent.name);
-      if (owner !== undefined) {
-        if (!isScratchInUse(path, owner)) await rm(path, { recursive: true, force: true });
-      } else if (isValidCacheKey(dirent.name)) {
-        found.push({ key: dirent.name, mtimeMs: (await stat(path)).mtimeMs });
-      }
-    }
-    found.sort((a, b) => a.mtimeMs - b.mtimeMs);
-    for (const { key } of found) this.entries.adopt(key);
+    await this.enforceCapacity();
   }
 
-  /** Reads the cached copy in `dir`, or downloads the repository into it. */
-  private async prepare(baseUrl: string, dir: string): Promise<ParsedRepomd> {
+  /**
+   * The repomd.xml of the cached copy in `dir`, downloaded first if there is none; undefined if
+   * the copy is damaged. The caller holds a lease on the key.
+   */
+  private async readOrDownload(
+    url: string,
+    key: string,
+    dir: string,
+  ): Promise<ParsedRepomd | undefined> {
     if (await isCacheEntry(dir)) {
       try {
         return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
       } catch {
-        this.discard(dir); // a damaged copy: download it again
+        return undefined;
       }
-    } else if (await exists(dir)) {
-      throw foreignDirectoryError(dir, baseUrl);
     }
-    return this.fetchInto(baseUrl, dir);
+    if (await exists(dir)) throw foreignDirectoryError(dir, url);
+    let download = this.downloads.get(key);
+    if (!download) {
+      download = this.fetchInto(url, dir).finally(() => this.downloads.delete(key));
+      this.downloads.set(key, download);
+    }
+    return download;
+  }
+
+  /** Sets the recency every process sees; a failure must not fail the acquisition. */
+  private async markUsed(dir: string): Promise<void> {
+    // Finer than milliseconds, so that acquisitions in quick succession keep their order.
+    const now = (performance.timeOrigin + performance.now()) / 1000;
+    await utimes(dir, now, now).catch((error: Error) =>
+      this.logger.warn({ dir, err: error.message }, "cannot mark a cached repository as used"),
+    );
   }
 
   private async fetchInto(baseUrl: string, dir: string): Promise<ParsedRepomd> {
@@ -241,12 +277,11 @@ export class RepoCache {
       return data ? [data] : [];
     });
 
-    const scratch = join(this.root, scratchName("download", process.pid, randomUUID()));
-    activeScratchDirs.add(scratch);
+    const scratch = this.scratchPath("download");
     this.logger.info({ url: maskPasswords(baseUrl), dir }, "downloading a repository");
     try {
       await mkdir(scratch);
-      await writeFile(join(scratch, CACHE_ENTRY_MARKER), "created by koschei's repo cache\n");
+      await writeFile(join(scratch, CACHE_ENTRY_MARKER), CACHE_FILE_CONTENT);
       await mkdir(join(scratch, "repodata"));
       await writeFile(join(scratch, REPOMD_PATH), raw);
       const results = await Promise.allSettled(
@@ -259,30 +294,76 @@ export class RepoCache {
       );
       const failure = results.find((result) => result.status === "rejected");
       if (failure) throw failure.reason;
-      await installDirectory(scratch, dir, baseUrl);
+      if (!(await installDirectory(scratch, dir, baseUrl))) {
+        // Another process's download came first: use its copy.
+        return parseRepomdFrom(await readFile(join(dir, REPOMD_PATH), "utf8"), dir);
+      }
     } finally {
-      activeScratchDirs.delete(scratch);
       await rm(scratch, { recursive: true, force: true });
     }
     return repomd;
   }
 
+  /** Queues a clean-up pass unless one is waiting to start already; close() waits for it. */
+  private queueCleanUp(): void {
+    if (this.cleanUpQueued) return;
+    this.cleanUpQueued = true;
+    this.cleanUp = this.cleanUp
+      .then(() => {
+        this.cleanUpQueued = false;
+        return this.enforceCapacity();
+      })
+      .catch((error: Error) =>
+        this.logger.warn({ dir: this.root, err: error.message }, "repo cache clean-up failed"),
+      );
+  }
+
   /**
-   * Moves `dir` out of the way at once (so its key can be downloaded again immediately) and
-   * deletes it in the background.
+   * Deletes what ended processes left behind, then evicts the least recently used repositories
+   * beyond capacity that no process uses.
    */
-  private discard(dir: string): void {
-    const trash = join(this.root, scratchName("trash", process.pid, randomUUID()));
-    try {
-      renameSync(dir, trash);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
+  private async enforceCapacity(): Promise<void> {
+    const cached: { key: string; mtimeMs: number }[] = [];
+    for (const dirent of await readdir(this.root, { withFileTypes: true })) {
+      const path = join(this.root, dirent.name);
+      const hidden = parseCacheFileName(dirent.name);
+      if (hidden) {
+        if (isRunning(hidden.owner)) continue;
+        if (hidden.kind === "lease" || hidden.kind === "evict") await removeAbandonedIntent(path);
+        else if (dirent.isDirectory() && (await isCacheEntry(path))) {
+          await rm(path, { recursive: true, force: true });
+        }
+      } else if (dirent.isDirectory() && isValidCacheKey(dirent.name)) {
+        const mtimeMs = (await isCacheEntry(path)) ? await mtimeOf(path) : undefined;
+        if (mtimeMs !== undefined) cached.push({ key: dirent.name, mtimeMs });
+      }
     }
-    // A failed deletion leaves a trash directory that the next start-up removes.
+    cached.sort((a, b) => a.mtimeMs - b.mtimeMs);
+    let excess = cached.length - this.capacity;
+    for (const { key, mtimeMs } of cached) {
+      if (excess <= 0) break;
+      if (await this.evict(key, mtimeMs)) excess--;
+    }
+  }
+
+  /**
+   * Evicts `key` unless a process uses it (or used it since `lastUsedMs`): moves it out of the
+   * way at once (so its key can be downloaded again immediately) and deletes it in the
+   * background. Returns whether it is gone.
+   */
+  private async evict(key: string, lastUsedMs?: number): Promise<boolean> {
+    const trash = this.scratchPath("trash");
+    if (!(await evictEntry(this.root, key, trash, lastUsedMs))) return false;
+    this.logger.debug({ key }, "evicted a cached repository");
+    // A failed deletion leaves trash that is deleted once this process has ended.
     const removal = rm(trash, { recursive: true, force: true }).catch(() => undefined);
     this.removals.add(removal);
     void removal.finally(() => this.removals.delete(removal));
+    return true;
+  }
+
+  private scratchPath(kind: ScratchKind): string {
+    return join(this.root, scratchName(kind, currentProcessOwner(), nonce()));
   }
 }
 
@@ -365,14 +446,19 @@ function safeRelativePath(href: string, where: string): string {
   return normalized;
 }
 
-/** Renames the finished download into place; if another process got there first, keep theirs. */
-async function installDirectory(scratch: string, dir: string, baseUrl: string): Promise<void> {
+/**
+ * Renames the finished download into place and returns true; false if another process got there
+ * first (theirs is kept).
+ */
+async function installDirectory(scratch: string, dir: string, baseUrl: string): Promise<boolean> {
   try {
     await rename(scratch, dir);
+    return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
     if (!(await isCacheEntry(dir))) throw foreignDirectoryError(dir, baseUrl);
+    return false;
   }
 }
 
@@ -405,13 +491,13 @@ function publicError(error: unknown, url: string): Error {
   return new RepoDownloadError(`${shownUrl}: ${message}`, shownUrl);
 }
 
-function isScratchInUse(path: string, owner: number): boolean {
-  if (owner === process.pid) return activeScratchDirs.has(path);
+/** The mtime of `path`, or undefined if it is gone (another process evicted it). */
+async function mtimeOf(path: string): Promise<number | undefined> {
   try {
-    process.kill(owner, 0);
-    return true;
+    return (await stat(path)).mtimeMs;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
   }
 }
 

@@ -37,10 +37,13 @@ async function newCache(options: Partial<RepoCacheOptions> = {}): Promise<RepoCa
   return new RepoCache({ capacity: 10, retries: 2, retryDelayMs: 1, ...options, cacheDir });
 }
 
-/** Entries of the cache's repodata directory (cached repos and any scratch leftovers). */
+/**
+ * Entries of the cache's repodata directory (cached repos and any scratch leftovers), without
+ * the lease files of repositories in use.
+ */
 async function onDisk(cache: RepoCache): Promise<string[]> {
   await cache.close();
-  return (await readdir(cache.root)).sort();
+  return (await readdir(cache.root)).filter((name) => !name.startsWith(".lease-")).sort();
 }
 
 test("downloads repomd, primary, filelists and comps, verified, into <cacheDir>/repodata/<key>", async () => {
@@ -176,6 +179,7 @@ test("beyond capacity the least recently used repository not in use is evicted",
   assert.deepEqual(await onDisk(cache), ["a", "d"]);
   await acquireAndRelease("b");
   assert.deepEqual(await onDisk(cache), ["b", "d"]);
+  assert.deepEqual((await readdir(cache.root)).sort(), ["b", "d"], "no lease is left behind");
 });
 
 test("local paths and file:// URLs are used in place", async () => {
