@@ -98,10 +98,9 @@ function client(options: Partial<KojiClientOptions> = {}, on: Simulator = sim): 
   });
 }
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "koschei-sim-tls-"));
-  makeCertificates();
-  sim = await startSimulator({
+/** A simulator of the dist scenario serving HTTPS with client-certificate login. */
+function startTlsSimulator(): Promise<Simulator> {
+  return startSimulator({
     listen: "127.0.0.1:0",
     scenario: distScenario(),
     tls: {
@@ -110,6 +109,12 @@ before(async () => {
       ca: readFileSync(pem("ca.pem")),
     },
   });
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "koschei-sim-tls-"));
+  makeCertificates();
+  sim = await startTlsSimulator();
   plain = await startSimulator({ listen: "127.0.0.1:0", scenario: distScenario() });
 });
 
@@ -175,9 +180,57 @@ describe("login", () => {
   });
 });
 
+/** An expected answer: exact, or only the members a pattern lists. */
+type Pattern =
+  string | number | boolean | null | RegExp | Pattern[] | { [member: string]: Pattern };
+
+/** A hub call and its expected answer: `answer` exactly, or the `fields` pattern. */
+type HubCall = { args: XmlRpcValue[]; kwargs?: Record<string, XmlRpcValue> } & (
+  { answer: XmlRpcValue } | { fields: Pattern }
+);
+
+/**
+ * Asserts that a value matches a pattern: arrays item by item with the same length, structs
+ * in the members the pattern names (missing members fail), regular expressions against
+ * strings, anything else exactly.
+ */
+function assertMatches(actual: unknown, pattern: Pattern, path: string): void {
+  if (pattern instanceof RegExp) {
+    assert.equal(typeof actual, "string", `${path}: expected a string`);
+    assert.match(actual as string, pattern, path);
+  } else if (Array.isArray(pattern)) {
+    assert.ok(Array.isArray(actual), `${path}: expected an array, got ${JSON.stringify(actual)}`);
+    assert.equal(actual.length, pattern.length, `${path}: ${JSON.stringify(actual)}`);
+    pattern.forEach((item, index) => assertMatches(actual[index], item, `${path}[${index}]`));
+  } else if (pattern !== null && typeof pattern === "object") {
+    assert.ok(
+      actual !== null && typeof actual === "object" && !Array.isArray(actual),
+      `${path}: expected a struct, got ${JSON.stringify(actual)}`,
+    );
+    for (const [member, value] of Object.entries(pattern)) {
+      assert.ok(member in actual, `${path}.${member}: missing`);
+      assertMatches((actual as Record<string, unknown>)[member], value, `${path}.${member}`);
+    }
+  } else {
+    assert.equal(actual, pattern, path);
+  }
+}
+
+/** Seconds since the epoch of an ISO 8601 time, as Koji's *_ts fields. */
+function epochSeconds(iso: string): number {
+  return Date.parse(iso) / 1000;
+}
+
 describe("every hub method through the client", () => {
-  test("answers each method the simulator lists", async () => {
-    const koji = client();
+  /** A simulator of its own, so that ids, events and times do not depend on other tests. */
+  let fresh: Simulator;
+  before(async () => {
+    fresh = await startTlsSimulator();
+  });
+  after(() => fresh.close());
+
+  test("answers each method the simulator lists with the dist scenario's data", async () => {
+    const koji = client({}, fresh);
     await koji.login();
     const task = (await koji.call("build", [APP_SRC, "dist", { scratch: true }], {
       priority: 30,
@@ -186,79 +239,325 @@ describe("every hub method through the client", () => {
       id: number;
       create_event: number;
     };
+    fresh.clock.advance(3600);
+    // Submitted after the hour, so that it is still free (state 0) when cancelled.
     const toCancel = (await koji.call("build", [APP_SRC, "dist", { scratch: true }])) as number;
-    sim.clock.advance(3600);
     const srcRpm = { name: "app", version: "1.0", release: "1", arch: "src" };
-    const calls: Record<string, [XmlRpcValue[], Record<string, XmlRpcValue>?]> = {
-      getAPIVersion: [[]],
-      getKojiVersion: [[]],
-      hello: [[]],
-      echo: [["a", 1]],
-      getLastEvent: [[]],
-      getLoggedInUser: [[]],
-      getUser: [["koschei"]],
-      getRepo: [["dist-build"], { state: 1 }],
-      repoInfo: [[repo.id]],
-      getTag: [["dist-build"]],
-      listTags: [[]],
-      getBuildConfig: [["dist-build"]],
-      getBuildTarget: [["dist"]],
-      getBuildTargets: [[]],
-      listTargets: [[], { destTagID: "dist" }],
-      getTagGroups: [["dist-build"], { event: repo.create_event }],
-      listPackages: [[], { tagID: "dist", inherited: true }],
-      listTagged: [["dist"], { latest: true, inherit: true }],
-      getBuild: [["app-1.0-1"]],
-      listBuilds: [[], { packageID: "app" }],
-      listRPMs: [[], { buildID: 3, arches: "src" }],
-      getRPM: [["app-1.0-1.src"]],
-      getRPMDeps: [[srcRpm, 0]],
-      getRPMHeaders: [
-        [],
-        { rpmID: srcRpm, headers: ["BUILDARCHS", "EXCLUDEARCH", "EXCLUSIVEARCH"] },
+    const user = { id: 4, name: "koschei", status: 0, usertype: 0, krb_principals: [] };
+    const distTag = { id: 1, name: "dist", perm_id: null, perm: null, arches: null };
+    const distBuildTag = { id: 2, name: "dist-build", perm_id: null, perm: null };
+    const tagFlags = { locked: false, maven_support: false, maven_include_all: false };
+    const distTarget = {
+      id: 1,
+      build_tag: 2,
+      dest_tag: 1,
+      name: "dist",
+      build_tag_name: "dist-build",
+      dest_tag_name: "dist",
+    };
+    const repoFields: Pattern = {
+      id: repo.id,
+      tag_id: 2,
+      tag_name: "dist-build",
+      state: 1,
+      create_event: repo.create_event,
+      creation_time: "2024-12-31 23:59:00+00:00",
+      creation_ts: epochSeconds("2024-12-31T23:59:00Z"),
+    };
+    const buildGroup = (tagId: number) => ({
+      name: "build",
+      group_id: 1,
+      tag_id: tagId,
+      blocked: false,
+      exported: true,
+      display_name: "build",
+      is_default: null,
+      uservisible: true,
+      description: null,
+      langonly: null,
+      biarchonly: false,
+      packagelist: [
+        {
+          group_id: 1,
+          tag_id: tagId,
+          package: "bash",
+          blocked: false,
+          type: "mandatory",
+          basearchonly: null,
+          requires: null,
+        },
       ],
-      getTaskInfo: [[task]],
-      getTaskChildren: [[task], { request: true }],
-      getTaskResult: [[task]],
-      listTasks: [[{ method: "build" }]],
-      getChannel: [["default"]],
-      listHosts: [[["x86_64"], 1], { enabled: true }],
-      cancelTask: [[toCancel]],
-      build: [[APP_SRC, "dist", { scratch: true }], { priority: 30 }],
-      newRepo: [["dist-build"]],
-      tagBuild: [["dist-build", "app-1.0-1"]],
+      grouplist: [],
+    });
+    const tagPackage = (packageId: number, name: string) => ({
+      package_id: packageId,
+      package_name: name,
+      tag_id: 1,
+      tag_name: "dist",
+      extra_arches: null,
+      blocked: false,
+      owner_id: 1,
+      owner_name: "kojiadmin",
+    });
+    // The scenario's builds come with the build tasks that made them, half an hour each.
+    const scenarioBuild = (id: number, nvr: string, taskId: number, completed: string) => ({
+      id,
+      build_id: id,
+      nvr,
+      state: 1,
+      epoch: null,
+      task_id: taskId,
+      owner_name: "kojiadmin",
+      completion_time: `${completed}+00:00`,
+    });
+    const appBuild = scenarioBuild(3, "app-1.0-1", 10000011, "2024-12-31 23:00:00");
+    const appSrcRpm: Pattern = {
+      name: "app",
+      version: "1.0",
+      release: "1",
+      nvr: "app-1.0-1",
+      arch: "src",
+      epoch: null,
+      build_id: 3,
+      buildtime: epochSeconds("2024-12-31T23:00:00Z"),
+      external_repo_id: 0,
+      external_repo_name: "INTERNAL",
+    };
+    const taskPattern = (id: number, state: number, owner: string, priority: number) => ({
+      id,
+      state,
+      method: "build",
+      arch: "noarch",
+      parent: null,
+      priority,
+      owner_name: owner,
+    });
+    const host = (id: number, name: string, arches: string, capacity: number, load: number) => ({
+      id,
+      user_id: id + 1,
+      name,
+      update_ts: epochSeconds("2025-01-01T01:00:00Z"),
+      ready: true,
+      task_load: load,
+      arches,
+      capacity,
+      description: null,
+      comment: null,
+      enabled: true,
+    });
+    const mirrorRepo = { id: 1, name: "mirror-1", url: "http://example.invalid/repo/" };
+    const calls: Record<string, HubCall> = {
+      getAPIVersion: { args: [], answer: 1 },
+      getKojiVersion: { args: [], answer: "1.35.3" },
+      hello: { args: [], answer: "Hello World" },
+      echo: { args: ["a", 1], answer: ["a", 1] },
+      // Submitting tasks makes no event: the last one created the repo.
+      getLastEvent: {
+        args: [],
+        answer: { id: repo.create_event, ts: epochSeconds("2024-12-31T23:59:00Z") },
+      },
+      getLoggedInUser: { args: [], answer: { ...user, authtype: 2, krb_principal: null } },
+      getUser: { args: ["koschei"], answer: user },
+      getRepo: { args: ["dist-build"], kwargs: { state: 1 }, fields: repoFields },
+      repoInfo: { args: [repo.id], fields: repoFields },
+      getTag: {
+        args: ["dist-build"],
+        answer: { ...distBuildTag, arches: "x86_64 i686", ...tagFlags, extra: {} },
+      },
+      listTags: {
+        args: [],
+        answer: [
+          { ...distTag, ...tagFlags },
+          { ...distBuildTag, arches: "x86_64 i686", ...tagFlags },
+        ],
+      },
+      getBuildConfig: {
+        args: ["dist-build"],
+        answer: {
+          ...distBuildTag,
+          arches: "x86_64 i686",
+          ...tagFlags,
+          extra: {},
+          config_inheritance: { extra: {}, arches: null },
+        },
+      },
+      getBuildTarget: { args: ["dist"], answer: distTarget },
+      getBuildTargets: { args: [], answer: [distTarget] },
+      listTargets: { args: [], kwargs: { destTagID: "dist" }, answer: [distTarget] },
+      getTagGroups: {
+        args: ["dist-build"],
+        kwargs: { event: repo.create_event },
+        answer: [buildGroup(2)],
+      },
+      listPackages: {
+        args: [],
+        kwargs: { tagID: "dist", inherited: true },
+        answer: [tagPackage(1001, "bash"), tagPackage(1002, "libfoo"), tagPackage(1003, "app")],
+      },
+      listTagged: {
+        args: ["dist"],
+        kwargs: { latest: true, inherit: true },
+        fields: [
+          { ...appBuild, tag_name: "dist" },
+          {
+            ...scenarioBuild(2, "libfoo-1.0-1", 10000006, "2024-12-31 22:00:00"),
+            tag_name: "dist",
+          },
+          { ...scenarioBuild(1, "bash-5.2-1", 10000001, "2024-12-31 21:00:00"), tag_name: "dist" },
+        ],
+      },
+      getBuild: {
+        args: ["app-1.0-1"],
+        fields: { ...appBuild, source: /^git\+https:\/\/src\.koji-sim\.test\/rpms\/app\.git\?#/ },
+      },
+      listBuilds: { args: [], kwargs: { packageID: "app" }, fields: [appBuild] },
+      listRPMs: { args: [], kwargs: { buildID: 3, arches: "src" }, fields: [appSrcRpm] },
+      getRPM: { args: ["app-1.0-1.src"], fields: appSrcRpm },
+      getRPMDeps: {
+        args: [srcRpm, 0],
+        answer: [
+          { name: "libfoo-devel", version: "1.0", flags: 12, type: 0 },
+          { name: "(bash or zsh)", version: "", flags: 0, type: 0 },
+          { name: "rpmlib(CompressedFileNames)", version: "3.0.4-1", flags: 16777226, type: 0 },
+          { name: "rpmlib(FileDigests)", version: "4.6.0-1", flags: 16777226, type: 0 },
+        ],
+      },
+      getRPMHeaders: {
+        args: [],
+        kwargs: { rpmID: srcRpm, headers: ["BUILDARCHS", "EXCLUDEARCH", "EXCLUSIVEARCH"] },
+        answer: { BUILDARCHS: [], EXCLUDEARCH: ["i686"], EXCLUSIVEARCH: [] },
+      },
+      // Priority 30 is relative to Koji's default 20; the task rules give 100 s per task.
+      getTaskInfo: {
+        args: [task],
+        fields: {
+          id: task,
+          state: 2,
+          method: "build",
+          arch: "noarch",
+          parent: null,
+          owner: 4,
+          priority: 50,
+          create_time: "2025-01-01 00:00:00+00:00",
+          completion_time: "2025-01-01 00:03:35+00:00",
+        },
+      },
+      // ExcludeArch: i686 leaves one buildArch task, after the SRPM's.
+      getTaskChildren: {
+        args: [task],
+        kwargs: { request: true },
+        fields: [
+          {
+            method: "rebuildSRPM",
+            label: "srpm",
+            arch: "noarch",
+            parent: task,
+            state: 2,
+            request: [APP_SRC, 2, { repo_id: repo.id, scratch: true }],
+          },
+          {
+            method: "buildArch",
+            label: "x86_64",
+            arch: "x86_64",
+            parent: task,
+            state: 2,
+            request: [
+              /^tasks\/\d+\/\d+\/app-1\.0-1\.src\.rpm$/,
+              2,
+              "x86_64",
+              true,
+              { repo_id: repo.id },
+            ],
+          },
+        ],
+      },
+      getTaskResult: { args: [task], answer: null },
+      listTasks: {
+        args: [{ method: "build" }],
+        fields: [
+          taskPattern(10000001, 2, "kojiadmin", 20),
+          taskPattern(10000006, 2, "kojiadmin", 20),
+          taskPattern(10000011, 2, "kojiadmin", 20),
+          taskPattern(task, 2, "koschei", 50),
+          taskPattern(toCancel, 0, "koschei", 20),
+        ],
+      },
+      getChannel: {
+        args: ["default"],
+        answer: { id: 1, name: "default", description: null, enabled: true, comment: null },
+      },
+      listHosts: {
+        args: [["x86_64"], 1],
+        kwargs: { enabled: true },
+        answer: [host(1, "builder-1", "x86_64 i386", 4, 0), host(2, "builder-2", "x86_64", 2, 1.5)],
+      },
+      cancelTask: { args: [toCancel], answer: null },
+      // Task ids are handed out in order.
+      build: {
+        args: [APP_SRC, "dist", { scratch: true }],
+        kwargs: { priority: 30 },
+        answer: toCancel + 1,
+      },
+      newRepo: { args: ["dist-build"], answer: toCancel + 2 },
+      tagBuild: { args: ["dist-build", "app-1.0-1"], answer: toCancel + 3 },
       // Koschei's repo_regen plugin: copy a tag with its build group and an external repo.
-      createTag: [["mirror"], { arches: "x86_64" }],
-      createBuildTarget: [["mirror", "mirror", "mirror"]],
-      groupListAdd: [["mirror", "build"]],
-      groupPackageListAdd: [["mirror", "build", "bash"], { type: "mandatory", blocked: false }],
-      createExternalRepo: [["mirror-1", "http://example.invalid/repo"]],
-      getExternalRepo: [["mirror-1"]],
-      addExternalRepoToTag: [["mirror", "mirror-1", 0]],
-      getTagExternalRepos: [["mirror"]],
-      removeExternalRepoFromTag: [["mirror", "mirror-1"]],
+      createTag: { args: ["mirror"], kwargs: { arches: "x86_64" }, answer: 3 },
+      createBuildTarget: { args: ["mirror", "mirror", "mirror"], answer: null },
+      groupListAdd: { args: ["mirror", "build"], answer: null },
+      groupPackageListAdd: {
+        args: ["mirror", "build", "bash"],
+        kwargs: { type: "mandatory", blocked: false },
+        answer: null,
+      },
+      createExternalRepo: { args: ["mirror-1", "http://example.invalid/repo"], answer: mirrorRepo },
+      getExternalRepo: { args: ["mirror-1"], answer: mirrorRepo },
+      addExternalRepoToTag: { args: ["mirror", "mirror-1", 0], answer: null },
+      getTagExternalRepos: {
+        args: ["mirror"],
+        answer: [
+          {
+            external_repo_id: 1,
+            external_repo_name: "mirror-1",
+            priority: 0,
+            tag_id: 3,
+            tag_name: "mirror",
+            url: "http://example.invalid/repo/",
+            merge_mode: "koji",
+            arches: null,
+          },
+        ],
+      },
+      removeExternalRepoFromTag: { args: ["mirror", "mirror-1"], answer: null },
     };
     const untested = HUB_METHODS.filter(
       (m) => !(m in calls) && !["sslLogin", "logout"].includes(m),
     );
     assert.deepEqual(untested, [], "every method has a call here");
-    for (const [method, [args, kwargs]] of Object.entries(calls)) {
-      const result = await koji.call(method, args, kwargs);
-      assert.notEqual(result, undefined, method);
+    for (const [method, call] of Object.entries(calls)) {
+      const result = await koji.call(method, call.args, call.kwargs);
+      if ("answer" in call) assert.deepEqual(result, call.answer, method);
+      else assertMatches(result, call.fields, method);
     }
-    assert.deepEqual(await koji.call("echo", ["a", 1]), ["a", 1]);
-    const groups = (await koji.call("getTagGroups", ["mirror"])) as {
-      packagelist: { package: string }[];
-    }[];
-    assert.deepEqual(
-      groups[0]!.packagelist.map((p) => p.package),
-      ["bash"],
+    // What the calls answered with null did.
+    assertMatches(
+      await koji.call("getTaskInfo", [toCancel]),
+      { id: toCancel, state: 3 },
+      "cancelled",
     );
+    assert.deepEqual(await koji.call("getBuildTarget", ["mirror"]), {
+      id: 2,
+      build_tag: 3,
+      dest_tag: 3,
+      name: "mirror",
+      build_tag_name: "mirror",
+      dest_tag_name: "mirror",
+    });
+    assert.deepEqual(await koji.call("getTagGroups", ["mirror"]), [buildGroup(3)]);
     assert.deepEqual(await koji.call("getTagExternalRepos", ["mirror"]), []);
-    assert.equal(
-      ((await koji.call("getRPMHeaders", [], calls.getRPMHeaders![1])) as { EXCLUDEARCH: string[] })
-        .EXCLUDEARCH[0],
-      "i686",
+    assertMatches(
+      await koji.call("listTagged", ["dist-build"]),
+      [{ ...appBuild, tag_name: "dist-build" }],
+      "tagged",
     );
     koji.close();
   });
@@ -277,7 +576,7 @@ describe("every hub method through the client", () => {
     assert.ok(
       outcomes[2] instanceof KojiFault && outcomes[2].message === "No such tagInfo: 'nope'",
     );
-    assert.equal(typeof (outcomes[3] as { id: number }).id, "number");
+    assertMatches(outcomes[3], { id: 1, tag_name: "dist-build", state: 1 }, "getRepo");
     assert.ok(outcomes[4] instanceof KojiFault && outcomes[4].is("ParameterError"));
     koji.close();
   });
