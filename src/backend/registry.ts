@@ -4,7 +4,9 @@
 import type { KoscheiConfig, ServiceConfig, ServicesConfig } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventBus } from "./events.js";
+import { buildResolverService } from "./build-resolver.js";
 import { pollingService } from "./polling.js";
+import { repoResolverService } from "./repo-resolver.js";
 import { schedulerService } from "./scheduler.js";
 import type { BackendSession } from "./session.js";
 
@@ -46,7 +48,12 @@ export interface ServiceContext {
 }
 
 /** Every service of the product (the resolvers and the watcher are to come). */
-export const backendServices: readonly ServiceDefinition[] = [pollingService, schedulerService];
+export const backendServices: readonly ServiceDefinition[] = [
+  pollingService,
+  schedulerService,
+  repoResolverService,
+  buildResolverService,
+];
 
 export type ServiceLookup = { found: ServiceDefinition[] } | { unknown: string[] };
 

@@ -1,0 +1,249 @@
+// The repo resolver (spec 03 §4) against the simulated hub's repos and PostgreSQL.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { runBuildResolverPass } from "../../src/backend/build-resolver.js";
+import { runRepoResolverPass } from "../../src/backend/repo-resolver.js";
+import { binaryBuild, FIRST_REPO_ID, ResolverWorld, RUNNING } from "./resolver-world.js";
+
+let world: ResolverWorld;
+before(async () => {
+  world = await ResolverWorld.start();
+});
+after(() => world?.close());
+beforeEach(() => world.reset());
+
+const collectionRef = (id: number) => ({ id, name: "f29" });
+
+/** A collection without a resolved repo and foo with a complete, resolved build in repo 100. */
+async function fooWithResolvedBuild() {
+  const collectionId = await world.collection();
+  const foo = await world.package("foo", collectionId);
+  await world.build(foo);
+  await runBuildResolverPass(world.context());
+  return { collectionId, foo };
+}
+
+describe("repo resolver", () => {
+  test("a first repo: the buildroot installs, packages are resolved and recorded", async () => {
+    const { collectionId, foo } = await fooWithResolvedBuild();
+    await runRepoResolverPass(world.context());
+
+    const collection = await world.collectionRow(collectionId);
+    assert.equal(collection.latest_repo_id, FIRST_REPO_ID);
+    assert.equal(collection.latest_repo_resolved, true);
+    assert.deepEqual(world.collectionEvents, [
+      {
+        collection: collectionRef(collectionId),
+        repoId: FIRST_REPO_ID,
+        prevState: "unknown",
+        newState: "ok",
+      },
+    ]);
+    const pkg = await world.packageRow(foo);
+    assert.equal(pkg.resolved, true);
+    assert.equal(pkg.dependency_priority, 0);
+    assert.deepEqual(await world.unappliedChanges(foo), []);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    // resolved NULL with a complete build was already "ok".
+    assert.deepEqual(world.packageEvents, []);
+  });
+
+  test("newer dependencies become unapplied changes with distances and dependency priority", async () => {
+    const { collectionId, foo } = await fooWithResolvedBuild();
+    await runRepoResolverPass(world.context());
+    await world.tagBuild(binaryBuild({ name: "C", evr: "1:4-1.fc22" }));
+    await world.tagBuild(binaryBuild({ name: "D", evr: "2:9-1.fc22", requires: ["F"] }));
+    await world.tagBuild(binaryBuild({ name: "R", evr: "0:3.4-1.fc22", provides: ["virtual"] }));
+    const repoId = await world.regenRepo();
+
+    const session = world.session();
+    await runRepoResolverPass(world.context(session));
+
+    assert.deepEqual(await world.unappliedChanges(foo), [
+      "C 1:3-1.fc22 → 1:4-1.fc22 @2",
+      "D 2:8.b-1.rc1.fc22 → 2:9-1.fc22 @3",
+      "R 0:3.3-2.fc22 → 0:3.4-1.fc22 @null",
+    ]);
+    // trunc(20/2 + 20/3 + 20/8)
+    assert.equal((await world.packageRow(foo)).dependency_priority, 19);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, repoId);
+    assert.deepEqual(world.collectionEvents.at(-1), {
+      collection: collectionRef(collectionId),
+      repoId,
+      prevState: "ok",
+      newState: "ok",
+    });
+
+    // No newer repo: a second pass changes nothing.
+    await runRepoResolverPass(world.context(session));
+    assert.equal(world.collectionEvents.length, 2);
+    assert.equal((await world.unappliedChanges(foo)).length, 3);
+  });
+
+  test("a removed dependency makes the package unresolved until it returns", async () => {
+    const collectionId = await world.collection();
+    const qux = await world.package("qux", collectionId);
+    await world.build(qux);
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(qux)).resolved, true);
+
+    await world.tagBuild({
+      ...binaryBuild({ name: "G", evr: "0:2-1" }),
+      rpms: [{ name: "G-libs", arch: "x86_64" }],
+    });
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    const problem = "nothing provides G needed by @builddeps(qux)-1-1.noarch";
+    assert.equal((await world.packageRow(qux)).resolved, false);
+    assert.deepEqual(await world.history(qux), [
+      { resolved: true, problems: [] },
+      { resolved: false, problems: [`Problem: ${problem}`] },
+    ]);
+    const quxRef = { id: qux, name: "qux", collection_id: collectionId };
+    assert.deepEqual(world.packageEvents, [
+      { package: quxRef, prevState: "ok", newState: "unresolved" },
+    ]);
+
+    // The same problems in a newer repo: no new history entry, no event.
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.history(qux)).length, 2);
+    assert.equal(world.packageEvents.length, 1);
+
+    await world.tagBuild(binaryBuild({ name: "G", evr: "0:3-1" }));
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(qux)).resolved, true);
+    assert.deepEqual((await world.history(qux)).at(-1), { resolved: true, problems: [] });
+    assert.equal((await world.history(qux)).length, 3);
+    assert.deepEqual(world.packageEvents.at(-1), {
+      package: quxRef,
+      prevState: "unresolved",
+      newState: "ok",
+    });
+  });
+
+  test("a broken build group makes the collection unresolved and leaves packages alone", async () => {
+    const { collectionId, foo } = await fooWithResolvedBuild();
+    await runRepoResolverPass(world.context());
+    await world.tagBuild(binaryBuild({ name: "R", evr: "0:4-1", requires: ["nonexistent"] }));
+    const brokenRepo = await world.regenRepo();
+    await runRepoResolverPass(world.context());
+
+    const collection = await world.collectionRow(collectionId);
+    assert.equal(collection.latest_repo_id, brokenRepo);
+    assert.equal(collection.latest_repo_resolved, false);
+    const problems = await world.db
+      .selectFrom("buildroot_problem")
+      .select(["collection_id", "problem"])
+      .execute();
+    assert.deepEqual(problems, [
+      {
+        collection_id: collectionId,
+        problem: "Problem: nothing provides nonexistent needed by R-4-1.x86_64",
+      },
+    ]);
+    assert.deepEqual(world.collectionEvents.at(-1), {
+      collection: collectionRef(collectionId),
+      repoId: brokenRepo,
+      prevState: "ok",
+      newState: "unresolved",
+    });
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+
+    await world.tagBuild(binaryBuild({ name: "R", evr: "0:5-1" }));
+    const fixedRepo = await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_resolved, true);
+    assert.equal((await world.db.selectFrom("buildroot_problem").selectAll().execute()).length, 0);
+    assert.deepEqual(world.collectionEvents.at(-1), {
+      collection: collectionRef(collectionId),
+      repoId: fixedRepo,
+      prevState: "unresolved",
+      newState: "ok",
+    });
+  });
+
+  test("a Koji failure mid-pass stores nothing, and the next pass completes", async () => {
+    const { collectionId, foo } = await fooWithResolvedBuild();
+    // A new process: the BuildRequires are not cached yet.
+    await world.inject("multiCall", { httpStatus: 503 }, 2);
+    await assert.rejects(runRepoResolverPass(world.context()));
+
+    const untouched = await world.collectionRow(collectionId);
+    assert.equal(untouched.latest_repo_id, null);
+    assert.equal(untouched.latest_repo_resolved, null);
+    assert.equal((await world.packageRow(foo)).resolved, null);
+    assert.deepEqual(await world.history(foo), []);
+    assert.deepEqual(world.collectionEvents, []);
+
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, FIRST_REPO_ID);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+  });
+
+  test("a result made stale by a new build of its package is discarded", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId, { resolved: false });
+    const qux = await world.package("qux", collectionId);
+    await world.build(foo);
+    await world.build(qux);
+    // One package per chunk: foo's chunk is committed (and announced) before qux is resolved.
+    world.configure((config) => ({
+      ...config,
+      dependency: { ...config.dependency, persist_chunk_size: 0 },
+    }));
+    let quxBuild: number | undefined;
+    world.events.on("package_state_change", async () => {
+      quxBuild ??= await world.build(qux, { state: RUNNING });
+    });
+    await runRepoResolverPass(world.context());
+
+    assert.equal((await world.packageRow(foo)).resolved, true);
+    assert.equal(world.packageEvents.length, 1);
+    const quxRow = await world.packageRow(qux);
+    assert.equal(quxRow.last_build_id, quxBuild);
+    assert.equal(quxRow.resolved, null);
+    assert.deepEqual(await world.history(qux), []);
+  });
+
+  test("newly added packages are resolved against the collection's current repo", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId);
+    await world.build(foo);
+    await runRepoResolverPass(world.context());
+    const qux = await world.package("qux", collectionId);
+    await world.build(qux);
+
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(qux)).resolved, true);
+    assert.deepEqual(await world.history(qux), [{ resolved: true, problems: [] }]);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    assert.equal(world.collectionEvents.length, 1);
+  });
+
+  test("newly added packages wait while the buildroot is broken", async () => {
+    const collectionId = await world.collection({
+      latest_repo_id: FIRST_REPO_ID,
+      latest_repo_resolved: false,
+    });
+    const foo = await world.package("foo", collectionId);
+    await world.build(foo);
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(foo)).resolved, null);
+    assert.deepEqual(await world.history(foo), []);
+  });
+
+  test("two processes resolving one collection at once store one set of results", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId);
+    const qux = await world.package("qux", collectionId);
+    await world.build(foo);
+    await world.build(qux);
+    await Promise.all([runRepoResolverPass(world.context()), runRepoResolverPass(world.context())]);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    assert.deepEqual(await world.history(qux), [{ resolved: true, problems: [] }]);
+    assert.equal(world.collectionEvents.length, 1);
+  });
+});
