@@ -76,25 +76,27 @@ export class DependencyCache {
 
   /** The rows of these ids, in input order; an id without a row is an error. */
   async rowsByIds(db: Kysely<Schema>, ids: readonly number[]): Promise<DependencyRow[]> {
-    const missing = new Set(ids.filter((id) => !this.byId.has(id)));
-    if (missing.size > 0) {
-      const rows = await db
-        .selectFrom("dependency")
-        .select(DEPENDENCY_COLUMNS)
-        .where("id", "=", sql<number>`ANY(${[...missing]}::int[])`)
-        .execute();
-      this.stats.misses += rows.length;
-      for (const row of rows) this.add(row);
-    }
-    const wanted = new Map<number, DependencyRow>();
-    for (const id of ids) {
-      const row = this.byId.get(id) ?? wanted.get(id);
+    const missing = [...new Set(ids.filter((id) => !this.byId.has(id)))];
+    const fetched =
+      missing.length === 0
+        ? []
+        : await db
+            .selectFrom("dependency")
+            .select(DEPENDENCY_COLUMNS)
+            .where("id", "=", sql<number>`ANY(${missing}::int[])`)
+            .execute();
+    const fetchedById = new Map(fetched.map((row) => [row.id, row]));
+    // Looked up before anything is added: adding may evict rows this call returns.
+    const rows = ids.map((id) => {
+      const row = this.byId.get(id) ?? fetchedById.get(id);
       if (!row) throw new Error(`no dependency row ${id}`);
-      if (!missing.has(id)) this.stats.hits++;
-      wanted.set(id, row);
-      this.touch(row);
-    }
-    return ids.map((id) => wanted.get(id)!);
+      return row;
+    });
+    this.stats.hits += ids.length - missing.length;
+    this.stats.misses += fetched.length;
+    for (const row of rows) if (!fetchedById.has(row.id)) this.touch(row);
+    for (const row of fetched) this.add(row);
+    return rows;
   }
 
   private touch(row: DependencyRow): void {
