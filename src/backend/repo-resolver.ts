@@ -583,6 +583,7 @@ class Progress {
   private readonly started = Date.now();
   private lastReport = this.started;
   private count = 0;
+  private reported = -1;
 
   constructor(
     private readonly total: number,
@@ -595,12 +596,14 @@ class Progress {
     if (Date.now() - this.lastReport >= this.intervalSeconds * 1000) this.report();
   }
 
+  /** The final report, unless the last one already said it all. */
   finish(): void {
-    this.report();
+    if (this.reported !== this.count) this.report();
   }
 
   private report(): void {
     this.lastReport = Date.now();
+    this.reported = this.count;
     const minutes = Math.max(this.lastReport - this.started, 1) / 60_000;
     const perMinute = this.count / minutes;
     const percent = this.total === 0 ? 100 : (100 * this.count) / this.total;

@@ -1,6 +1,7 @@
 // The repo resolver (spec 03 §4) against the simulated hub's repos and PostgreSQL.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import pino from "pino";
 import { runBuildResolverPass } from "../../src/backend/build-resolver.js";
 import { runRepoResolverPass } from "../../src/backend/repo-resolver.js";
 import { binaryBuild, FIRST_REPO_ID, ResolverWorld, RUNNING } from "./resolver-world.js";
@@ -245,5 +246,80 @@ describe("repo resolver", () => {
     assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
     assert.deepEqual(await world.history(qux), [{ resolved: true, problems: [] }]);
     assert.equal(world.collectionEvents.length, 1);
+  });
+
+  test("in secondary mode a new repo counts once the primary hub's mirror of it is ready", async () => {
+    const collectionId = await world.collection();
+    await world.db
+      .updateTable("collection")
+      .set({ secondary_mode: true, latest_repo_id: FIRST_REPO_ID, latest_repo_resolved: true })
+      .execute();
+    const foo = await world.package("foo", collectionId);
+    await world.build(foo);
+    const mirrorTask = await world.finishedNewRepoTask();
+    const secondaryRepo = await world.regenRepo();
+
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, FIRST_REPO_ID);
+
+    await world.db
+      .insertInto("repo_mapping")
+      .values({ secondary_id: secondaryRepo, task_id: mirrorTask, primary_id: null })
+      .execute();
+    await runRepoResolverPass(world.context());
+    const mapping = await world.db.selectFrom("repo_mapping").selectAll().executeTakeFirstOrThrow();
+    assert.equal(mapping.primary_id, secondaryRepo - 1);
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, secondaryRepo);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+  });
+
+  test("asked to stop mid-pass, it keeps the chunks stored and resolves the repo again", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId, { resolved: false });
+    const qux = await world.package("qux", collectionId);
+    await world.build(foo);
+    await world.build(qux);
+    world.configure((config) => ({
+      ...config,
+      dependency: { ...config.dependency, persist_chunk_size: 0 },
+    }));
+    const stop = new AbortController();
+    world.events.on("package_state_change", () => stop.abort());
+    await runRepoResolverPass(world.context(world.session(), { stopping: stop.signal }));
+
+    assert.equal((await world.packageRow(foo)).resolved, true);
+    assert.equal((await world.packageRow(qux)).resolved, null);
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, null);
+    assert.deepEqual(world.collectionEvents, []);
+
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.collectionRow(collectionId)).latest_repo_id, FIRST_REPO_ID);
+    assert.equal((await world.packageRow(qux)).resolved, true);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+  });
+
+  test("progress is logged: packages done, share, rate and time left", async () => {
+    const collectionId = await world.collection();
+    for (const name of ["foo", "qux"] as const) {
+      await world.build(await world.package(name, collectionId));
+    }
+    world.configure((config) => ({
+      ...config,
+      dependency: { ...config.dependency, perf_report_interval: 0 },
+    }));
+    const messages: string[] = [];
+    const log = pino(
+      { level: "info" },
+      { write: (line: string) => messages.push(JSON.parse(line).msg) },
+    );
+    await runRepoResolverPass(world.context(world.session(), { log }));
+
+    const progress = messages.filter((message) => message.startsWith("resolved "));
+    assert.deepEqual(
+      progress.map((message) => message.replace(/\(\d+\.\d pkgs\/min.*\)$/, "(RATE)")),
+      ["resolved 1 packages (50.0%) (RATE)", "resolved 2 packages (100.0%) (RATE)"],
+    );
+    assert.match(progress[0]!, /\(\d+\.\d pkgs\/min, \d+\.\d min left\)$/);
+    assert.match(progress[1]!, /\(\d+\.\d pkgs\/min, 0\.0 min left\)$/);
   });
 });

@@ -119,6 +119,7 @@ export class ResolverWorld {
         "\n",
       ),
     );
+    writeFileSync(join(scratchDir, "unused.pem"), "");
     const config = loadConfig("backend", { KOSCHEI_CONFIG_DIR: scratchDir, HOME: scratchDir });
     const fresh = await freshDatabase();
     return new ResolverWorld(fresh, config, scratchDir);
@@ -154,16 +155,12 @@ export class ResolverWorld {
         "RESTART IDENTITY CASCADE",
     );
     await this.stopHub();
-    const sim = await startSimulator({ listen: "127.0.0.1:0", scenario: scenario() });
-    const koji = await KojiSessions.open(
-      {
-        server: sim.hubUrl,
-        topurl: sim.topurl,
-        login_method: "logout",
-        retry: { retry_interval: 0, max_retries: 1, timeout: 30 },
-      },
-      null,
-    );
+    const sim = await startSimulator({
+      listen: "127.0.0.1:0",
+      scenario: scenario(),
+      plainLoginUser: "koschei",
+    });
+    const koji = await this.kojiSessions(sim, "logout");
     this.hub = { sim, koji };
     this.overrides = (config) => config;
     this.events = new EventBus(silentLogger);
@@ -181,6 +178,36 @@ export class ResolverWorld {
     this.overrides = change;
   }
 
+  private kojiSessions(sim: Simulator, loginMethod: string): Promise<KojiSessions> {
+    return KojiSessions.open(
+      {
+        server: sim.hubUrl,
+        topurl: sim.topurl,
+        login_method: loginMethod,
+        // Over plain HTTP the simulator logs anyone in; the client still reads a certificate.
+        login_args: { cert: join(this.scratchDir, "unused.pem") },
+        retry: { retry_interval: 0, max_retries: 1, timeout: 30 },
+      },
+      null,
+    );
+  }
+
+  /**
+   * Runs a newRepo task of f29-build to its end (as repo_regen asks the primary hub to mirror a
+   * secondary repo); returns the task's id.
+   */
+  async finishedNewRepoTask(): Promise<number> {
+    const loggedIn = await this.kojiSessions(this.sim, "ssl_login");
+    try {
+      const taskId = await loggedIn.primary.newRepo("f29-build");
+      const advanced = await control(this.sim.url, "/advance", { seconds: 600 });
+      assert.equal(advanced.status, 200);
+      return taskId;
+    } finally {
+      await loggedIn.close();
+    }
+  }
+
   /** A backend session: one per simulated process (each has its own caches). */
   session(): BackendSession {
     return {
@@ -194,11 +221,15 @@ export class ResolverWorld {
   }
 
   /** What a pass of a service gets from the runner, over the given session. */
-  context(session: BackendSession = this.session()): ResolverContext {
+  context(
+    session: BackendSession = this.session(),
+    overrides: Partial<Omit<ResolverContext, "session">> = {},
+  ): ResolverContext {
     return {
       session: async () => session,
       log: silentLogger,
       stopping: new AbortController().signal,
+      ...overrides,
     };
   }
 
