@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
+import { watch } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { pino } from "pino";
 import { pathToFileURL } from "node:url";
+import { currentProcessOwner } from "../../src/process/process-owner.js";
+import { intentName } from "../../src/repo/cache-names.js";
+import { CACHE_FILE_CONTENT, nonce } from "../../src/repo/entry-leases.js";
 import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
 import {
   CACHE_ENTRY_MARKER,
@@ -180,6 +184,36 @@ test("beyond capacity the least recently used repository not in use is evicted",
   await acquireAndRelease("b");
   assert.deepEqual(await onDisk(cache), ["b", "d"]);
   assert.deepEqual((await readdir(cache.root)).sort(), ["b", "d"], "no lease is left behind");
+});
+
+test("an acquisition waits while a live process is evicting that repository", async () => {
+  const cache = await newCache();
+  (await cache.acquire(`${server.url}a`, "a")).release();
+  await cache.close();
+  const eviction = join(cache.root, intentName("evict", currentProcessOwner(), nonce(), "a"));
+  await writeFile(eviction, CACHE_FILE_CONTENT);
+  // A lease file created and deleted again: the acquisition saw the eviction and stood back.
+  const leaseEvents = new Map<string, number>();
+  const watcher = watch(cache.root);
+  const withdrawn = new Promise<string>((resolve) =>
+    watcher.on("change", (event, name) => {
+      if (event !== "rename" || !String(name).startsWith(".lease-")) return;
+      leaseEvents.set(String(name), (leaseEvents.get(String(name)) ?? 0) + 1);
+      if (leaseEvents.get(String(name)) === 2) resolve("lease withdrawn");
+    }),
+  );
+  const acquisition = cache.acquire(`${server.url}a`, "a");
+  try {
+    assert.equal(
+      await Promise.race([withdrawn, acquisition.then(() => "acquired")]),
+      "lease withdrawn",
+    );
+  } finally {
+    watcher.close();
+    await rm(eviction);
+  }
+  (await acquisition).release();
+  assert.deepEqual(await onDisk(cache), ["a"]);
 });
 
 test("local paths and file:// URLs are used in place", async () => {
