@@ -103,25 +103,14 @@ async function processCollection(
         `total_items=${resources.dependencies.size}, capacity=${resources.dependencies.capacity}`,
     );
   } else if (collection.latest_repo_resolved && collection.latest_repo_id !== null) {
-    const packages = await eligiblePackages(db, collection.id, { onlyUnresolved: true });
-    if (packages.length === 0) return;
-    context.log.info(
-      `Resolving ${packages.length} new packages of ${collection.name} in repo ${collection.latest_repo_id}`,
-    );
-    const buildGroup = await requiredBuildGroup(resources, collection, collection.latest_repo_id);
-    const work = await prepareResolution(resources, collection, packages);
-    const resolution = await openRepo(
+    await resolveNewPackages(
+      session,
+      db,
       resources,
       collection,
       collection.latest_repo_id,
-      buildGroup,
-      context.log,
+      context,
     );
-    try {
-      await resolvePackages(session, db, resources, resolution, work, context);
-    } finally {
-      await resolution.release();
-    }
   }
 }
 
@@ -163,18 +152,6 @@ async function requiredBuildGroup(
   return group;
 }
 
-/** Spec 03 §4.4: a repo Koji deleted, or whose files are gone, ends the pass. */
-async function openRepo(
-  resources: ResolverResources,
-  collection: CollectionRow,
-  repoId: number,
-  buildGroup: string[],
-  log: Logger,
-): Promise<ResolutionSession> {
-  if (!(await resources.repoAlive(collection, repoId))) throw new Error(`Repo ${repoId} is dead`);
-  return resources.openRepo(collection, repoId, buildGroup, log);
-}
-
 /** Spec 03 §4.5–4.6 for a new repo: the base buildroot, then (if it installs) every package. */
 async function resolveNewRepo(
   session: BackendSession,
@@ -187,7 +164,9 @@ async function resolveNewRepo(
   context.log.info(`Generating new repo (repo_id=${repoId}, collection=${collection.name})`);
   const buildGroup = await requiredBuildGroup(resources, collection, repoId);
   const packages = await eligiblePackages(db, collection.id, { onlyUnresolved: false });
-  const resolution = await openRepo(resources, collection, repoId, buildGroup, context.log);
+  // Spec 03 §4.4: Koji's latest repo cannot be dead but by a race; that ends the pass.
+  if (!(await resources.repoAlive(collection, repoId))) throw new Error(`Repo ${repoId} is dead`);
+  const resolution = await resources.openRepo(collection, repoId, buildGroup, context.log);
   try {
     const [buildroot] = await collect(
       resolution.pool.resolveAll([{ source: BUILDROOT_SOURCE, buildRequires: [], buildGroup }]),
@@ -198,6 +177,40 @@ async function resolveNewRepo(
       if (!completed) return;
     }
     await recordBuildroot(session, db, collection, repoId, buildroot!.problems, context.log);
+  } finally {
+    await resolution.release();
+  }
+}
+
+/**
+ * Spec 03 §4.2 step 3: packages never resolved (newly tracked, or with a first complete build)
+ * against the collection's current repo. Should Koji have deleted that repo, they wait for the
+ * next one instead of ending every pass (the original crashed).
+ */
+async function resolveNewPackages(
+  session: BackendSession,
+  db: Kysely<Schema>,
+  resources: ResolverResources,
+  collection: CollectionRow,
+  repoId: number,
+  context: ResolverContext,
+): Promise<void> {
+  const packages = await eligiblePackages(db, collection.id, { onlyUnresolved: true });
+  if (packages.length === 0) return;
+  if (!(await resources.repoAlive(collection, repoId))) {
+    context.log.warn(
+      `Repo ${repoId} of ${collection.name} is dead; ${packages.length} new packages wait for the next one`,
+    );
+    return;
+  }
+  context.log.info(
+    `Resolving ${packages.length} new packages of ${collection.name} in repo ${repoId}`,
+  );
+  const buildGroup = await requiredBuildGroup(resources, collection, repoId);
+  const work = await prepareResolution(resources, collection, packages);
+  const resolution = await resources.openRepo(collection, repoId, buildGroup, context.log);
+  try {
+    await resolvePackages(session, db, resources, resolution, work, context);
   } finally {
     await resolution.release();
   }

@@ -236,6 +236,18 @@ describe("repo resolver", () => {
     assert.deepEqual(await world.history(foo), []);
   });
 
+  test("newly added packages wait for a new repo when Koji deleted the current one", async () => {
+    const collectionId = await world.collection({
+      latest_repo_id: 999_999,
+      latest_repo_resolved: true,
+    });
+    const foo = await world.package("foo", collectionId);
+    await world.build(foo);
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(foo)).resolved, null);
+    assert.deepEqual(await world.history(foo), []);
+  });
+
   test("two processes resolving one collection at once store one set of results", async () => {
     const collectionId = await world.collection();
     const foo = await world.package("foo", collectionId);
