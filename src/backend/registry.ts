@@ -47,7 +47,7 @@ export interface ServiceContext {
   heartbeat(): void;
 }
 
-/** Every service of the product (the resolvers and the watcher are to come). */
+/** Every service of the product (the watcher is to come). */
 export const backendServices: readonly ServiceDefinition[] = [
   pollingService,
   schedulerService,

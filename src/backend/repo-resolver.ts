@@ -172,7 +172,7 @@ async function resolveNewRepo(
       resolution.pool.resolveAll([{ source: BUILDROOT_SOURCE, buildRequires: [], buildGroup }]),
     );
     if (buildroot!.resolved) {
-      const work = await prepareResolution(resources, collection, packages);
+      const work = await prepareResolution(resources, collection, packages, context.log);
       const completed = await resolvePackages(session, db, resources, resolution, work, context);
       if (!completed) return;
     }
@@ -207,7 +207,7 @@ async function resolveNewPackages(
     `Resolving ${packages.length} new packages of ${collection.name} in repo ${repoId}`,
   );
   const buildGroup = await requiredBuildGroup(resources, collection, repoId);
-  const work = await prepareResolution(resources, collection, packages);
+  const work = await prepareResolution(resources, collection, packages, context.log);
   const resolution = await resources.openRepo(collection, repoId, buildGroup, context.log);
   try {
     await resolvePackages(session, db, resources, resolution, work, context);
@@ -316,13 +316,19 @@ async function prepareResolution(
   resources: ResolverResources,
   collection: CollectionRow,
   packages: EligiblePackage[],
+  log: Logger,
 ): Promise<ResolutionWork> {
   const requires = await resources.buildRequires(collection, packages);
   return {
     collection,
     packages: packages.flatMap((pkg, index) => {
       const buildRequires = requires[index];
-      return buildRequires ? [{ pkg, buildRequires }] : [];
+      if (buildRequires) return [{ pkg, buildRequires }];
+      log.warn(
+        { packageId: pkg.id },
+        `Koji has no BuildRequires for ${pkg.name}-${pkg.version}-${pkg.release}; not resolved`,
+      );
+      return [];
     }),
   };
 }

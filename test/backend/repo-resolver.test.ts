@@ -112,12 +112,25 @@ describe("repo resolver", () => {
     assert.equal((await world.history(qux)).length, 2);
     assert.equal(world.packageEvents.length, 1);
 
-    await world.tagBuild(binaryBuild({ name: "G", evr: "0:3-1" }));
+    // Unresolved for another reason: a new history entry, still no event.
+    await world.tagBuild(binaryBuild({ name: "G", evr: "0:3-1", requires: ["getrekt"] }));
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.deepEqual((await world.history(qux)).at(-1), {
+      resolved: false,
+      problems: [
+        "Problem: package @builddeps(qux)-1-1.noarch requires G, but none of the providers can be installed\n" +
+          " - nothing provides getrekt needed by G-3-1.x86_64",
+      ],
+    });
+    assert.equal(world.packageEvents.length, 1);
+
+    await world.tagBuild(binaryBuild({ name: "G", evr: "0:4-1" }));
     await world.regenRepo();
     await runRepoResolverPass(world.context());
     assert.equal((await world.packageRow(qux)).resolved, true);
     assert.deepEqual((await world.history(qux)).at(-1), { resolved: true, problems: [] });
-    assert.equal((await world.history(qux)).length, 3);
+    assert.equal((await world.history(qux)).length, 4);
     assert.deepEqual(world.packageEvents.at(-1), {
       package: quxRef,
       prevState: "unresolved",
