@@ -111,7 +111,9 @@ async function applyTaskState(
       return "deleted-no-repo";
     }
     await storeSync(trx, current.id, sync);
-    await finishBuild(session, trx, collected, current, finalState!);
+    // The build's start is now Koji's (a build first seen finished still had the time the
+    // scheduler recorded, after Koji's): its previous build is one started before that.
+    await finishBuild(session, trx, collected, { ...current, started: sync.started }, finalState!);
     return "finished";
   });
 }

@@ -393,6 +393,27 @@ describe("a finished build", () => {
     assert.deepEqual(stateChanges, []);
   });
 
+  test("FAILED when first seen finished, recorded after Koji created the task: build priority 200", async () => {
+    const eclipse = await preparePackage("eclipse");
+    await prepareFinishedBuild(eclipse, COMPLETE);
+    // The scheduler records the build's start when build() has returned, after Koji's create
+    // time; polling first sees it finished, so the first sync is also the last.
+    const build = await submit(eclipse, "eclipse", {
+      started: new Date(session().now().getTime() + 1000),
+    });
+    await advance(2000);
+
+    assert.equal(await update(build, "FAILED"), "finished");
+
+    const task = await koji.primary.getTaskInfo(build.task_id);
+    assert.deepEqual((await buildRow(build.id))!.started, new Date(task!.create_ts * 1000));
+    assert.equal((await packageRow(eclipse)).build_priority, 200);
+    assert.deepEqual(
+      stateChanges.map((c) => [c.package.name, c.prevState, c.newState]),
+      [["eclipse", "ok", "failing"]],
+    );
+  });
+
   test("the failed-build bump looks at the package's own previous build only", async () => {
     const rnv = await preparePackage("rnv");
     const eclipse = await preparePackage("eclipse");
