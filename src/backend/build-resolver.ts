@@ -3,9 +3,12 @@
 // its installed dependency set (build.dependency_keys, which the repo resolver compares new
 // repos with) and records the changes applied since the package's previous resolved build;
 // an unresolvable one raises its package's build priority like a newly added package's.
+import { availableParallelism } from "node:os";
 import type { Kysely } from "kysely";
 import { repoLock, withSessionLock, type Schema } from "../db/index.js";
 import type { InstalledPackage } from "../depsolve/pool.js";
+import type { ResolutionSession } from "../depsolve/resolution.js";
+import { MAX_RESOLVER_WORKERS } from "../depsolve/resolver-pool.js";
 import type { Logger } from "../log/logger.js";
 import { dependencyChanges, nevraKey } from "../model/dependency-changes.js";
 import { decodeDependencyKeys, encodeDependencyKeys } from "./dependency-keys.js";
@@ -134,14 +137,12 @@ async function processRepo(
     if (!buildRequires) log.warn({ buildId: build.id }, "Koji has no BuildRequires for the build");
     return buildRequires ? [{ build, buildRequires }] : [];
   });
-  let resolution;
-  try {
-    resolution = await resources.openRepo(collection, repoId, buildGroup, log);
-  } catch (error) {
-    if (!(error instanceof RepoNotFoundError)) throw error;
-    log.info({ err: error }, `Cannot obtain repo ${repoId}; its builds are tried again later`);
-    return;
-  }
+  if (resolvable.length === 0) return;
+  const resolution = await openRepoIfPresent(resources, collection, repoId, buildGroup, {
+    workers: Math.min(resolvable.length, availableParallelism(), MAX_RESOLVER_WORKERS),
+    log,
+  });
+  if (!resolution) return;
   try {
     const results = resolution.pool.resolveAll(
       resolvable.map(({ build, buildRequires }) => ({
@@ -158,6 +159,26 @@ async function processRepo(
     }
   } finally {
     await resolution.release();
+  }
+}
+
+/** The repo loaded for resolution, or null (logged) when its files are gone from Koji. */
+async function openRepoIfPresent(
+  resources: ResolverResources,
+  collection: ResolverCollection,
+  repoId: number,
+  buildGroup: string[],
+  options: { workers: number; log: Logger },
+): Promise<ResolutionSession | null> {
+  try {
+    return await resources.openRepo(collection, repoId, buildGroup, options);
+  } catch (error) {
+    if (!(error instanceof RepoNotFoundError)) throw error;
+    options.log.info(
+      { err: error },
+      `Cannot obtain repo ${repoId}; its builds are tried again later`,
+    );
+    return null;
   }
 }
 

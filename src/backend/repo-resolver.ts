@@ -166,7 +166,7 @@ async function resolveNewRepo(
   const packages = await eligiblePackages(db, collection.id, { onlyUnresolved: false });
   // Spec 03 §4.4: Koji's latest repo cannot be dead but by a race; that ends the pass.
   if (!(await resources.repoAlive(collection, repoId))) throw new Error(`Repo ${repoId} is dead`);
-  const resolution = await resources.openRepo(collection, repoId, buildGroup, context.log);
+  const resolution = await resources.openRepo(collection, repoId, buildGroup, { log: context.log });
   try {
     const [buildroot] = await collect(
       resolution.pool.resolveAll([{ source: BUILDROOT_SOURCE, buildRequires: [], buildGroup }]),
@@ -208,7 +208,7 @@ async function resolveNewPackages(
   );
   const buildGroup = await requiredBuildGroup(resources, collection, repoId);
   const work = await prepareResolution(resources, collection, packages, context.log);
-  const resolution = await resources.openRepo(collection, repoId, buildGroup, context.log);
+  const resolution = await resources.openRepo(collection, repoId, buildGroup, { log: context.log });
   try {
     await resolvePackages(session, db, resources, resolution, work, context);
   } finally {

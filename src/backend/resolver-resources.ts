@@ -112,7 +112,11 @@ export class ResolverResources {
     collection: ResolverCollection,
     repoId: number,
     buildGroup: string[],
-    logger: Logger,
+    options: {
+      log: Logger;
+      /** Resolver threads; default: one per core. */
+      workers?: number;
+    },
   ): Promise<ResolutionSession> {
     const { config } = this.session;
     const topurl = this.kojiFor(collection).client.topurl;
@@ -124,7 +128,8 @@ export class ResolverResources {
       cacheDir: config.directories.cachedir,
       repoCache: this.repoCache,
       ignoreWeakDeps: config.dependency.ignore_weak_deps,
-      logger,
+      workers: options.workers,
+      logger: options.log,
     });
   }
 }
