@@ -1,5 +1,10 @@
 // The repo resolver (spec 03 §4) against the simulated hub's repos and PostgreSQL.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import pino from "pino";
 import { runBuildResolverPass } from "../../src/backend/build-resolver.js";
@@ -347,4 +352,64 @@ describe("repo resolver", () => {
     assert.match(progress[0]!, /\(\d+\.\d pkgs\/min, \d+\.\d min left\)$/);
     assert.match(progress[1]!, /\(\d+\.\d pkgs\/min, 0\.0 min left\)$/);
   });
+
+  test("two `koschei backend repo-resolver` processes on one collection store one set of rows", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId);
+    const qux = await world.package("qux", collectionId);
+    await world.build(foo);
+    await world.build(qux);
+    const runs = await Promise.all([0, 1].map(() => runRepoResolverProcess()));
+    assert.deepEqual(runs, [
+      { status: 0, stderr: "" },
+      { status: 0, stderr: "" },
+    ]);
+    const collection = await world.collectionRow(collectionId);
+    assert.equal(collection.latest_repo_id, FIRST_REPO_ID);
+    assert.equal(collection.latest_repo_resolved, true);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    assert.deepEqual(await world.history(qux), [{ resolved: true, problems: [] }]);
+  });
 });
+
+/** `koschei backend repo-resolver --once` with a cache directory of its own; errors only. */
+async function runRepoResolverProcess(): Promise<{ status: number | null; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "koschei-repo-resolver-process-"));
+  try {
+    writeFileSync(
+      join(dir, "config.yaml"),
+      [
+        "koji_config:",
+        `  server: ${world.sim.hubUrl}`,
+        `  topurl: ${world.sim.topurl}`,
+        "  login_method: logout",
+        "directories:",
+        `  cachedir: ${dir}`,
+        "",
+      ].join("\n"),
+    );
+    const child = spawn(
+      process.execPath,
+      [join(process.cwd(), "bin", "koschei"), "backend", "repo-resolver", "--once"],
+      {
+        env: {
+          ...process.env,
+          KOSCHEI_CONFIG_DIR: dir,
+          KOSCHEI_DATABASE_URL: world.fresh.url,
+          HOME: dir,
+          WATCHDOG_PATH: "",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const [status] = (await once(child, "exit")) as [number | null];
+    const errors = stderr
+      .split("\n")
+      .filter((line) => line !== "" && (JSON.parse(line) as { level: number }).level >= 50);
+    return { status, stderr: errors.join("\n") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
