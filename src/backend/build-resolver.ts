@@ -228,10 +228,9 @@ async function storeDependencies(
         trx,
         decodeDependencyKeys(previous.dependency_keys),
       );
-      const previousIdOf = new Map(previousRows.map((row) => [nevraKey(row), row.id]));
       const changes = dependencyChanges(previousRows, installs).map((change) => ({
         build_id: build.id,
-        prev_dep_id: change.prev && previousIdOf.get(nevraKey(change.prev))!,
+        prev_dep_id: change.prev?.id ?? null,
         curr_dep_id: change.curr && idOf.get(nevraKey(change.curr))!,
         distance: change.distance,
       }));

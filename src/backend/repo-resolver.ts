@@ -306,10 +306,10 @@ function eligiblePackages(
     .execute();
 }
 
-/** Packages with their BuildRequires; those whose SRPM Koji could not describe are left out. */
-interface ResolutionWork {
-  collection: CollectionRow;
-  packages: { pkg: EligiblePackage; buildRequires: string[] }[];
+/** A package with the BuildRequires of its SRPM. */
+interface ResolvablePackage {
+  pkg: EligiblePackage;
+  buildRequires: string[];
 }
 
 async function prepareResolution(
@@ -317,20 +317,17 @@ async function prepareResolution(
   collection: CollectionRow,
   packages: EligiblePackage[],
   log: Logger,
-): Promise<ResolutionWork> {
+): Promise<ResolvablePackage[]> {
   const requires = await resources.buildRequires(collection, packages);
-  return {
-    collection,
-    packages: packages.flatMap((pkg, index) => {
-      const buildRequires = requires[index];
-      if (buildRequires) return [{ pkg, buildRequires }];
-      log.warn(
-        { packageId: pkg.id },
-        `Koji has no BuildRequires for ${pkg.name}-${pkg.version}-${pkg.release}; not resolved`,
-      );
-      return [];
-    }),
-  };
+  return packages.flatMap((pkg, index) => {
+    const buildRequires = requires[index];
+    if (buildRequires) return [{ pkg, buildRequires }];
+    log.warn(
+      { packageId: pkg.id },
+      `Koji has no BuildRequires for ${pkg.name}-${pkg.version}-${pkg.release}; not resolved`,
+    );
+    return [];
+  });
 }
 
 /** One package's resolution, waiting to be persisted. */
@@ -340,9 +337,8 @@ interface ResolutionRecord {
   lastBuildId: number | null;
   resolved: boolean;
   problems: Set<string>;
-  changes: DependencyChange[];
-  /** Rows of the previous side of the changes (from the comparison build). */
-  previousRows: Map<string, DependencyRow>;
+  /** Against the comparison build's dependency rows. */
+  changes: DependencyChange<DependencyRow, InstalledPackage>[];
 }
 
 /**
@@ -354,12 +350,12 @@ async function resolvePackages(
   db: Kysely<Schema>,
   resources: ResolverResources,
   resolution: ResolutionSession,
-  work: ResolutionWork,
+  work: ResolvablePackage[],
   context: ResolverContext,
 ): Promise<boolean> {
   const { dependency } = session.config;
-  const progress = new Progress(work.packages.length, dependency.perf_report_interval, context.log);
-  const requests = work.packages.map(({ pkg, buildRequires }): ResolveRequest => ({
+  const progress = new Progress(work.length, dependency.perf_report_interval, context.log);
+  const requests = work.map(({ pkg, buildRequires }): ResolveRequest => ({
     source: { name: pkg.name, epoch: 0, version: pkg.version, release: pkg.release },
     buildRequires,
     buildGroup: resolution.buildGroup,
@@ -367,7 +363,7 @@ async function resolvePackages(
   let chunk: ResolutionRecord[] = [];
   let index = 0;
   for await (const result of resolution.pool.resolveAll(requests)) {
-    const { pkg } = work.packages[index++]!;
+    const { pkg } = work[index++]!;
     chunk.push(await resolutionRecord(db, resources, pkg, result.installs, result.problems));
     progress.done(1);
     if (chunk.length > dependency.persist_chunk_size) {
@@ -394,7 +390,6 @@ async function resolutionRecord(
     resolved: installs !== null,
     problems: new Set(problems),
     changes: [],
-    previousRows: new Map(),
   };
   if (installs === null) return record;
   const keys = await comparisonKeys(db, pkg);
@@ -403,7 +398,6 @@ async function resolutionRecord(
   if (ids.length === 0) return record;
   const previous = await resources.dependencies.rowsByIds(db, ids);
   record.changes = dependencyChanges(previous, installs);
-  for (const row of previous) record.previousRows.set(nevraKey(row), row);
   return record;
 }
 
@@ -523,7 +517,7 @@ async function persistChunk(
       for (const change of record.changes) {
         changeRows.push({
           package_id: row.id,
-          prev: change.prev && record.previousRows.get(nevraKey(change.prev))!.id,
+          prev: change.prev?.id ?? null,
           curr: change.curr && currentRows.get(nevraKey(change.curr))!.id,
           distance: change.distance,
         });

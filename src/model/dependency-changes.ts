@@ -17,13 +17,19 @@ export interface DistancedNevra extends Nevra {
   readonly distance: number | null;
 }
 
-/** A dependency that appeared, disappeared or changed its EVR or arch. */
-export interface DependencyChange {
+/**
+ * A dependency that appeared, disappeared or changed its EVR or arch; `prev` and `curr` are
+ * the entries of the given sets themselves (rows with ids stay rows with ids).
+ */
+export interface DependencyChange<
+  P extends Nevra = Nevra,
+  C extends DistancedNevra = DistancedNevra,
+> {
   readonly name: string;
   /** What the previous set had under this name; null for a new dependency. */
-  readonly prev: Nevra | null;
+  readonly prev: P | null;
   /** What the current set has under this name; null for a removed dependency. */
-  readonly curr: Nevra | null;
+  readonly curr: C | null;
   /** The current dependency's distance; null for a removed one. */
   readonly distance: number | null;
 }
@@ -39,14 +45,14 @@ export function nevraKey(dep: Nevra): string {
  * either set is empty there is nothing to compare with, and no change. Of several entries of
  * one name on a side (multilib), the later one wins.
  */
-export function dependencyChanges(
-  previous: readonly Nevra[],
-  current: readonly DistancedNevra[],
-): DependencyChange[] {
+export function dependencyChanges<P extends Nevra, C extends DistancedNevra>(
+  previous: readonly P[],
+  current: readonly C[],
+): DependencyChange<P, C>[] {
   if (previous.length === 0 || current.length === 0) return [];
   const previousKeys = new Set(previous.map(nevraKey));
   const currentKeys = new Set(current.map(nevraKey));
-  const byName = new Map<string, DependencyChange>();
+  const byName = new Map<string, DependencyChange<P, C>>();
   for (const dep of previous) {
     if (currentKeys.has(nevraKey(dep))) continue;
     byName.set(dep.name, { name: dep.name, prev: dep, curr: null, distance: null });
