@@ -9,7 +9,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import pino from "pino";
 import { runBuildResolverPass } from "../../src/backend/build-resolver.js";
 import { runRepoResolverPass } from "../../src/backend/repo-resolver.js";
-import { binaryBuild, FIRST_REPO_ID, ResolverWorld, RUNNING } from "./resolver-world.js";
+import { binaryBuild, FAILED, FIRST_REPO_ID, ResolverWorld, RUNNING } from "./resolver-world.js";
 
 let world: ResolverWorld;
 before(async () => {
@@ -85,6 +85,27 @@ describe("repo resolver", () => {
     await runRepoResolverPass(world.context(session));
     assert.equal(world.collectionEvents.length, 2);
     assert.equal((await world.unappliedChanges(foo)).length, 3);
+  });
+
+  test("while the package's last build runs there is nothing to compare with", async () => {
+    const { foo } = await fooWithResolvedBuild();
+    await world.build(foo, { state: RUNNING });
+    await world.tagBuild(binaryBuild({ name: "C", evr: "1:4-1.fc22" }));
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.equal((await world.packageRow(foo)).resolved, true);
+    assert.deepEqual(await world.unappliedChanges(foo), []);
+    assert.equal((await world.packageRow(foo)).dependency_priority, 0);
+  });
+
+  test("a last build with unresolvable dependencies is skipped for the one before", async () => {
+    const { foo } = await fooWithResolvedBuild();
+    await world.build(foo, { state: FAILED, repo_id: 999_999, deps_resolved: false });
+    await world.tagBuild(binaryBuild({ name: "C", evr: "1:4-1.fc22" }));
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.deepEqual(await world.unappliedChanges(foo), ["C 1:3-1.fc22 → 1:4-1.fc22 @2"]);
+    assert.equal((await world.packageRow(foo)).dependency_priority, 10);
   });
 
   test("a removed dependency makes the package unresolved until it returns", async () => {

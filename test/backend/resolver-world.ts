@@ -19,6 +19,7 @@ import { freshDatabase, type FreshDatabase } from "../support/database.js";
 export const FIRST_REPO_ID = 100;
 export const COMPLETE = 3;
 export const RUNNING = 2;
+export const FAILED = 5;
 
 /** A binary of the test repository: name, E:V-R, arch, and what it requires and provides. */
 interface Binary {
