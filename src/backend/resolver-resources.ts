@@ -93,7 +93,12 @@ export class ResolverResources {
     for (const srpm of srpms) if (!this.requires.has(keyOf(srpm))) unknown.set(keyOf(srpm), srpm);
     const fetched = await fetchRpmRequires(
       koji,
-      [...unknown.values()].map((srpm) => ({ ...srpm, arch: "src" })),
+      [...unknown.values()].map(({ name, version, release }) => ({
+        name,
+        version,
+        release,
+        arch: "src",
+      })),
     );
     const faulted = new Set<string>();
     [...unknown.keys()].forEach((key, index) => {
