@@ -4,8 +4,8 @@
 // they resolve, why not, and which dependencies changed since its last resolved build (the
 // unapplied changes, which earn it dependency priority).
 //
-// Everything asked of Koji is asked before anything is written, so a failing hub leaves the
-// database as it was. The repo counts as processed (collection.latest_repo_id) only once every
+// Koji is asked for the build group and every BuildRequires before any result is written, so a
+// failing hub leaves the results as they were. The repo counts as processed (collection.latest_repo_id) only once every
 // package's result is stored: a pass cut short resolves the same repo again next time, and
 // results already stored then produce no new history.
 import { KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
