@@ -5,7 +5,7 @@
 import { pino } from "pino";
 import { UsageError, flagOption, type Command } from "../cli/command.js";
 import { databaseTarget, loadConfig, type KoscheiConfig } from "../config/index.js";
-import { openDatabase } from "../db/index.js";
+import { openDatabase, type Database } from "../db/index.js";
 import { KojiSessions } from "../koji/sessions.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { EventBus } from "./events.js";
@@ -55,7 +55,7 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
         stop.abort();
       };
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
-      const session = lazySession(config, log);
+      const session = serviceSessions(config, log);
       try {
         return await runServices({
           services: lookup.found,
@@ -88,37 +88,55 @@ function backendLogger(debug: boolean): Logger {
     : createLogger({ level });
 }
 
-/** The database and Koji sessions, opened once on first use, closed at the end. */
-function lazySession(config: KoscheiConfig, log: Logger) {
+/**
+ * The services' sessions, each opened on the service's first use and closed at the end: one
+ * database (a pool) for all, and Koji sessions of each service's own. Services run passes
+ * concurrently, and a logged-in Koji session numbers its calls: two services' calls on one
+ * session may reach the hub out of order, which the hub refuses (SequenceError) and which
+ * would end the process. (The original ran each service in a process of its own.)
+ */
+export function serviceSessions(config: KoscheiConfig, log: Logger) {
   const events = new EventBus(log);
-  let opening: Promise<BackendSession> | null = null;
-  const open = async (): Promise<BackendSession> => {
-    const database = await openDatabase(databaseTarget(config));
-    try {
-      const koji = await KojiSessions.fromConfig(config, log);
-      return { config, database, koji, events, log, now: () => new Date() };
-    } catch (error) {
-      await database.close();
+  let database: Promise<Database> | null = null;
+  const sessions = new Map<string, Promise<BackendSession>>();
+  const openDatabaseOnce = () => {
+    // A failed opening (the database down) is tried again by the next pass.
+    database ??= openDatabase(databaseTarget(config)).catch((error: unknown) => {
+      database = null;
       throw error;
-    }
+    });
+    return database;
+  };
+  const open = async (): Promise<BackendSession> => {
+    const db = await openDatabaseOnce();
+    const koji = await KojiSessions.fromConfig(config, log);
+    return { config, database: db, koji, events, log, now: () => new Date() };
   };
   return {
     events,
-    open: () => {
-      // A failed opening (Koji or the database down) is tried again by the next pass.
-      opening ??= open().catch((error: unknown) => {
-        opening = null;
-        throw error;
-      });
-      return opening;
+    open: (service: string): Promise<BackendSession> => {
+      let session = sessions.get(service);
+      if (!session) {
+        // A failed opening (Koji or the database down) is tried again by the next pass.
+        session = open().catch((error: unknown) => {
+          sessions.delete(service);
+          throw error;
+        });
+        sessions.set(service, session);
+      }
+      return session;
     },
     close: async () => {
-      const session = await opening?.catch(() => null);
-      if (!session) return;
       try {
-        await session.koji.close();
+        for (const session of sessions.values()) {
+          const opened = await session.catch(() => null);
+          await opened?.koji.close().catch((error: unknown) => {
+            log.warn({ err: error }, "Koji logout failed");
+          });
+        }
       } finally {
-        await session.database.close();
+        const db = await database?.catch(() => null);
+        await db?.close();
       }
     },
   };

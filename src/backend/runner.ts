@@ -40,8 +40,12 @@ export interface RunnerOptions {
   config: KoscheiConfig;
   log: Logger;
   events: EventBus;
-  /** The shared session, opened by the first pass that asks for it. */
-  session: () => Promise<BackendSession>;
+  /**
+   * The session of the named service, opened by its first pass that asks for it. Services run
+   * concurrently: they may share the database, but not a logged-in Koji session, whose calls
+   * must reach the hub in the order of their call numbers (see `serviceSessions`).
+   */
+  session: (service: string) => Promise<BackendSession>;
   /** One pass of each service, then return (no retries). */
   once?: boolean;
   /** Aborting it stops the services once their passes in progress are done. */
@@ -104,7 +108,7 @@ async function runService(
     log,
     events: options.events,
     stopping: halt,
-    session: options.session,
+    session: () => options.session(service.name),
     heartbeat: () => {
       touchWatchdog();
       if (memoryExceeded()) throw new MemoryLimitExceeded();
