@@ -2,6 +2,7 @@
 // the database), so that the failed pass is worth repeating later, rather than a defect that
 // repeating cannot fix.
 import { KojiConnectionError, KojiFault, XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
+import { RepoUnavailableError } from "../repo/errors.js";
 
 /** Socket errors of an unreachable or vanished peer. */
 const NETWORK_ERROR_CODES = new Set([
@@ -47,6 +48,7 @@ export function isOutage(error: unknown): boolean {
 function isOutageItself(error: Error): boolean {
   if (error instanceof KojiConnectionError) return error.retryable;
   if (error instanceof XmlRpcParseError) return true; // a proxy's error page instead of the hub
+  if (error instanceof RepoUnavailableError) return true; // the repo server failed every retry
   // ServerOffline, or a fault outside Koji's error classes: the hub itself failed (its
   // database, a traceback), not our request.
   if (error instanceof KojiFault) return error.is("ServerOffline") || !error.isKojiError;

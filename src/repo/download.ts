@@ -18,7 +18,13 @@ import {
   limitRequest,
   type HttpTimeouts,
 } from "../net/http-request.js";
-import { RepoChecksumError, RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
+import {
+  RepoChecksumError,
+  RepoDownloadError,
+  RepoError,
+  RepoNotFoundError,
+  RepoUnavailableError,
+} from "./errors.js";
 import type { Checksum } from "@koschei/koji-protocol/repomd.js";
 
 export interface DownloadOptions {
@@ -152,7 +158,7 @@ async function withRetries<T>(
       if (!isTransient(error)) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       if (failures + 1 >= attempts) {
-        throw new RepoDownloadError(
+        throw new RepoUnavailableError(
           `GET ${shownUrl} failed after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${reason}`,
           shownUrl,
           { cause: error },

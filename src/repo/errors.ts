@@ -26,3 +26,11 @@ export class RepoChecksumError extends RepoError {
 export class RepoDownloadError extends RepoError {
   override name = "RepoDownloadError";
 }
+
+/**
+ * The server kept failing in ways that pass (HTTP 5xx, network errors, timeouts) through every
+ * retry: it is down for now, and a later attempt may well succeed.
+ */
+export class RepoUnavailableError extends RepoDownloadError {
+  override name = "RepoUnavailableError";
+}

@@ -1,6 +1,8 @@
 // The service runner driven in-process with test services: passes, intervals, back-off on
 // outages, crashes, stopping during a pass, the memory limits and the watchdog file.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +12,8 @@ import { pino } from "pino";
 import { KojiConnectionError, KojiFault } from "@koschei/koji-protocol/faults.js";
 import { EventBus } from "../../src/backend/events.js";
 import { isOutage } from "../../src/backend/outages.js";
+import { fetchBytes } from "../../src/repo/download.js";
+import { RepoChecksumError, RepoNotFoundError } from "../../src/repo/errors.js";
 import type { ServiceContext, ServiceDefinition } from "../../src/backend/registry.js";
 import {
   ExitCode,
@@ -204,9 +208,20 @@ describe("failures", () => {
     assert.deepEqual(sleeps, []);
   });
 
-  test("which errors are outages", () => {
+  test("which errors are outages", async () => {
     const withCode = (code: string) => Object.assign(new Error(code), { code });
+    // What a repo download throws whose server answers 503 through every retry.
+    const failingServer = createServer((_request, response) => response.writeHead(503).end());
+    await new Promise<void>((resolve) => failingServer.listen(0, "127.0.0.1", resolve));
+    const { port } = failingServer.address() as AddressInfo;
+    const unavailableRepo = await fetchBytes(
+      `http://127.0.0.1:${port}/repodata/repomd.xml`,
+      { timeoutMs: 1000, retries: 1, retryDelayMs: 1 },
+      1000,
+    ).catch((error: unknown) => error);
+    failingServer.close();
     const outages = [
+      unavailableRepo,
       new KojiConnectionError("HTTP 503", { httpStatus: 503 }),
       new KojiFault(1, "Traceback … psycopg2.OperationalError"),
       withCode("ECONNRESET"),
@@ -219,6 +234,8 @@ describe("failures", () => {
       new KojiConnectionError("certificate rejected", { retryable: false }),
       new KojiFault(1000, "GenericError: no such tag"),
       withCode("23505"),
+      new RepoNotFoundError("GET http://repo/repodata/repomd.xml: HTTP 404", "http://repo"),
+      new RepoChecksumError("primary.xml.gz: checksum mismatch", "http://repo"),
       new TypeError("x is undefined"),
       "a string",
     ];
