@@ -3,7 +3,7 @@
 // A cached repository lives in a directory named by its key. Everything else the cache creates
 // has a hidden name carrying its owner (PID and start time), so that any process sharing the
 // cache directory can tell a live process's work from a dead one's leftovers:
-//   .download-<owner>-<nonce>        a download in progress (a directory)
+//   .download-<owner>-<nonce>-<key> a download of <key> in progress (a directory)
 //   .trash-<owner>-<nonce>           an evicted repository being deleted (a directory)
 //   .lease-<owner>-<nonce>-<key>     the owner is using the repository <key> (a file)
 //   .evict-<owner>-<nonce>-<key>     the owner is about to evict <key> (a file)
@@ -41,27 +41,27 @@ export function cacheKeyForUrl(url: string): string {
   return readable ? `${readable}-${hash}` : hash;
 }
 
-/** Directories of work in progress. */
+/** Directories of work in progress: downloads, and evicted repositories being deleted. */
 export type ScratchKind = "download" | "trash";
 /** Files announcing what a process does with a cached repository. */
 export type IntentKind = "lease" | "evict";
+export type HiddenKind = ScratchKind | IntentKind;
 
-export type CacheFileName =
-  | { kind: ScratchKind; owner: ProcessOwner }
-  | { kind: IntentKind; owner: ProcessOwner; key: string };
-
-export function scratchName(kind: ScratchKind, owner: ProcessOwner, nonce: string): string {
-  return `.${kind}-${ownerField(owner)}-${nonce}`;
+export interface CacheFileName {
+  kind: HiddenKind;
+  owner: ProcessOwner;
+  /** The repository concerned: always known for leases, evict intents and downloads. */
+  key?: string;
 }
 
-/** `nonce` must not contain "-" (the key follows it). */
-export function intentName(
-  kind: IntentKind,
+/** `.<kind>-<owner>-<nonce>[-<key>]`; `nonce` must not contain "-". */
+export function hiddenName(
+  kind: HiddenKind,
   owner: ProcessOwner,
   nonce: string,
-  key: string,
+  key?: string,
 ): string {
-  return `.${kind}-${ownerField(owner)}-${nonce}-${key}`;
+  return `.${kind}-${ownerField(owner)}-${nonce}${key === undefined ? "" : `-${key}`}`;
 }
 
 const HIDDEN_NAME = /^\.(download|trash|lease|evict)-(\d+)(?:\.(\d+))?-(.+)$/;
@@ -72,11 +72,10 @@ export function parseCacheFileName(name: string): CacheFileName | undefined {
   if (!kind || !pid || !rest) return undefined;
   const owner: ProcessOwner =
     startTime === undefined ? { pid: Number(pid) } : { pid: Number(pid), startTime };
-  if (kind === "download" || kind === "trash") return { kind, owner };
   const keyStart = rest.indexOf("-") + 1; // after the nonce
-  const key = rest.slice(keyStart);
-  if (keyStart === 0 || !isValidCacheKey(key)) return undefined;
-  return { kind: kind as IntentKind, owner, key };
+  const key = keyStart > 0 ? rest.slice(keyStart) : "";
+  if (isValidCacheKey(key)) return { kind: kind as HiddenKind, owner, key };
+  return kind === "download" || kind === "trash" ? { kind, owner } : undefined;
 }
 
 function ownerField(owner: ProcessOwner): string {

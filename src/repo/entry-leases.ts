@@ -19,7 +19,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { currentProcessOwner, isRunning } from "../process/process-owner.js";
-import { intentName, parseCacheFileName, type IntentKind } from "./cache-names.js";
+import { hiddenName, parseCacheFileName, type HiddenKind, type IntentKind } from "./cache-names.js";
 
 /** The content of every file the cache creates, checked before a dead process's file is deleted. */
 export const CACHE_FILE_CONTENT = "created by koschei's repo cache\n";
@@ -41,7 +41,7 @@ export function nonce(): string {
 export async function leaseEntry(root: string, key: string): Promise<() => void> {
   for (let pauseMs = 1; ; pauseMs = Math.min(2 * pauseMs, MAX_LEASE_RETRY_MS)) {
     const lease = await announce(root, "lease", key);
-    if (!(await anyLiveIntent(root, "evict", key))) {
+    if (!(await isAnnounced(root, "evict", key))) {
       return () => rmSync(lease, { force: true });
     }
     await unlink(lease);
@@ -63,7 +63,7 @@ export async function evictEntry(
   const dir = join(root, key);
   const intent = await announce(root, "evict", key);
   try {
-    if (await anyLiveIntent(root, "lease", key)) return false;
+    if (await isAnnounced(root, "lease", key)) return false;
     // Acquisitions mark use under a lease, so while this intent stands the mtime is final.
     if (lastUsedMs !== undefined && (await stat(dir)).mtimeMs !== lastUsedMs) return false;
     await rename(dir, trash);
@@ -86,12 +86,13 @@ export async function removeAbandonedIntent(path: string): Promise<void> {
 }
 
 async function announce(root: string, kind: IntentKind, key: string): Promise<string> {
-  const path = join(root, intentName(kind, currentProcessOwner(), nonce(), key));
+  const path = join(root, hiddenName(kind, currentProcessOwner(), nonce(), key));
   await writeFile(path, CACHE_FILE_CONTENT, { flag: "wx" });
   return path;
 }
 
-async function anyLiveIntent(root: string, kind: IntentKind, key: string): Promise<boolean> {
+/** Whether a live process has a `kind` file or directory for the repository `key`. */
+export async function isAnnounced(root: string, kind: HiddenKind, key: string): Promise<boolean> {
   for (const name of await readdir(root)) {
     const parsed = parseCacheFileName(name);
     if (parsed?.kind === kind && parsed.key === key && isRunning(parsed.owner)) return true;

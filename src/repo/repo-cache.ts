@@ -4,8 +4,9 @@
 // Layout under `<cacheDir>/repodata/`: one directory per cached repository, named by its key,
 // holding `repodata/repomd.xml` and the metadata files the resolver needs at their repomd
 // locations. A directory is only ever created by atomically renaming a fully downloaded and
-// verified scratch directory, so its existence means it is complete (two processes downloading
-// one repository at once both succeed; the first rename wins and the other copy is deleted).
+// verified scratch directory, so its existence means it is complete. A process wanting a
+// repository that another live process is downloading waits for that download; if two start at
+// the very same moment, both succeed: the first rename wins and the other copy is deleted.
 // Recency is the directory's mtime, set at every acquisition, so every process sees it.
 //
 // A repository in use is leased (entry-leases.ts): no process evicts it, whatever its capacity
@@ -19,19 +20,21 @@
 
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, posix, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import {
   assertValidCacheKey,
   cacheKeyForUrl,
   isValidCacheKey,
+  hiddenName,
   parseCacheFileName,
-  scratchName,
   type ScratchKind,
 } from "./cache-names.js";
 import { downloadVerified, fetchBytes, type DownloadOptions } from "./download.js";
 import {
   CACHE_FILE_CONTENT,
   evictEntry,
+  isAnnounced,
   leaseEntry,
   nonce,
   removeAbandonedIntent,
@@ -101,6 +104,8 @@ const DOWNLOADED_TYPES = new Set([...REQUIRED_TYPES, ...OPTIONAL_TYPES]);
 
 const REPOMD_PATH = "repodata/repomd.xml";
 const MAX_REPOMD_BYTES = 16 * 1024 * 1024;
+/** Longest pause between looks at another process's download of a wanted repository. */
+const MAX_DOWNLOAD_WAIT_PAUSE_MS = 1000;
 
 /** The file marking a directory as created by this cache (so the cache may delete it). */
 export const CACHE_ENTRY_MARKER = ".koschei-repo-cache";
@@ -124,7 +129,7 @@ export class RepoCache {
   private readonly download: DownloadOptions;
   private readonly logger: Logger;
   /** Downloads in progress by key, shared by this instance's concurrent acquisitions. */
-  private readonly downloads = new Map<string, Promise<ParsedRepomd>>();
+  private readonly downloads = new Map<string, Promise<ParsedRepomd | "damaged">>();
   /** The last queued clean-up pass; passes run one at a time. */
   private cleanUp: Promise<void> = Promise.resolve();
   private cleanUpQueued = false;
@@ -173,15 +178,15 @@ export class RepoCache {
     const dir = join(this.root, key);
     for (;;) {
       const releaseLease = await leaseEntry(this.root, key);
-      let repomd: ParsedRepomd | undefined;
+      let repomd: ParsedRepomd | "damaged";
       try {
         repomd = await this.readOrDownload(url, key, dir);
-        if (repomd) await this.markUsed(dir);
+        if (repomd !== "damaged") await this.markUsed(dir);
       } catch (error) {
         releaseLease();
         throw error;
       }
-      if (repomd) {
+      if (repomd !== "damaged") {
         this.queueCleanUp();
         let released = false;
         const release = () => {
@@ -222,28 +227,37 @@ export class RepoCache {
   }
 
   /**
-   * The repomd.xml of the cached copy in `dir`, downloaded first if there is none; undefined if
-   * the copy is damaged. The caller holds a lease on the key.
+   * The repomd.xml of the cached copy in `dir`, downloaded first if there is none ("damaged" if
+   * the copy cannot be read). The caller holds a lease on the key.
    */
   private async readOrDownload(
     url: string,
     key: string,
     dir: string,
-  ): Promise<ParsedRepomd | undefined> {
-    if (await isCacheEntry(dir)) {
-      try {
-        return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
-      } catch {
-        return undefined;
-      }
-    }
-    if (await exists(dir)) throw foreignDirectoryError(dir, url);
+  ): Promise<ParsedRepomd | "damaged"> {
+    const cached = await readCachedCopy(dir, url);
+    if (cached) return cached;
     let download = this.downloads.get(key);
     if (!download) {
-      download = this.fetchInto(url, dir).finally(() => this.downloads.delete(key));
+      download = this.downloadOnce(url, key, dir).finally(() => this.downloads.delete(key));
       this.downloads.set(key, download);
     }
     return download;
+  }
+
+  /** Downloads `key`, unless another process is downloading it: then waits to use its copy. */
+  private async downloadOnce(
+    url: string,
+    key: string,
+    dir: string,
+  ): Promise<ParsedRepomd | "damaged"> {
+    let pauseMs = 10;
+    while (await isAnnounced(this.root, "download", key)) {
+      await sleep(pauseMs);
+      pauseMs = Math.min(2 * pauseMs, MAX_DOWNLOAD_WAIT_PAUSE_MS);
+    }
+    // Their download may have failed: then there is no copy yet.
+    return (await readCachedCopy(dir, url)) ?? this.fetchInto(url, key, dir);
   }
 
   /** Sets the recency every process sees; a failure must not fail the acquisition. */
@@ -255,33 +269,23 @@ export class RepoCache {
     );
   }
 
-  private async fetchInto(baseUrl: string, dir: string): Promise<ParsedRepomd> {
-    const repomdUrl = new URL(REPOMD_PATH, baseUrl).href;
-    let raw: Buffer;
-    try {
-      raw = await fetchBytes(repomdUrl, this.download, MAX_REPOMD_BYTES);
-    } catch (error) {
-      if (!(error instanceof RepoNotFoundError)) throw error;
-      throw new RepoNotFoundError(
-        `repository ${baseUrl} does not exist (${REPOMD_PATH}: HTTP 404); it may have been deleted`,
-        baseUrl,
-        { cause: error },
-      );
-    }
-    const repomd = parseRepomdFrom(raw.toString("utf8"), repomdUrl);
-    const wanted = [...REQUIRED_TYPES, ...OPTIONAL_TYPES].flatMap((type) => {
-      const data = findRepomdData(repomd, type);
-      if (!data && REQUIRED_TYPES.includes(type)) {
-        throw new RepoError(`${repomdUrl} lists no ${type} metadata`, repomdUrl);
-      }
-      return data ? [data] : [];
-    });
-
-    const scratch = this.scratchPath("download");
-    this.logger.info({ url: maskPasswords(baseUrl), dir }, "downloading a repository");
+  private async fetchInto(baseUrl: string, key: string, dir: string): Promise<ParsedRepomd> {
+    // The scratch directory comes first: other processes wanting this repository wait for it.
+    const scratch = this.scratchPath("download", key);
     try {
       await mkdir(scratch);
       await writeFile(join(scratch, CACHE_ENTRY_MARKER), CACHE_FILE_CONTENT);
+      const repomdUrl = new URL(REPOMD_PATH, baseUrl).href;
+      const raw = await this.fetchRepomd(baseUrl, repomdUrl);
+      const repomd = parseRepomdFrom(raw.toString("utf8"), repomdUrl);
+      const wanted = [...REQUIRED_TYPES, ...OPTIONAL_TYPES].flatMap((type) => {
+        const data = findRepomdData(repomd, type);
+        if (!data && REQUIRED_TYPES.includes(type)) {
+          throw new RepoError(`${repomdUrl} lists no ${type} metadata`, repomdUrl);
+        }
+        return data ? [data] : [];
+      });
+      this.logger.info({ url: maskPasswords(baseUrl), dir }, "downloading a repository");
       await mkdir(join(scratch, "repodata"));
       await writeFile(join(scratch, REPOMD_PATH), raw);
       const results = await Promise.allSettled(
@@ -294,14 +298,25 @@ export class RepoCache {
       );
       const failure = results.find((result) => result.status === "rejected");
       if (failure) throw failure.reason;
-      if (!(await installDirectory(scratch, dir, baseUrl))) {
-        // Another process's download came first: use its copy.
-        return parseRepomdFrom(await readFile(join(dir, REPOMD_PATH), "utf8"), dir);
-      }
+      if (await installDirectory(scratch, dir, baseUrl)) return repomd;
+      // Another process's download came first: use its copy.
+      return parseRepomdFrom(await readFile(join(dir, REPOMD_PATH), "utf8"), dir);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
-    return repomd;
+  }
+
+  private async fetchRepomd(baseUrl: string, repomdUrl: string): Promise<Buffer> {
+    try {
+      return await fetchBytes(repomdUrl, this.download, MAX_REPOMD_BYTES);
+    } catch (error) {
+      if (!(error instanceof RepoNotFoundError)) throw error;
+      throw new RepoNotFoundError(
+        `repository ${baseUrl} does not exist (${REPOMD_PATH}: HTTP 404); it may have been deleted`,
+        baseUrl,
+        { cause: error },
+      );
+    }
   }
 
   /** Queues a clean-up pass unless one is waiting to start already; close() waits for it. */
@@ -362,8 +377,8 @@ export class RepoCache {
     return true;
   }
 
-  private scratchPath(kind: ScratchKind): string {
-    return join(this.root, scratchName(kind, currentProcessOwner(), nonce()));
+  private scratchPath(kind: ScratchKind, key?: string): string {
+    return join(this.root, hiddenName(kind, currentProcessOwner(), nonce(), key));
   }
 }
 
@@ -459,6 +474,22 @@ async function installDirectory(scratch: string, dir: string, baseUrl: string): 
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
     if (!(await isCacheEntry(dir))) throw foreignDirectoryError(dir, baseUrl);
     return false;
+  }
+}
+
+/** The repomd.xml of the cache's copy in `dir`: undefined if none, "damaged" if unreadable. */
+async function readCachedCopy(
+  dir: string,
+  url: string,
+): Promise<ParsedRepomd | "damaged" | undefined> {
+  if (!(await isCacheEntry(dir))) {
+    if (await exists(dir)) throw foreignDirectoryError(dir, url);
+    return undefined;
+  }
+  try {
+    return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
+  } catch {
+    return "damaged";
   }
 }
 

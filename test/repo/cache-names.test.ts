@@ -3,10 +3,9 @@ import { test } from "node:test";
 import {
   assertValidCacheKey,
   cacheKeyForUrl,
-  intentName,
+  hiddenName,
   isValidCacheKey,
   parseCacheFileName,
-  scratchName,
 } from "../../src/repo/cache-names.js";
 
 test("URL-derived keys are readable, valid and distinct per URL", () => {
@@ -25,31 +24,29 @@ test("keys may not escape the cache directory or look like scratch entries", () 
   assert.throws(() => assertValidCacheKey("a/b"), /invalid repo cache key "a\/b"/);
 });
 
-test("hidden names carry their owner's pid and start time, and leases and evictions the key", () => {
+test("hidden names carry their owner's pid and start time, and the key concerned", () => {
   const owner = { pid: 4242, startTime: "987654" };
-  assert.deepEqual(parseCacheFileName(scratchName("download", owner, "u")), {
+  assert.deepEqual(parseCacheFileName(hiddenName("download", owner, "0af3", "f29-build-1")), {
     kind: "download",
-    owner,
-  });
-  assert.deepEqual(parseCacheFileName(scratchName("trash", { pid: 7 }, "u")), {
-    kind: "trash",
-    owner: { pid: 7 },
-  });
-  assert.deepEqual(parseCacheFileName(intentName("lease", owner, "0af3", "f29-build-1")), {
-    kind: "lease",
     owner,
     key: "f29-build-1",
   });
-  assert.deepEqual(parseCacheFileName(intentName("evict", { pid: 7 }, "0af3", "a")), {
+  assert.deepEqual(parseCacheFileName(hiddenName("trash", { pid: 7 }, "0af3")), {
+    kind: "trash",
+    owner: { pid: 7 },
+  });
+  assert.deepEqual(parseCacheFileName(hiddenName("lease", owner, "0af3", "a")), {
+    kind: "lease",
+    owner,
+    key: "a",
+  });
+  assert.deepEqual(parseCacheFileName(hiddenName("evict", { pid: 7 }, "0af3", "a")), {
     kind: "evict",
     owner: { pid: 7 },
     key: "a",
   });
-  assert.deepEqual(parseCacheFileName(".download-12-1b4e28ba-2fa1-11d2-883f-0016d3cca427"), {
-    kind: "download",
-    owner: { pid: 12 },
-  });
-  for (const other of ["f29-build-1", ".lease-12-nokey", ".lease-12-x-.bad", ".lock-12-x-a"]) {
+  assert.deepEqual(parseCacheFileName(".download-12-x"), { kind: "download", owner: { pid: 12 } });
+  for (const other of ["f29-build-1", ".lease-12-nokey", ".evict-12-x-.bad", ".lock-12-x-a"]) {
     assert.equal(parseCacheFileName(other), undefined, other);
   }
 });

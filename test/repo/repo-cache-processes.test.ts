@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
+import { watch } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,6 +13,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { sharedPath } from "../support/shared.js";
 import type { CacheAnswer, CacheCommand } from "./repo-cache-process.js";
+import { startGatedProxy, type GatedProxy } from "./gated-proxy.js";
 import { startRepoServer, type RepoServer } from "./repo-server.js";
 
 const EDGE_REPO = sharedPath("bench/edge/repo");
@@ -34,10 +34,14 @@ before(async () => {
 });
 
 after(async () => {
+  // Those a failed test left running.
+  await Promise.all([...running].map((cache) => cache.kill()));
   await gate.close();
   await server.close();
   await rm(scratchRoot, { recursive: true, force: true });
 });
+
+const running = new Set<CacheProcess>();
 
 /** A child process with a RepoCache on `cacheDir`. */
 class CacheProcess {
@@ -46,6 +50,8 @@ class CacheProcess {
 
   constructor(cacheDir: string, capacity: number) {
     this.child = spawn(process.execPath, [CACHE_PROCESS, cacheDir, String(capacity)]);
+    running.add(this);
+    this.child.on("exit", () => running.delete(this));
     this.child.stderr.pipe(process.stderr);
     createInterface({ input: this.child.stdout }).on("line", (line) =>
       this.answers.shift()?.(JSON.parse(line) as CacheAnswer),
@@ -79,56 +85,24 @@ class CacheProcess {
   }
 }
 
-/** Forwards requests to a server; requests for a held path wait until it is let go. */
-interface GatedProxy {
-  url: string;
-  hold(path: string): void;
-  /** Resolves once `count` requests for `path` have arrived. */
-  arrived(path: string, count: number): Promise<void>;
-  letGo(path: string): void;
-  close(): Promise<void>;
-}
-
-async function startGatedProxy(target: string): Promise<GatedProxy> {
-  const held = new Map<string, { open: Promise<void>; letGo: () => void }>();
-  const arrivals = new Map<string, number>();
-  const watchers: { path: string; count: number; notify: () => void }[] = [];
-  const server = http.createServer((request, response) => {
-    const path = request.url ?? "/";
-    arrivals.set(path, (arrivals.get(path) ?? 0) + 1);
-    for (const watcher of watchers.filter((w) => w.path === path)) {
-      if (arrivals.get(path)! >= watcher.count) watcher.notify();
-    }
-    void (async () => {
-      await held.get(path)?.open;
-      const answer = await fetch(new URL(path.slice(1), target));
-      response.writeHead(answer.status).end(Buffer.from(await answer.arrayBuffer()));
-    })().catch(() => response.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const letGo = (path: string) => held.get(path)?.letGo();
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    hold(path) {
-      let open!: () => void;
-      held.set(path, { open: new Promise((resolve) => (open = resolve)), letGo: () => open() });
-    },
-    arrived: (path, count) =>
-      (arrivals.get(path) ?? 0) >= count
-        ? Promise.resolve()
-        : new Promise((notify) => watchers.push({ path, count, notify })),
-    letGo,
-    close() {
-      for (const path of held.keys()) letGo(path);
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 async function newCacheDir(): Promise<{ cacheDir: string; root: string }> {
   const cacheDir = await mkdtemp(join(scratchRoot, "cache-"));
   return { cacheDir, root: join(cacheDir, "repodata") };
+}
+
+/** Resolves once a name starting with `prefix` is in `dir`. */
+async function appeared(dir: string, prefix: string): Promise<void> {
+  const watcher = watch(dir);
+  const created = new Promise<void>((resolve) =>
+    watcher.on("change", (_event, name) => {
+      if (String(name).startsWith(prefix)) resolve();
+    }),
+  );
+  try {
+    if (!(await readdir(dir)).some((name) => name.startsWith(prefix))) await created;
+  } finally {
+    watcher.close();
+  }
 }
 
 /** The names in the cache's repodata directory, sorted. */
@@ -136,35 +110,31 @@ async function namesIn(root: string): Promise<string[]> {
   return (await readdir(root)).sort();
 }
 
-test("two processes acquiring one repository at once both get it, and one copy stays", async () => {
+test("a process wanting a repository another is downloading waits for it: one download", async () => {
   const { cacheDir, root } = await newCacheDir();
-  const processes = [new CacheProcess(cacheDir, 5), new CacheProcess(cacheDir, 5)];
-  const repomd = "/crowd/repodata/repomd.xml";
-  gate.hold(repomd);
-  const acquisitions = processes.map((cache) => cache.acquire("crowd"));
-  await gate.arrived(repomd, 2); // both are downloading
-  gate.letGo(repomd);
+  const [first, second] = [new CacheProcess(cacheDir, 5), new CacheProcess(cacheDir, 5)];
+  const primary = "/crowd/repodata/primary.xml.gz";
+  gate.hold(primary);
+  const firstAcquisition = first.acquire("crowd");
+  await gate.arrived(primary, 1); // the first is downloading
+  const secondLease = appeared(root, `.lease-${second.pid}.`);
+  const secondAcquisition = second.acquire("crowd");
+  await secondLease; // the second is about to look for the repository
+  gate.letGo(primary);
 
-  for (const answer of await Promise.all(acquisitions)) {
+  for (const answer of await Promise.all([firstAcquisition, secondAcquisition])) {
     assert.deepEqual(answer, { dir: join(root, "crowd") });
   }
-  assert.equal(server.requestCount("/crowd/repodata/primary.xml.gz"), 2, "two downloads");
-  for (const cache of processes) {
+  assert.equal(server.requestCount("/crowd/repodata/repomd.xml"), 1, "one download");
+  assert.equal(server.requestCount(primary), 1, "one download");
+  for (const cache of [first, second]) {
     assert.deepEqual(await cache.send({ op: "verify", key: "crowd" }), {
       verified: DOWNLOADED_FILES,
     });
-  }
-  const leases = processes.map((cache) => `.lease-${cache.pid}.`);
-  assert.deepEqual(
-    (await namesIn(root)).map((name) => leases.find((prefix) => name.startsWith(prefix)) ?? name),
-    [...leases].sort().concat("crowd"),
-    "one copy, one lease per process, no download left over",
-  );
-  for (const cache of processes) {
     assert.deepEqual(await cache.send({ op: "release", key: "crowd" }), { released: "crowd" });
     await cache.stop();
   }
-  assert.deepEqual(await namesIn(root), ["crowd"]);
+  assert.deepEqual(await namesIn(root), ["crowd"], "one copy, nothing else left");
 });
 
 test("a repository held by one process survives another's evictions beyond capacity", async () => {

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { watch } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { pino } from "pino";
 import { pathToFileURL } from "node:url";
 import { currentProcessOwner } from "../../src/process/process-owner.js";
-import { intentName } from "../../src/repo/cache-names.js";
+import { hiddenName } from "../../src/repo/cache-names.js";
 import { CACHE_FILE_CONTENT, nonce } from "../../src/repo/entry-leases.js";
 import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
 import {
@@ -18,10 +18,11 @@ import {
 } from "../../src/repo/repo-cache.js";
 import { unacceptingServer } from "../net/misbehaving-servers.js";
 import { sharedPath } from "../support/shared.js";
+import { startGatedProxy } from "./gated-proxy.js";
 import { startRepoServer, type RepoServer } from "./repo-server.js";
 
 const EDGE_REPO = sharedPath("bench/edge/repo");
-const MOUNTS = ["a", "b", "c", "d", "retry", "corrupt", "short", "broken", "slow", "crowd"];
+const MOUNTS = ["a", "b", "c", "d", "retry", "corrupt", "short", "broken", "slow", "crowd", "race"];
 
 let server: RepoServer;
 let scratchRoot: string;
@@ -160,6 +161,29 @@ test("concurrent acquisitions of one repository download it once", async () => {
   for (const repo of repos) repo.release();
 });
 
+test("a download finding the repository installed by another process meanwhile uses that copy", async (t) => {
+  const gate = await startGatedProxy(server.url);
+  t.after(() => gate.close());
+  const cache = await newCache();
+  const primary = "/race/repodata/primary.xml.gz";
+  gate.hold(primary);
+  const acquisition = cache.acquire(`${gate.url}race/`, "race");
+  await gate.arrived(primary, 1);
+  // Another process's download, renamed into place first (a copy with a file to recognise it).
+  const other = await newCache();
+  (await other.acquire(`${server.url}race/`, "race")).release();
+  await writeFile(join(other.root, "race", "theirs"), "");
+  await cp(join(other.root, "race"), join(cache.root, "race"), { recursive: true });
+  gate.letGo(primary);
+
+  const repo = await acquisition;
+  assert.equal(repo.dir, join(cache.root, "race"));
+  assert.ok((await readdir(repo.dir)).includes("theirs"));
+  assert.equal(repo.repomd.data.length, 5);
+  repo.release();
+  assert.deepEqual(await onDisk(cache), ["race"], "its own download deleted");
+});
+
 test("beyond capacity the least recently used repository not in use is evicted", async () => {
   const cache = await newCache({ capacity: 2 });
   const acquireAndRelease = async (name: string) =>
@@ -190,7 +214,7 @@ test("an acquisition waits while a live process is evicting that repository", as
   const cache = await newCache();
   (await cache.acquire(`${server.url}a`, "a")).release();
   await cache.close();
-  const eviction = join(cache.root, intentName("evict", currentProcessOwner(), nonce(), "a"));
+  const eviction = join(cache.root, hiddenName("evict", currentProcessOwner(), nonce(), "a"));
   await writeFile(eviction, CACHE_FILE_CONTENT);
   // A lease file created and deleted again: the acquisition saw the eviction and stood back.
   const leaseEvents = new Map<string, number>();
