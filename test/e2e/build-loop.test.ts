@@ -6,7 +6,12 @@
 // blocked here. Then the same loop under hub faults, and `koschei backend` as a process.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { pollingService } from "../../src/backend/polling.js";
+import type { ServiceDefinition } from "../../src/backend/registry.js";
+import { runServices } from "../../src/backend/runner.js";
+import { schedulerService } from "../../src/backend/scheduler.js";
 import {
+  capturingLogger,
   COMPLETE,
   FAILED,
   KOJI_BUILDS,
@@ -17,6 +22,7 @@ import {
   TASK_FAILED,
   TASK_OPEN,
   TRACKED,
+  waitFor,
   type PackageName,
 } from "./loop-world.js";
 
@@ -361,5 +367,211 @@ describe("the build loop, in-process against the simulated hub", () => {
     assert.deepEqual(await world.schedule(), { kind: "below-threshold" });
     assert.deepEqual(await submittedToKoji(), []);
     assert.equal((await packageRow(world, "delta")).manual_priority, 3000);
+  });
+});
+
+describe("hub faults while polling and scheduler run in-process through the service runner", () => {
+  const captured = capturingLogger();
+  let world: LoopWorld;
+
+  before(async () => {
+    world = await LoopWorld.start({
+      // Faults reach the passes (no client retries); calls time out after 2 s.
+      retry:
+        "{ max_retries: 0, retry_interval: 0, timeout: 2, idle_timeout: 2, connect_timeout: 2 }",
+      extra: ["services:", "  polling: { interval: 0.1 }", "  scheduler: { interval: 0.1 }"],
+      log: captured.log,
+    });
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  async function inject(method: string, fault: Record<string, unknown>, count = 1): Promise<void> {
+    await world.control("/faults", { method, count, ...fault });
+  }
+
+  const noFaultsPending = async () => ((await world.control("/faults")) as unknown[]).length === 0;
+
+  /** Scratch builds by package name: [task id, state], oldest first. */
+  async function scratchBuilds(): Promise<[string, number, number][]> {
+    const rows = await world.db
+      .selectFrom("build")
+      .innerJoin("package", "package.id", "build.package_id")
+      .select(["package.name", "build.task_id", "build.state"])
+      .where("build.real", "=", false)
+      .orderBy("build.id")
+      .execute();
+    return rows.map((row) => [row.name, row.task_id, row.state]);
+  }
+
+  test("timeouts, HTTP 5xx and truncated answers lose nothing and submit nothing twice; the loop goes on", async () => {
+    assert.equal(
+      (
+        await world.admin([
+          "create-collection",
+          "f30",
+          "-d",
+          "Fedora 30",
+          "-t",
+          "f30",
+          "--poll-untracked",
+          "false",
+        ])
+      ).error,
+      undefined,
+    );
+    const passes: Record<string, number> = { polling: 0, scheduler: 0 };
+    const counted = (service: ServiceDefinition): ServiceDefinition => ({
+      ...service,
+      runPass: async (context) => {
+        await service.runPass(context);
+        passes[service.name]!++;
+      },
+    });
+    const afterPasses = async (service: string, count: number) => {
+      const target = passes[service]! + count;
+      await waitFor(`${count} more ${service} passes`, async () => passes[service]! >= target);
+    };
+
+    // Polling: a listPackages answer too slow, a truncated listTagged, a multicall refused.
+    await inject("listPackages", { delayMs: 3000 });
+    await inject("listTagged", { truncate: true });
+    await inject("multiCall", { httpStatus: 500 });
+    const stop = new AbortController();
+    let lostTask = 0;
+    let settled = false;
+    const running = runServices({
+      services: [counted(pollingService), counted(schedulerService)],
+      config: world.config,
+      log: world.log,
+      events: world.events,
+      session: (service) => world.serviceSession(service),
+      stop: stop.signal,
+      retry: { firstDelaySeconds: 0.05, maxDelaySeconds: 0.2 },
+    }).finally(() => (settled = true));
+    try {
+      await waitFor("the packages", async () => Object.keys(await world.packageIds()).length === 5);
+      assert.equal((await world.admin(["add-pkg", "-c", "f30", ...TRACKED])).error, undefined);
+      await waitFor("the real builds", async () => {
+        const registered = await world.db
+          .selectFrom("package")
+          .select("name")
+          .where("last_build_id", "is not", null)
+          .execute();
+        return registered.length === TRACKED.length && (await noFaultsPending());
+      });
+      await afterPasses("polling", 2);
+      const realBuilds = await world.db
+        .selectFrom("build")
+        .innerJoin("package", "package.id", "build.package_id")
+        .innerJoin("koji_task", "koji_task.build_id", "build.id")
+        .select(["package.name", "build.real", "build.state", "build.repo_id", "koji_task.arch"])
+        .orderBy("package.name")
+        .execute();
+      assert.deepEqual(
+        realBuilds,
+        TRACKED.map((name) => ({
+          name,
+          real: true,
+          state: COMPLETE,
+          repo_id: REPO_ID,
+          arch: "x86_64",
+        })),
+      );
+
+      // Scheduling: the SRPM headers truncated, the load's calls refused and too slow, build
+      // refused (nothing submitted) and then accepted with its answer cut (submitted, answer
+      // lost: recorded, not submitted again), the search for lost submissions refused.
+      await resolveEverything(world);
+      const watermark = await world.lastTaskId();
+      await inject("getRPMHeaders", { truncate: true });
+      await inject("listHosts", { httpStatus: 500 });
+      await inject("getChannel", { delayMs: 3000 });
+      await inject("build", { httpStatus: 500 });
+      await inject("build", { truncate: true });
+      await inject("listTasks", { httpStatus: 503 });
+      await world.advance(8 * DAY);
+      await waitFor("two running scratch builds", async () => {
+        return (await scratchBuilds()).length === 2 && (await noFaultsPending());
+      });
+      await afterPasses("scheduler", 3);
+      const firstTwo = await world.buildTasksAfter(watermark);
+      lostTask = firstTwo[0]!.id;
+      assert.deepEqual(
+        firstTwo.map((task) => task.request),
+        [scratchRequest("alpha"), scratchRequest("beta")],
+      );
+      assert.deepEqual(
+        await scratchBuilds(),
+        firstTwo.map((task, i) => [["alpha", "beta"][i], task.id, RUNNING]),
+      );
+
+      // Polling the ends: a multicall truncated and one too slow, the failed task's result
+      // refused. The builds end, broken and delta follow, and end too.
+      await inject("multiCall", { truncate: true });
+      await inject("multiCall", { delayMs: 3000 });
+      await inject("getTaskResult", { httpStatus: 500 });
+      await world.advance(3600);
+      await waitFor("alpha's and beta's ends, broken and delta submitted", async () => {
+        const builds = await scratchBuilds();
+        return builds.length === 4 && builds.filter((b) => b[2] === COMPLETE).length === 2;
+      });
+      await world.advance(3600);
+      await waitFor("every build's end", async () => {
+        const builds = await scratchBuilds();
+        return builds.every((b) => b[2] !== RUNNING) && (await noFaultsPending());
+      });
+      await afterPasses("polling", 2);
+      await afterPasses("scheduler", 2);
+      assert.equal(settled, false, "the runner is still running");
+
+      const tasks = await world.buildTasksAfter(watermark);
+      assert.deepEqual(
+        tasks.map((task) => task.request),
+        (["alpha", "beta", "broken", "delta"] as const).map(scratchRequest),
+      );
+      assert.deepEqual(
+        await scratchBuilds(),
+        tasks.map((task, i) => [
+          ["alpha", "beta", "broken", "delta"][i],
+          task.id,
+          i === 2 ? FAILED : COMPLETE,
+        ]),
+      );
+      for (const task of tasks) {
+        const build = await world.db
+          .selectFrom("build")
+          .selectAll()
+          .where("task_id", "=", task.id)
+          .executeTakeFirstOrThrow();
+        assert.deepEqual(
+          [build.repo_id, build.started, build.finished],
+          [REPO_ID, new Date(task.create_ts * 1000), new Date(task.completion_ts! * 1000)],
+        );
+        assert.deepEqual(await archTaskRows(world, build.id), await kojiArchTasks(world, task.id));
+      }
+      assert.equal((await packageRow(world, "broken")).build_priority, 200);
+      assert.equal((await world.db.selectFrom("build").selectAll().execute()).length, 8);
+    } finally {
+      stop.abort();
+      const crashes = captured.lines.filter((line) => line.level >= 50);
+      assert.equal(await running, 0, JSON.stringify(crashes));
+    }
+    const warnings = captured.lines.filter((line) => line.level === 40).map((line) => line.msg);
+    assert.deepEqual(
+      warnings.filter((warning) => /never recorded/.test(warning)),
+      [`Koji task ${lostTask} builds alpha but was never recorded; recording it`],
+    );
+    const retries = warnings.filter((warning) => !/never recorded/.test(warning));
+    assert.ok(retries.length >= 5, warnings.join("\n"));
+    for (const warning of retries) {
+      assert.match(warning, /^(polling|scheduler) pass failed \(attempt \d+\); retrying in /);
+    }
+    assert.deepEqual(
+      captured.lines.filter((line) => line.level >= 50),
+      [],
+      "nothing crashed",
+    );
   });
 });

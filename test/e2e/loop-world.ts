@@ -128,14 +128,21 @@ export interface AdminRun {
   error?: string;
 }
 
-/** Collects pino JSON lines (level and message) in memory. */
-export function capturingLogger(): { log: Logger; lines: { level: number; msg: string }[] } {
-  const lines: { level: number; msg: string }[] = [];
+export interface LogLine {
+  level: number;
+  msg: string;
+  /** The message of the logged error, if any. */
+  err?: string;
+}
+
+/** Collects pino JSON lines (level, message, error message) in memory. */
+export function capturingLogger(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
-        const { level, msg } = JSON.parse(line) as { level: number; msg: string };
-        lines.push({ level, msg });
+        const entry = JSON.parse(line) as { level: number; msg: string; err?: { message: string } };
+        lines.push({ level: entry.level, msg: entry.msg, err: entry.err?.message });
       }
       done();
     },
@@ -204,6 +211,9 @@ export class LoopWorld {
 
   async close(): Promise<void> {
     await this.koji.close().catch(() => undefined);
+    for (const koji of this.serviceKoji.values()) {
+      await (await koji).close().catch(() => undefined);
+    }
     await this.sim.close();
     await this.fresh.drop();
     rmSync(this.dir, { recursive: true, force: true });
@@ -228,6 +238,22 @@ export class LoopWorld {
       log: this.log,
       now: () => this.now(),
     };
+  }
+
+  private readonly serviceKoji = new Map<string, Promise<KojiSessions>>();
+
+  /**
+   * The session of a service run by the service runner: as `koschei backend` opens them
+   * (serviceSessions), the database shared and Koji sessions of the service's own, but with
+   * the simulator's clock.
+   */
+  async serviceSession(service: string): Promise<BackendSession> {
+    let koji = this.serviceKoji.get(service);
+    if (!koji) {
+      koji = KojiSessions.fromConfig(this.config, this.log);
+      this.serviceKoji.set(service, koji);
+    }
+    return { ...this.session(), koji: await koji };
   }
 
   /** One polling pass. */
