@@ -5,18 +5,31 @@
 // records how they end; a failure earns the failed-build priority; a package blocked in Koji is
 // blocked here. Then the same loop under hub faults, and `koschei backend` as a process.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import type { Database } from "../../src/db/index.js";
+import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { pollingService } from "../../src/backend/polling.js";
 import type { ServiceDefinition } from "../../src/backend/registry.js";
 import { runServices } from "../../src/backend/runner.js";
 import { schedulerService } from "../../src/backend/scheduler.js";
 import {
+  backendConfigYaml,
+  BIN_DIR,
   capturingLogger,
   COMPLETE,
   FAILED,
   KOJI_BUILDS,
   LoopWorld,
+  loopScenarioJson,
   REPO_ID,
+  runAdminBin,
+  startSimChild,
+  type SimChild,
   RUNNING,
   TASK_CLOSED,
   TASK_FAILED,
@@ -573,5 +586,221 @@ describe("hub faults while polling and scheduler run in-process through the serv
       [],
       "nothing crashed",
     );
+  });
+});
+
+describe("koschei backend polling scheduler as a process, against koschei sim-koji", () => {
+  let dir: string;
+  let fresh: FreshDatabase | undefined;
+  let sim: SimChild | undefined;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "koschei-build-loop-process-"));
+    // The hub's clock starts now and runs 20 times faster; tasks take 20 simulated seconds.
+    const startTime = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const scenarioFile = join(dir, "scenario.json");
+    writeFileSync(scenarioFile, JSON.stringify(loopScenarioJson({ startTime, taskSeconds: 20 })));
+    sim = await startSimChild(scenarioFile, 20);
+    fresh = await freshDatabase();
+    const certFile = join(dir, "koschei.pem");
+    writeFileSync(certFile, "not read over plain HTTP\n");
+    writeFileSync(
+      join(dir, "config-backend.yaml"),
+      backendConfigYaml(sim, certFile, {
+        retry: "{ max_retries: 2, retry_interval: 1 }",
+        extra: [
+          // The real builds are 2.6 to 5.6 hours old: above the threshold from 2 hours on.
+          "priorities: { t0: 0.5, t1: 2 }",
+          "services:",
+          "  polling: { interval: 0.5 }",
+          "  scheduler: { interval: 0.5 }",
+        ],
+      }),
+    );
+    env = {
+      ...process.env,
+      KOSCHEI_CONFIG_DIR: dir,
+      HOME: dir,
+      KOSCHEI_DATABASE_URL: fresh.url,
+      WATCHDOG_PATH: "",
+    };
+  });
+
+  after(async () => {
+    await sim?.stop();
+    await fresh?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function startBackend(args: string[]) {
+    const child = spawn(process.execPath, [join(BIN_DIR, "koschei"), "backend", ...args], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+    return {
+      child,
+      exited,
+      /** The log's JSON lines so far. */
+      lines: () =>
+        stderr
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as { level: number; msg: string; service?: string }),
+    };
+  }
+
+  async function scratchRows(db: Database["db"]) {
+    return db
+      .selectFrom("build")
+      .innerJoin("package", "package.id", "build.package_id")
+      .select([
+        "package.name",
+        "build.id",
+        "build.task_id",
+        "build.state",
+        "build.repo_id",
+        "build.started",
+        "build.finished",
+      ])
+      .where("build.real", "=", false)
+      .orderBy("build.id")
+      .execute();
+  }
+
+  test("registers real builds, submits scratch builds over several passes, stops on SIGTERM with exit 0 and whole rows", async () => {
+    const db = fresh!.database.db;
+    const created = await runAdminBin(
+      ["create-collection", "f30", "-d", "Fedora 30", "-t", "f30", "--poll-untracked", "false"],
+      env,
+    );
+    assert.deepEqual(created, { code: 0, stdout: "Collection f30 created\n", stderr: "" });
+
+    const backend = startBackend(["polling", "scheduler"]);
+    let exitCode: number | null = null;
+    try {
+      await waitFor("polling to list the packages", async () => {
+        const packages = await db.selectFrom("package").select("name").execute();
+        return packages.length === 5;
+      });
+      const added = await runAdminBin(["add-pkg", "-c", "f30", ...TRACKED], env);
+      assert.equal(added.code, 0, added.stderr);
+      // What the repo resolver would record (it is not a service yet).
+      await db
+        .updateTable("collection")
+        .set({ latest_repo_id: REPO_ID, latest_repo_resolved: true })
+        .execute();
+      await db.updateTable("package").set({ resolved: true }).where("tracked", "=", true).execute();
+
+      // Every tracked package submitted: two at a time (max_builds), so at least two ended.
+      const submitted = await waitFor(
+        "a scratch build of every tracked package",
+        async () => {
+          const rows = await scratchRows(db);
+          return rows.length >= TRACKED.length && rows;
+        },
+        45_000,
+      );
+      assert.ok(submitted.filter((row) => row.state !== RUNNING).length >= 2);
+      backend.child.kill("SIGTERM");
+      [exitCode] = await backend.exited;
+    } finally {
+      if (exitCode === null) {
+        backend.child.kill("SIGKILL");
+        await backend.exited;
+      }
+    }
+    const lines = backend.lines();
+    assert.equal(exitCode, 0, JSON.stringify(lines.filter((line) => line.level >= 50)));
+    assert.deepEqual(
+      lines.filter((line) => line.level >= 50),
+      [],
+    );
+    assert.deepEqual(
+      lines
+        .filter((line) => / stopped$/.test(line.msg))
+        .map((line) => line.msg)
+        .sort(),
+      ["polling stopped", "scheduler stopped"],
+    );
+
+    // Real builds: one per tracked package, none of gamma.
+    const real = await db
+      .selectFrom("build")
+      .innerJoin("package", "package.id", "build.package_id")
+      .select(["package.name", "build.state", "build.repo_id"])
+      .where("build.real", "=", true)
+      .orderBy("package.name")
+      .execute();
+    assert.deepEqual(
+      real,
+      TRACKED.map((name) => ({ name, state: COMPLETE, repo_id: REPO_ID })),
+    );
+    // Every build task Koji has from Koschei is recorded, once; nothing recorded that Koji lacks.
+    const kojiTasks = (
+      await sim!.api.listTasks({ method: "build", parent: null, decode: true }, { order: "id" })
+    ).filter((task) => (task.request?.[2] as { scratch?: boolean } | undefined)?.scratch === true);
+    const rows = await scratchRows(db);
+    assert.deepEqual(
+      rows.map((row) => [row.name, row.task_id]),
+      kojiTasks.map((task) => [
+        /\/packages\/([^/]+)\//.exec(String(task.request?.[0]))?.[1],
+        task.id,
+      ]),
+    );
+    assert.deepEqual(rows.map((row) => row.name).sort(), [...TRACKED].sort());
+    // Whole rows: a finished build has its end, repo id and arch tasks as Koji has them.
+    for (const row of rows.filter((r) => r.state !== RUNNING)) {
+      const task = kojiTasks.find((t) => t.id === row.task_id)!;
+      assert.deepEqual(
+        [row.state, row.repo_id, row.started, row.finished],
+        [
+          row.name === "broken" ? FAILED : COMPLETE,
+          REPO_ID,
+          new Date(task.create_ts * 1000),
+          new Date(task.completion_ts! * 1000),
+        ],
+        row.name,
+      );
+      const archTasks = await db
+        .selectFrom("koji_task")
+        .select(["task_id", "arch", "state"])
+        .where("build_id", "=", row.id)
+        .execute();
+      const children = await sim!.api.getTaskChildren(row.task_id);
+      assert.deepEqual(
+        archTasks,
+        children
+          .filter((child) => child.method === "buildArch")
+          .map((child) => ({ task_id: child.id, arch: child.arch, state: child.state })),
+      );
+      assert.deepEqual(
+        archTasks.map((t) => t.state),
+        [row.name === "broken" ? TASK_FAILED : TASK_CLOSED],
+      );
+    }
+
+    // The builds still running when it stopped end in Koji; a later --once pass records them.
+    await waitFor("every scratch build task to end in Koji", async () => {
+      const tasks = await sim!.api.getTaskInfoMany(rows.map((row) => row.task_id));
+      return tasks.every((task) => task && !(task instanceof Error) && task.completion_ts !== null);
+    });
+    const rerun = startBackend(["polling", "--once"]);
+    const [rerunCode] = await rerun.exited;
+    assert.equal(rerunCode, 0, JSON.stringify(rerun.lines().filter((line) => line.level >= 50)));
+    const ended = await scratchRows(db);
+    assert.deepEqual(
+      ended.map((row) => [row.name, row.task_id, row.state]),
+      rows.map((row) => [row.name, row.task_id, row.name === "broken" ? FAILED : COMPLETE]),
+    );
+    const broken = await db
+      .selectFrom("package")
+      .select("build_priority")
+      .where("name", "=", "broken")
+      .executeTakeFirstOrThrow();
+    assert.equal(broken.build_priority, 200);
   });
 });
