@@ -22,6 +22,7 @@ import {
   BIN_DIR,
   capturingLogger,
   COMPLETE,
+  controlRequest,
   FAILED,
   KOJI_BUILDS,
   LoopWorld,
@@ -671,7 +672,7 @@ describe("koschei backend polling scheduler as a process, against koschei sim-ko
       .execute();
   }
 
-  test("registers real builds, submits scratch builds over several passes, stops on SIGTERM with exit 0 and whole rows", async () => {
+  test("registers real builds, submits scratch builds over several passes, outlasts a hub outage, stops on SIGTERM with exit 0 and whole rows", async () => {
     const db = fresh!.database.db;
     const created = await runAdminBin(
       ["create-collection", "f30", "-d", "Fedora 30", "-t", "f30", "--poll-untracked", "false"],
@@ -688,6 +689,12 @@ describe("koschei backend polling scheduler as a process, against koschei sim-ko
       });
       const added = await runAdminBin(["add-pkg", "-c", "f30", ...TRACKED], env);
       assert.equal(added.code, 0, added.stderr);
+      // An outage: the hub refuses listPackages beyond the client's retries, once.
+      await controlRequest(sim!.url, "/faults", {
+        method: "listPackages",
+        count: 3,
+        httpStatus: 503,
+      });
       // What the repo resolver would record (it is not a service yet).
       await db
         .updateTable("collection")
@@ -726,6 +733,11 @@ describe("koschei backend polling scheduler as a process, against koschei sim-ko
         .sort(),
       ["polling stopped", "scheduler stopped"],
     );
+    assert.deepEqual(
+      lines.filter((line) => / pass failed /.test(line.msg)).map((line) => line.msg),
+      ["polling pass failed (attempt 1); retrying in 5 s"],
+    );
+    assert.deepEqual(await controlRequest(sim!.url, "/faults"), []);
 
     // Real builds: one per tracked package, none of gamma.
     const real = await db
