@@ -390,7 +390,9 @@ describe("hub faults while polling and scheduler run in-process through the serv
 
   before(async () => {
     world = await LoopWorld.start({
-      // Faults reach the passes (no client retries); calls time out after 2 s.
+      // Faults reach the passes (no client retries: the simulator runs a retried logged-in
+      // call again where a real hub answers RetryError, so a retried build would be a second
+      // task there); calls time out after 2 s.
       retry:
         "{ max_retries: 0, retry_interval: 0, timeout: 2, idle_timeout: 2, connect_timeout: 2 }",
       extra: ["services:", "  polling: { interval: 0.1 }", "  scheduler: { interval: 0.1 }"],
