@@ -38,7 +38,10 @@ export interface ServiceContext {
    * packages, messages) checks it between units and returns; the unit in progress finishes.
    */
   readonly stopping: AbortSignal;
-  /** The database and Koji sessions, opened on first use and shared by the process's services. */
+  /**
+   * The database and Koji sessions, opened on first use: the database shared by the process's
+   * services, the Koji sessions the service's own (see `serviceSessions` in command.ts).
+   */
   session(): Promise<BackendSession>;
   /**
    * For passes that never return (the watcher waits for messages): touches the watchdog file
