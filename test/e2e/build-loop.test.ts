@@ -42,7 +42,11 @@ import {
 
 const DAY = 24 * 3600;
 
-/** What the repo resolver would record (it is not a service yet): buildroot and packages resolve. */
+/**
+ * What the repo resolver records for this world: the buildroot and the packages resolve. The
+ * resolvers are not run here (this is the polling and scheduler loop; they have tests of their
+ * own and are still changing).
+ */
 async function resolveEverything(world: LoopWorld): Promise<void> {
   await world.db
     .updateTable("collection")
@@ -697,7 +701,7 @@ describe("koschei backend polling scheduler as a process, against koschei sim-ko
         count: 3,
         httpStatus: 503,
       });
-      // What the repo resolver would record (it is not a service yet).
+      // What the repo resolver records (not run here, as in resolveEverything).
       await db
         .updateTable("collection")
         .set({ latest_repo_id: REPO_ID, latest_repo_resolved: true })
