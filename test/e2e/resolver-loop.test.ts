@@ -620,6 +620,34 @@ describe("the resolver loop against the simulated hub and PostgreSQL", () => {
     assert.equal(world.packageChanges.length, 2);
   });
 
+  test("a corrupt repo download ends a --once repo-resolver pass with nothing stored; the next run completes", async () => {
+    await world.tagBuild({ name: "B", evr: "0:3-1", arch: "noarch", requires: ["C"] });
+    const repo11 = await world.regenRepo();
+    const primary = new RegExp(`/repos/f31-build/${repo11}/x86_64/repodata/.*primary\\.xml\\.gz$`);
+    world.proxy.fail(primary, { corrupt: true }, 1);
+    const before = await observed();
+    const logMark = world.logLines.length;
+    // A checksum mismatch is no outage: the pass fails, and --once exits 1 at once.
+    assert.equal(await world.runOnce(["repo-resolver"]), 1);
+    const crash = world.logLines.slice(logMark).filter((line) => line.level >= 50);
+    assert.deepEqual(
+      crash.map((line) => line.msg),
+      ["Service repo-resolver crashed."],
+    );
+    assert.match(crash[0]!.err!, /primary\.xml\.gz: sha256 checksum \w+ does not match \w+ listed/);
+    assert.deepEqual(await observed(), before);
+
+    await once("repo-resolver");
+    assert.equal(world.proxy.requests(primary), 2);
+    expected.collection.latest_repo_id = repo11;
+    expected.packages.foo.unapplied = [
+      "B 0:1-1 → 0:3-1 @2",
+      "C 0:2-1 → 0:3-1 @3",
+      "S 0:1-1 → 0:3-1 @null",
+    ];
+    assert.deepEqual(await state(), expected);
+  });
+
   test("the four services together in one process find nothing left to do", async () => {
     const before = await observed();
     assert.equal(

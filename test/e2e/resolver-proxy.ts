@@ -4,10 +4,11 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-/** What a faulted request gets: an HTTP status (e.g. 503) with a short body. */
-export interface DownloadFault {
-  httpStatus: number;
-}
+/**
+ * What a faulted request gets: an HTTP status (e.g. 503) with a short body, or the file with
+ * its bytes inverted (the right size, the wrong checksum).
+ */
+export type DownloadFault = { httpStatus: number } | { corrupt: true };
 
 export interface FaultingProxy {
   /** The proxy's base URL: the target's paths are served under it. */
@@ -28,8 +29,8 @@ export async function startFaultingProxy(target: string): Promise<FaultingProxy>
     const path = request.url ?? "/";
     seen.push(path);
     const injected = faults.find((entry) => entry.left > 0 && entry.path.test(path));
-    if (injected) {
-      injected.left--;
+    if (injected) injected.left--;
+    if (injected && "httpStatus" in injected.fault) {
       response.writeHead(injected.fault.httpStatus, { "content-type": "text/plain" });
       response.end("injected fault\n");
       return;
@@ -37,6 +38,7 @@ export async function startFaultingProxy(target: string): Promise<FaultingProxy>
     void (async () => {
       const answer = await fetch(new URL(path, target));
       const body = Buffer.from(await answer.arrayBuffer());
+      if (injected) body.forEach((byte, index) => (body[index] = ~byte & 0xff));
       response.writeHead(answer.status, { "content-length": body.length }).end(body);
     })().catch(() => response.destroy());
   });
