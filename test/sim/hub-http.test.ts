@@ -296,6 +296,7 @@ describe("sessions", () => {
       [wrongKey.fault?.faultCode, wrongKey.fault?.message],
       [1002, "Invalid session or bad credentials"],
     );
+    await koji.value("createTag", ["sequence-test"]); // a write: the hub keeps its call number
     const stale = await rawCall(sim.hubUrl, "getLoggedInUser", [], sessionHeaders(login, 0));
     assert.equal(stale.fault?.faultCode, 1008, "callnum below the last one is a SequenceError");
     assert.equal(await koji.value("logout", [], { session_id: null }), null);
@@ -305,6 +306,27 @@ describe("sessions", () => {
       1002,
       "only on /ssllogin",
     );
+  });
+
+  test("the same call number again is a RetryError after a write that went through, not after a read or a fault", async () => {
+    const koji = await TestSession.open(sim.hubUrl);
+    const login = koji.login as Record<string, unknown>;
+    const headers = (callnum: number) => sessionHeaders(login, callnum);
+    const read = await rawCall(sim.hubUrl, "getLoggedInUser", [], headers(40));
+    assert.equal((read.value as { name: string }).name, "koschei");
+    const readAgain = await rawCall(sim.hubUrl, "getLoggedInUser", [], headers(40));
+    assert.equal((readAgain.value as { name: string }).name, "koschei", "reads may be retried");
+    const created = await rawCall(sim.hubUrl, "createTag", ["retry-test"], headers(41));
+    assert.equal(created.fault, undefined);
+    const createdAgain = await rawCall(sim.hubUrl, "createTag", ["retry-test"], headers(41));
+    assert.deepEqual(
+      [createdAgain.fault?.faultCode, createdAgain.fault?.message],
+      [1009, `unable to retry call 41 (method createTag) for session ${login["session-id"]}`],
+    );
+    const clash = await rawCall(sim.hubUrl, "createTag", ["retry-test"], headers(42));
+    assert.equal(clash.fault?.faultCode, 1000, "an existing tag is a GenericError");
+    const retried = await rawCall(sim.hubUrl, "createTag", ["retry-test-2"], headers(42));
+    assert.equal(retried.fault, undefined, "a failed write leaves its number free");
   });
 
   test("legacy clients pass the session in the query string", async () => {

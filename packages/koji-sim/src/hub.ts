@@ -1339,6 +1339,25 @@ const MULTICALL_SIGNATURE = parseSignature("calls=None, strict=False");
 /** Every method the simulated hub answers (besides multiCall / system.multicall). */
 export const HUB_METHODS = [...METHODS.keys()];
 
+/**
+ * The methods that change the hub's data. Koji's hub commits a session's call number only
+ * with a call that wrote something, so only these make a repeated call number a RetryError;
+ * reads may be retried freely. (Multicalls count as reads: Koschei sends no writes in them.)
+ */
+const STATE_CHANGING_METHODS = new Set([
+  "build",
+  "cancelTask",
+  "newRepo",
+  "tagBuild",
+  "createTag",
+  "createBuildTarget",
+  "groupListAdd",
+  "groupPackageListAdd",
+  "createExternalRepo",
+  "addExternalRepoToTag",
+  "removeExternalRepoFromTag",
+]);
+
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
@@ -1372,6 +1391,22 @@ export class Hub {
     } catch (error) {
       return { fault: toFault(error) };
     }
+    const answer = this.dispatch(method, params, caller);
+    // Koji's hub records the call number in the transaction of a call that wrote something: a
+    // read, or a write that faulted, leaves none, so only a write that went through makes the
+    // same number a retry.
+    if (
+      caller.session &&
+      context.callnum !== null &&
+      "result" in answer &&
+      STATE_CHANGING_METHODS.has(method)
+    ) {
+      this.state.recordCall(caller.session, context.callnum);
+    }
+    return answer;
+  }
+
+  private dispatch(method: string, params: XmlRpcValue[], caller: Caller): HubAnswer {
     if (method === "multiCall" || method === "system.multicall") {
       try {
         return { result: this.multiCall(params, caller) };

@@ -1705,8 +1705,20 @@ export class SimState {
         `${session.lastCallnum} > ${callnum} (session ${session.id})`,
       );
     }
-    if (callnum !== null) session.lastCallnum = callnum;
+    // The same number again is a client retrying a call the hub already carried out: a real
+    // hub refuses to run it twice (kojihub/auth.py), so a lost answer never doubles a build.
+    if (callnum !== null && callnum === session.lastCallnum) {
+      throw kojiError(
+        "RetryError",
+        `unable to retry call ${callnum} (method ${method}) for session ${session.id}`,
+      );
+    }
     return session;
+  }
+
+  /** Remembers the call number of a logged-in call that went through. */
+  recordCall(session: SessionRecord, callnum: number): void {
+    session.lastCallnum = callnum;
   }
 }
 
