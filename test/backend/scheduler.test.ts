@@ -434,6 +434,18 @@ describe("faults: no state lost, no build submitted twice", () => {
     assert.equal((await schedule()).kind, "nothing-to-schedule");
   });
 
+  test("a truncated answer to build: the hub refuses the client's retry, the build it ran is recorded once", async () => {
+    const rnv = await prioritized("rnv", 300);
+    await world.inject("build", { truncate: true });
+    const outcome = await schedule();
+    assert.equal(outcome.kind, "recorded-lost-submission");
+    const tasks = await world.buildTasksAfter(taskWatermark);
+    assert.equal(tasks.length, 1);
+    const [, build] = await world.buildRows(rnv);
+    assert.deepEqual([build!.task_id, build!.state], [tasks[0]!.id, RUNNING]);
+    assert.equal((await schedule()).kind, "nothing-to-schedule");
+  });
+
   test("a canceled earlier task is not taken for a lost submission", async () => {
     await prioritized("rnv", 300);
     const canceled = await world.koji.primary.build(rnvUrl, "f29", { scratch: true });
