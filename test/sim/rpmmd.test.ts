@@ -19,7 +19,8 @@ import {
   type RepoPackage,
 } from "@koschei/koji-sim/rpmmd.js";
 import {
-  parseXmlText,
+  XmlTokenizer,
+  type XmlHandler,
   readFilelists,
   readPrimary,
   readRepomd,
@@ -218,10 +219,17 @@ describe("rpm-md writer", () => {
   });
 });
 
+/** Tokenizes a whole document at once, as a stream's single chunk. */
+function tokenize(xml: string, handler: XmlHandler): void {
+  const tokenizer = new XmlTokenizer(handler);
+  tokenizer.push(Buffer.from(xml, "utf8"));
+  tokenizer.end();
+}
+
 describe("XML tokenizer", () => {
   test("entities, CDATA, comments, quotes and self-closing elements", () => {
     const events: string[] = [];
-    parseXmlText(
+    tokenize(
       `<?xml version="1.0"?><!DOCTYPE x><!-- <skip> --><a k="1 &gt; 0" q='it&apos;s' gt=">"><b/>` +
         `x &amp; &#65;&#x42;<![CDATA[<raw>]]></a>`,
       {
@@ -242,6 +250,6 @@ describe("XML tokenizer", () => {
 
   test("truncated XML is an error", () => {
     const handler = { open() {}, close() {}, text() {} };
-    assert.throws(() => parseXmlText("<a><b attr=", handler), /unexpected end of XML/);
+    assert.throws(() => tokenize("<a><b attr=", handler), /unexpected end of XML/);
   });
 });

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { parseRepomd } from "@koschei/koji-protocol/repomd.js";
 import { formatDependency, type DependencyFlags, type RepoPackage } from "./rpmmd.js";
 import {
   dependencyKinds,
@@ -50,20 +51,10 @@ export async function readRpmmdRepo(dir: string): Promise<RpmmdRepo> {
   return { packages, groups };
 }
 
-/** Metadata type → location href, from repodata/repomd.xml. */
+/** Metadata type → location href, from repodata/repomd.xml (read by the protocol's reader). */
 export async function readRepomd(dir: string): Promise<Map<string, string>> {
-  const path = join(dir, "repodata/repomd.xml");
-  const locations = new Map<string, string>();
-  let type: string | undefined;
-  parseXmlText(await readFile(path, "utf8"), {
-    open(name, attributes) {
-      if (name === "data") type = attributes.type;
-      else if (name === "location" && type && attributes.href) locations.set(type, attributes.href);
-    },
-    close() {},
-    text() {},
-  });
-  return locations;
+  const repomd = parseRepomd(await readFile(join(dir, "repodata/repomd.xml"), "utf8"));
+  return new Map(repomd.data.map((data) => [data.type, data.href]));
 }
 
 /** Streams primary.xml(.gz) into packages (files: the primary subset). */
@@ -265,12 +256,6 @@ async function parseXmlFile(path: string, handler: XmlHandler): Promise<void> {
   }
 }
 
-export function parseXmlText(xml: string, handler: XmlHandler): void {
-  const tokenizer = new XmlTokenizer(handler);
-  tokenizer.push(Buffer.from(xml, "utf8"));
-  tokenizer.end();
-}
-
 const LT = 0x3c;
 const GT = 0x3e;
 const QUOTE = 0x22;
@@ -281,7 +266,7 @@ const QUOTE = 0x22;
  * Not a validating parser. It scans bytes (markup is ASCII in UTF-8) and decodes only the
  * pieces it hands out, so they do not pin the large chunks in memory.
  */
-class XmlTokenizer {
+export class XmlTokenizer {
   private pending: Buffer = Buffer.alloc(0);
 
   constructor(private readonly handler: XmlHandler) {}

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { parseEvr } from "@koschei/koji-protocol/evr.js";
 import type { DependencyKind, SimGroup, SimRpm } from "./scenario.js";
 
 /** Comparison flags of a versioned dependency, as spelled in rpm-md. */
@@ -49,18 +50,17 @@ export function parseDependency(dependency: string): DependencyEntry {
   if (words.length === 1 && words[0]) return { name: words[0] };
   const flags = words.length === 3 ? flagsByOperator.get(words[1]!) : undefined;
   if (!flags) throw new Error(`malformed dependency "${dependency}" (expected "name [OP EVR]")`);
-  return { name: words[0]!, flags, ...parseEvr(words[2]!) };
+  return { name: words[0]!, flags, ...evrAttributes(words[2]!) };
 }
 
-/** Splits "[E:]V[-R]" at the first ':' (after a numeric epoch) and the last '-'. */
-export function parseEvr(evr: string): { epoch?: string; ver: string; rel?: string } {
-  const colon = evr.indexOf(":");
-  const epoch = colon > 0 && /^\d+$/.test(evr.slice(0, colon)) ? evr.slice(0, colon) : undefined;
-  const rest = epoch === undefined ? evr : evr.slice(colon + 1);
-  const dash = rest.lastIndexOf("-");
-  if (dash < 0) return epoch === undefined ? { ver: rest } : { epoch, ver: rest };
-  const parts = { ver: rest.slice(0, dash), rel: rest.slice(dash + 1) };
-  return epoch === undefined ? parts : { epoch, ...parts };
+/** A dependency's `[E:]V[-R]` as rpm-md attributes: epoch and release only when given. */
+function evrAttributes(text: string): { epoch?: string; ver: string; rel?: string } {
+  const { epoch, version, release } = parseEvr(text);
+  return {
+    ...(epoch !== null ? { epoch: String(epoch) } : {}),
+    ver: version,
+    ...(release !== null ? { rel: release } : {}),
+  };
 }
 
 /** The dependency string of an entry; epoch 0 is left out (rpm-md always spells it). */

@@ -11,7 +11,7 @@ import { REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
 import type { XmlRpcStruct, XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { compareEvr, type Evr } from "@koschei/koji-protocol/evr.js";
 import { KojiBuildState, KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
-import { parseDependency, parseEvr, type DependencyEntry } from "./rpmmd.js";
+import { parseDependency, type DependencyEntry } from "./rpmmd.js";
 import type {
   Scenario,
   SimGroup,
@@ -1782,13 +1782,12 @@ function archTaskRpms(build: BuildRecord, label: string): string[] {
 function rpmProvides(rpm: RpmRecord): DependencyEntry[] {
   const provides = (rpm.binary?.provides ?? []).map(parseDependency);
   if (!provides.some((p) => p.name === rpm.name)) {
-    const evr = parseEvr(`${rpm.epoch ? `${rpm.epoch}:` : ""}${rpm.version}-${rpm.release}`);
     provides.push({
       name: rpm.name,
       flags: "EQ",
-      epoch: evr.epoch ?? "0",
-      ver: evr.ver,
-      rel: evr.rel,
+      epoch: String(rpm.epoch ?? 0),
+      ver: rpm.version,
+      rel: rpm.release,
     });
   }
   return provides;
