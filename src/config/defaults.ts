@@ -2,6 +2,7 @@
 // machine (directories, version) come in through DefaultsContext.
 import { isAbsolute, join } from "node:path";
 import type {
+  AmqpConfig,
   DatabaseTimeouts,
   KojiConfig,
   KojiRetryConfig,
@@ -80,6 +81,15 @@ export const DATABASE_TIMEOUT_DEFAULTS: Readonly<DatabaseTimeouts> = {
   idle_in_transaction_timeout: 600,
 };
 
+/** The broker keys; src/messaging tells a key left at its default from an override with them. */
+export const AMQP_DEFAULTS: Readonly<AmqpConfig> = {
+  config_file: null,
+  url: "amqp://guest:guest@localhost:5672/%2F",
+  exchange: "amq.topic",
+  queue: "koschei",
+  topic_prefix: "org.fedoraproject.prod",
+};
+
 export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
   const koji: KojiConfig = {
     server: "https://koji.fedoraproject.org/kojihub",
@@ -145,12 +155,7 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
     plugins: [],
     fedmsg: { topic: "org.fedoraproject.prod.buildsys", instance: "primary" },
     "fedmsg-publisher": { enabled: false, modname: "koschei" },
-    amqp: {
-      url: "amqp://guest:guest@localhost:5672/%2F",
-      exchange: "amq.topic",
-      queue: "koschei",
-      topic_prefix: "org.fedoraproject.prod",
-    },
+    amqp: { ...AMQP_DEFAULTS },
     pagure: {
       owner_alias_url: "https://src.fedoraproject.org/extras/pagure_owner_alias.json",
     },

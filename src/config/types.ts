@@ -155,6 +155,8 @@ export interface FedmsgPublisherConfig {
 
 /** fedora-messaging connection (extension of this port). */
 export interface AmqpConfig {
+  /** fedora-messaging's config.toml; unset: $FEDORA_MESSAGING_CONF, else none (src/messaging). */
+  config_file: string | null;
   url: string;
   exchange: string;
   /** Queue the watcher consumes from; "" lets the broker name a transient queue. */

@@ -55,6 +55,7 @@ const rules: Record<string, Rule> = {
   "database_config.statement_timeout": numberRule(nonNegative),
   "database_config.idle_in_transaction_timeout": numberRule(nonNegative),
   db_url: { kind: "postgresql-url", nullable: true },
+  "amqp.config_file": { kind: "string", nullable: true },
   unpriv_db_username: { kind: "string", nullable: true },
   bypass_login: { kind: "string", nullable: true },
   "koji_config.max_builds": numberRule(integer(0)),
