@@ -511,6 +511,25 @@ CREATE SEQUENCE public.log_entry_id_seq
 
 ALTER SEQUENCE public.log_entry_id_seq OWNED BY public.log_entry.id;
 
+CREATE TABLE public.outbox (
+    id bigint NOT NULL,
+    topic character varying NOT NULL,
+    body jsonb NOT NULL,
+    headers jsonb NOT NULL,
+    message_id character varying DEFAULT (gen_random_uuid())::text NOT NULL,
+    created timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    published_at timestamp with time zone
+);
+
+CREATE SEQUENCE public.outbox_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+ALTER SEQUENCE public.outbox_id_seq OWNED BY public.outbox.id;
+
 CREATE TABLE public.package (
     id integer NOT NULL,
     base_id integer NOT NULL,
@@ -680,6 +699,8 @@ ALTER TABLE ONLY public.koji_task ALTER COLUMN id SET DEFAULT nextval('public.ko
 
 ALTER TABLE ONLY public.log_entry ALTER COLUMN id SET DEFAULT nextval('public.log_entry_id_seq'::regclass);
 
+ALTER TABLE ONLY public.outbox ALTER COLUMN id SET DEFAULT nextval('public.outbox_id_seq'::regclass);
+
 ALTER TABLE ONLY public.package ALTER COLUMN id SET DEFAULT nextval('public.package_id_seq'::regclass);
 
 ALTER TABLE ONLY public.package_group ALTER COLUMN id SET DEFAULT nextval('public.package_group_id_seq'::regclass);
@@ -752,6 +773,9 @@ ALTER TABLE ONLY public.koji_task
 ALTER TABLE ONLY public.log_entry
     ADD CONSTRAINT log_entry_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY public.package_group
     ADD CONSTRAINT package_group_pkey PRIMARY KEY (id);
 
@@ -808,6 +832,8 @@ CREATE INDEX ix_builds_unprocessed ON public.build USING btree (task_id) WHERE (
 CREATE UNIQUE INDEX ix_dependency_composite ON public.dependency USING btree (name, epoch, version, release, arch);
 
 CREATE INDEX ix_koji_task_build_id ON public.koji_task USING btree (build_id);
+
+CREATE INDEX ix_outbox_unpublished ON public.outbox USING btree (id) WHERE (published_at IS NULL);
 
 CREATE INDEX ix_package_collection_id ON public.package USING btree (collection_id, tracked) WHERE (NOT blocked);
 

@@ -251,6 +251,19 @@ export interface SchemaMigrationsTable {
   applied_at: GeneratedTimestamp;
 }
 
+/** A fedora-messaging message waiting for (or past) its publication (src/messaging). */
+export interface OutboxTable {
+  id: Generated<number>;
+  topic: string;
+  /** A JSON object: the message body. */
+  body: object;
+  /** A JSON object: `OutboxHeaders` of src/messaging/outbox.ts. */
+  headers: object;
+  message_id: Generated<string>;
+  created: GeneratedTimestamp;
+  published_at: Timestamp | null;
+}
+
 export interface Schema {
   user: UserTable;
   collection: CollectionTable;
@@ -278,5 +291,6 @@ export interface Schema {
   build_group: BuildGroupTable;
   scalar_stats: ScalarStatsTable;
   resource_consumption_stats: ResourceConsumptionStatsTable;
+  outbox: OutboxTable;
   schema_migrations: SchemaMigrationsTable;
 }

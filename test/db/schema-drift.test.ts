@@ -97,6 +97,7 @@ const jsTypeOfColumn: Record<string, string> = {
   boolean: "boolean",
   "timestamp with time zone": "Date",
   bytea: "Uint8Array",
+  jsonb: "object",
   "ARRAY:_varchar": "string[]",
   "ARRAY:_text": "string[]",
 };

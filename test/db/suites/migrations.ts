@@ -13,12 +13,12 @@ import {
 const everyId = migrations.map((m) => m.id);
 const newest = everyId.at(-1)!;
 
-/** Tables the data model requires (spec 01 §2, §6), besides schema_migrations. */
+/** Tables the data model requires (spec 01 §2, §6; outbox: src/messaging), besides schema_migrations. */
 const expectedTables = [
   "admin_notice", "applied_change", "base_package", "build", "build_group",
   "buildroot_problem", "collection", "collection_group", "collection_group_relation",
   "copr_rebuild", "copr_rebuild_request", "copr_resolution_change", "dependency",
-  "group_acl", "koji_task", "log_entry", "package", "package_group",
+  "group_acl", "koji_task", "log_entry", "outbox", "package", "package_group",
   "package_group_relation", "repo_mapping", "resolution_change", "resolution_problem",
   "resource_consumption_stats", "scalar_stats", "unapplied_change", "user",
 ]; // prettier-ignore
