@@ -32,12 +32,18 @@ export interface BackendEvents {
 
 export type EventName = keyof BackendEvents;
 export type EventListener<N extends EventName> = (payload: BackendEvents[N]) => unknown;
+/** A listener run inside the transaction that collected the event (see `inTransaction`). */
+export type TransactionListener<N extends EventName> = (
+  trx: Transaction<Schema>,
+  payload: BackendEvents[N],
+) => Promise<unknown>;
 
 /** One event waiting to be dispatched. */
 type PendingEvent = { [N in EventName]: { name: N; payload: BackendEvents[N] } }[EventName];
 
 export class EventBus {
   private readonly listeners = new Map<EventName, EventListener<never>[]>();
+  private readonly transactionListeners = new Map<EventName, TransactionListener<never>[]>();
 
   constructor(private readonly log: Logger) {}
 
@@ -46,13 +52,17 @@ export class EventBus {
    * for an event has no effect. Returns a function that removes it.
    */
   on<N extends EventName>(name: N, listener: EventListener<N>): () => void {
-    const registered = this.listeners.get(name) ?? [];
-    if (!registered.includes(listener)) registered.push(listener);
-    this.listeners.set(name, registered);
-    return () => {
-      const index = registered.indexOf(listener);
-      if (index >= 0) registered.splice(index, 1);
-    };
+    return register(this.listeners, name, listener);
+  }
+
+  /**
+   * Registers a listener that runs inside the transaction of `transaction`, after its body,
+   * once per collected event: what it writes commits or rolls back with the change the event
+   * describes (the fedora-messaging outbox). Unlike `on`, a listener that throws rolls the
+   * transaction back. Same ordering and removal as `on`.
+   */
+  inTransaction<N extends EventName>(name: N, listener: TransactionListener<N>): () => void {
+    return register(this.transactionListeners, name, listener);
   }
 
   /**
@@ -80,15 +90,34 @@ export class EventBus {
     body: (trx: Transaction<Schema>, events: EventCollector) => Promise<T>,
   ): Promise<T> {
     const events = new EventCollector();
-    const result = await db.transaction().execute((trx) => body(trx, events));
+    const result = await db.transaction().execute(async (trx) => {
+      const value = await body(trx, events);
+      for (const event of events.collected) {
+        const listeners = this.transactionListeners.get(event.name) ?? [];
+        // The union pairs each name with its payload; TypeScript cannot follow that through.
+        for (const listener of [...listeners]) await listener(trx, event.payload as never);
+      }
+      return value;
+    });
     for (const event of events.drain()) await this.dispatchPending(event);
     return result;
   }
 
   private dispatchPending(event: PendingEvent): Promise<void> {
-    // The union pairs each name with its payload; TypeScript cannot follow that through.
+    // As above: the name and payload belong together.
     return this.dispatch(event.name, event.payload as never);
   }
+}
+
+/** Adds `listener` to the event's list unless it is there; returns its removal. */
+function register<L>(lists: Map<EventName, L[]>, name: EventName, listener: L): () => void {
+  const registered = lists.get(name) ?? [];
+  if (!registered.includes(listener)) registered.push(listener);
+  lists.set(name, registered);
+  return () => {
+    const index = registered.indexOf(listener);
+    if (index >= 0) registered.splice(index, 1);
+  };
 }
 
 /** Events of one transaction, held until it commits. */
@@ -97,6 +126,11 @@ export class EventCollector {
 
   add<N extends EventName>(name: N, payload: BackendEvents[N]): void {
     this.pending.push({ name, payload } as PendingEvent);
+  }
+
+  /** The events collected so far, oldest first. */
+  get collected(): readonly PendingEvent[] {
+    return this.pending;
   }
 
   /** The collected events, oldest first; the collector is empty afterwards. */

@@ -3,7 +3,11 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { pino } from "pino";
-import { EventBus, type BackendEvents } from "../../src/backend/events.js";
+import {
+  EventBus,
+  type BackendEvents,
+  type TransactionListener,
+} from "../../src/backend/events.js";
 import type { Database } from "../../src/db/index.js";
 import { freshPglite } from "../support/database.js";
 
@@ -157,5 +161,71 @@ describe("transactions", () => {
       logged.map((record) => record.msg),
       ["listener of package_state_change failed"],
     );
+  });
+});
+
+describe("transaction listeners", () => {
+  const noticeCount = async () =>
+    Number((await database.query<{ n: number }>("SELECT count(*) AS n FROM admin_notice"))[0]!.n);
+
+  let noticesWritten = 0;
+  const writeNotice: TransactionListener<"package_state_change"> = (trx, payload) =>
+    trx
+      .insertInto("admin_notice")
+      .values({ key: `state-${++noticesWritten}`, content: payload.newState })
+      .execute();
+
+  test("write inside the transaction, once per collected event, before the commit", async () => {
+    const before = await noticeCount();
+    const seenAfterCommit: number[] = [];
+    bus.inTransaction("package_state_change", writeNotice);
+    bus.inTransaction("package_state_change", writeNotice);
+    bus.on("package_state_change", async () => void seenAfterCommit.push(await noticeCount()));
+
+    await bus.transaction(database.db, async (trx, events) => {
+      events.add("package_state_change", change);
+      events.add("polling_event", {});
+      events.add("package_state_change", { ...change, package: { ...change.package, name: "b" } });
+      await insertCollection(trx);
+    });
+
+    assert.equal(await noticeCount(), before + 2);
+    assert.deepEqual(seenAfterCommit, [before + 2, before + 2]);
+  });
+
+  test("their writes roll back with the body's", async () => {
+    bus.inTransaction("package_state_change", writeNotice);
+    const [notices, collections] = [await noticeCount(), await collectionCount()];
+
+    await assert.rejects(
+      bus.transaction(database.db, async (trx, events) => {
+        events.add("package_state_change", change);
+        await insertCollection(trx);
+        throw new Error("conflict");
+      }),
+      /conflict/,
+    );
+
+    assert.deepEqual([await noticeCount(), await collectionCount()], [notices, collections]);
+  });
+
+  test("one that throws rolls the transaction back, and no event is dispatched", async () => {
+    const dispatched: string[] = [];
+    bus.inTransaction("package_state_change", async () => {
+      throw new Error("outbox full");
+    });
+    bus.on("package_state_change", () => void dispatched.push("package"));
+    const before = await collectionCount();
+
+    await assert.rejects(
+      bus.transaction(database.db, async (trx, events) => {
+        events.add("package_state_change", change);
+        await insertCollection(trx);
+      }),
+      /outbox full/,
+    );
+
+    assert.equal(await collectionCount(), before);
+    assert.deepEqual(dispatched, []);
   });
 });
