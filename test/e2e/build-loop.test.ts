@@ -363,21 +363,19 @@ describe("the build loop, in-process against the simulated hub", () => {
     assert.deepEqual(await submittedToKoji(), ["alpha", "beta", "broken", "delta", "broken"]);
   });
 
-  test("a package blocked in Koji becomes blocked here and is passed over", async () => {
-    await world.restartSimulator(["delta"]);
+  test("a package blocked in Koji becomes blocked here and is passed over; unblocked, it is back", async () => {
+    const packageStates = () =>
+      world.db.selectFrom("package").select(["name", "blocked"]).orderBy("name").execute();
+    const expected = (deltaBlocked: boolean) =>
+      ["alpha", "beta", "broken", "delta", "gamma"].map((name) => ({
+        name,
+        blocked: name === "delta" && deltaBlocked,
+      }));
+    // An admin blocks delta in f30 on the live hub; the collection's tags inherit the block.
+    assert.equal(await world.kojiAdmin("packageListBlock", ["f30", "delta"]), null);
+    assert.deepEqual(await packageStates(), expected(false), "not before polling");
     await world.poll();
-    const packages = await world.db
-      .selectFrom("package")
-      .select(["name", "blocked"])
-      .orderBy("name")
-      .execute();
-    assert.deepEqual(packages, [
-      { name: "alpha", blocked: false },
-      { name: "beta", blocked: false },
-      { name: "broken", blocked: false },
-      { name: "delta", blocked: true },
-      { name: "gamma", blocked: false },
-    ]);
+    assert.deepEqual(await packageStates(), expected(true));
     // A manual priority far above the threshold would make delta next, were it not blocked.
     const set = await world.admin(["set-priority", "--collection", "f30", "delta", "3000"]);
     assert.equal(set.error, undefined);
@@ -385,6 +383,11 @@ describe("the build loop, in-process against the simulated hub", () => {
     assert.deepEqual(await world.schedule(), { kind: "below-threshold" });
     assert.deepEqual(await submittedToKoji(), []);
     assert.equal((await packageRow(world, "delta")).manual_priority, 3000);
+
+    // Unblocked in Koji, delta is unblocked here after the next polling pass.
+    assert.equal(await world.kojiAdmin("packageListUnblock", ["f30", "delta"]), null);
+    await world.poll();
+    assert.deepEqual(await packageStates(), expected(false));
   });
 });
 

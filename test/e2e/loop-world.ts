@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
+import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
+import type { XmlRpcStruct, XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import {
@@ -64,8 +66,6 @@ export const TRACKED: readonly PackageName[] = ["alpha", "beta", "broken", "delt
 export interface ScenarioOptions {
   /** RFC 3339 start of the simulated clock. */
   startTime: string;
-  /** Packages blocked in f30's package list. */
-  blocked?: readonly PackageName[];
   taskSeconds?: number;
 }
 
@@ -82,10 +82,7 @@ export function loopScenarioJson(options: ScenarioOptions): Record<string, unkno
     tags: [
       {
         name: "f30",
-        packages: names.map((name) => ({
-          name,
-          blocked: options.blocked?.includes(name) ?? false,
-        })),
+        packages: names.map((name) => ({ name })),
       },
       { name: "f30-build", parents: ["f30"], arches: ["x86_64"] },
     ],
@@ -156,12 +153,12 @@ export class LoopWorld {
   readonly stateChanges: BackendEvents["package_state_change"][] = [];
 
   private constructor(
-    public sim: Simulator,
+    readonly sim: Simulator,
     readonly fresh: FreshDatabase,
     readonly dir: string,
     readonly config: KoscheiConfig,
     private readonly adminConfig: KoscheiConfig,
-    public koji: KojiSessions,
+    readonly koji: KojiSessions,
     readonly log: Logger,
   ) {
     this.events = new EventBus(log);
@@ -302,25 +299,33 @@ export class LoopWorld {
     await this.control("/advance", { seconds });
   }
 
+  private adminSession: { login: XmlRpcStruct; callnum: number } | null = null;
+
   /**
-   * Restarts the hub on the same address with the same world, its clock where it was, and
-   * `blocked` blocked in f30: a scenario change, since neither the hub's API as simulated nor
-   * /control can block a package. The hub's sessions and tasks are gone, so the backend's
-   * Koji sessions are opened anew, as a restarted backend would.
+   * A call to the hub over HTTP as `kojiadmin`, the simulator's admin (a Koji admin's change,
+   * such as packageListBlock). Over plain HTTP the simulator logs in only its `koschei` user,
+   * so the admin's session is made in-process, as the hub would make it for an admin's
+   * certificate; the call itself goes through the hub like any client's. Faults are thrown.
    */
-  async restartSimulator(blocked: PackageName[]): Promise<void> {
-    const startTime = this.now()
-      .toISOString()
-      .replace(/\.\d+Z$/, "Z");
-    const listen = new URL(this.sim.url).host;
-    await this.koji.close();
-    await this.sim.close();
-    this.sim = await startSimulator({
-      listen,
-      scenario: parseScenario(loopScenarioJson({ startTime, blocked })),
-      plainLoginUser: "koschei",
+  async kojiAdmin(method: string, params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    if (!this.adminSession) {
+      const session = this.sim.state.login("kojiadmin");
+      this.adminSession = {
+        login: { "session-id": session.id, "session-key": session.key },
+        callnum: 0,
+      };
+    }
+    const callnum = ++this.adminSession.callnum;
+    const response = await fetch(this.sim.hubUrl, {
+      method: "POST",
+      body: encodeCall(method, params),
+      headers: {
+        "Koji-Session-Id": String(this.adminSession.login["session-id"]),
+        "Koji-Session-Key": String(this.adminSession.login["session-key"]),
+        "Koji-Session-Callnum": String(callnum),
+      },
     });
-    this.koji = await KojiSessions.fromConfig(this.config, this.log);
+    return decodeResponse(await response.text());
   }
 
   /** Koji's top-level `build` tasks after `afterId`, oldest first, requests decoded. */

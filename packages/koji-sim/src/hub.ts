@@ -537,6 +537,10 @@ class Lookup<T> {
 const findTag = (state: SimState, info: XmlRpcValue) => state.findTag(info);
 const tagEntryLookup = new Lookup(findTag, (i) => `No such entry in table tag: ${String(i)}`);
 const tagInfoLookup = new Lookup(findTag, (i) => `No such tagInfo: ${pythonRepr(i)}`);
+const packageLookup = new Lookup(
+  (state, info) => state.findPackage(info),
+  (i) => `No such entry in table package: ${String(i)}`,
+);
 const buildLookup = new Lookup(
   (state, info) => state.findBuild(info),
   (i) => `No such build: ${String(i)}`,
@@ -592,6 +596,19 @@ function requireInt(value: XmlRpcValue, name: string): number {
 function requireLogin(caller: Caller): UserRecord {
   if (!caller.user) throw kojiError("ActionNotAllowed", "you must be logged in for this operation");
   return caller.user;
+}
+
+/**
+ * Koji's default `package_list` policy ("has_perm admin :: allow", "has_perm tag :: allow",
+ * "all :: deny …"); the simulator's users have no `tag` permission, so admins only.
+ */
+function assertPackageListPolicy(caller: Caller): void {
+  const user = requireLogin(caller);
+  if (!user.admin)
+    throw kojiError(
+      "ActionNotAllowed",
+      "policy violation (package_list): Only admin/tag can do this via default policy",
+    );
 }
 
 function eventArg(value: XmlRpcValue): number | null {
@@ -837,6 +854,7 @@ const METHOD_TABLE: Record<string, MethodDef> = {
         for (const { entry, tag: from } of state.packageList(
           tag,
           Boolean(args.inherited) && args.tagID !== null,
+          eventArg(args.event!),
         )) {
           const name = state.packages.get(entry.packageId)!;
           if (args.pkgID !== null && entry.packageId !== state.findPackage(args.pkgID!)) continue;
@@ -914,7 +932,7 @@ const METHOD_TABLE: Record<string, MethodDef> = {
       }
       const listed = state.listedPackage(tag, build.packageId);
       if (!listed) throw kojiError("TagError", `Package ${build.name} not in list for ${tag.name}`);
-      if (listed.blocked)
+      if (listed.entry.blocked)
         throw kojiError("TagError", `Package ${build.name} blocked in ${tag.name}`);
       return state.tagExistingBuild(tag, build, user);
     },
@@ -990,6 +1008,34 @@ const METHOD_TABLE: Record<string, MethodDef> = {
         type as SimGroupPackageType,
         blocked,
       );
+      return null;
+    },
+  },
+  // --- package lists (pkglist_block / pkglist_unblock): a change in a new event
+  packageListBlock: {
+    signature: "taginfo, pkginfo, force=False",
+    pythonName: "pkglist_block",
+    handler: (state, args, caller) => {
+      // As Koji: the tag, the package and its listing are checked before the login.
+      const tag = tagInfoLookup.require(state, args.taginfo!);
+      const packageId = packageLookup.require(state, args.pkginfo!);
+      if (!state.listedPackage(tag, packageId)) {
+        const name = state.packages.get(packageId)!;
+        throw kojiError("GenericError", `Package ${name} is not in tag listing for ${tag.name}`);
+      }
+      assertPackageListPolicy(caller);
+      state.blockPackage(tag, packageId);
+      return null;
+    },
+  },
+  packageListUnblock: {
+    signature: "taginfo, pkginfo, force=False",
+    pythonName: "pkglist_unblock",
+    handler: (state, args, caller) => {
+      const tag = tagInfoLookup.require(state, args.taginfo!);
+      const packageId = packageLookup.require(state, args.pkginfo!);
+      assertPackageListPolicy(caller);
+      state.unblockPackage(tag, packageId);
       return null;
     },
   },
@@ -1353,6 +1399,8 @@ const STATE_CHANGING_METHODS = new Set([
   "createBuildTarget",
   "groupListAdd",
   "groupPackageListAdd",
+  "packageListBlock",
+  "packageListUnblock",
   "createExternalRepo",
   "addExternalRepoToTag",
   "removeExternalRepoFromTag",

@@ -139,6 +139,10 @@ export interface TagPackageEntry {
   packageId: number;
   blocked: boolean;
   ownerId: number;
+  /** The event that created the entry (Koji's tag_packages.create_event). */
+  createEvent: number;
+  /** The event that revoked it (a later entry replaced or removed it), or null. */
+  revokeEvent: number | null;
 }
 
 export interface TagRecord {
@@ -150,7 +154,10 @@ export interface TagRecord {
   perm: string | null;
   locked: boolean;
   groups: SimGroup[];
+  /** The tag's own package list now: package id → current entry. */
   packages: Map<number, TagPackageEntry>;
+  /** Every entry the tag's own list ever had, by package, oldest first (revoked ones too). */
+  packageHistory: Map<number, TagPackageEntry[]>;
 }
 
 export interface TargetRecord {
@@ -403,6 +410,7 @@ export class SimState {
         // Copied: groupListAdd and groupPackageListAdd change them.
         groups: tag.groups.map((g) => ({ ...g, packages: [...g.packages] })),
         packages: new Map(),
+        packageHistory: new Map(),
       });
     }
     for (const tag of scenario.tags) {
@@ -411,7 +419,12 @@ export class SimState {
       for (const entry of tag.packages) {
         const packageId = this.packageId(entry.name);
         const ownerId = this.userByName(entry.owner).id;
-        record.packages.set(packageId, { packageId, blocked: entry.blocked, ownerId });
+        this.setPackageEntry(
+          record,
+          packageId,
+          { blocked: entry.blocked, ownerId },
+          this.lastEventId,
+        );
       }
     }
     this.ids.tag = scenario.tags.reduce((max, t) => Math.max(max, t.id), 0);
@@ -596,20 +609,96 @@ export class SimState {
     return this.inheritanceChain(tag).find((t) => t.arches.length > 0)?.arches ?? [];
   }
 
-  /** The package's entry in the tag's list (the nearest along the inheritance), blocked or not. */
-  listedPackage(tag: TagRecord, packageId: number): TagPackageEntry | undefined {
-    return listedAlong(this.inheritanceChain(tag), packageId);
+  /**
+   * The package's entry in the tag's list (the nearest along the inheritance), blocked or not,
+   * now or at an event.
+   */
+  listedPackage(
+    tag: TagRecord,
+    packageId: number,
+    event: number | null = null,
+  ): { entry: TagPackageEntry; tag: TagRecord } | undefined {
+    return listedAlong(this.inheritanceChain(tag), packageId, event);
   }
 
-  /** The package list with inheritance: the nearest tag's entry for each package wins. */
-  packageList(tag: TagRecord, inherit: boolean): { entry: TagPackageEntry; tag: TagRecord }[] {
+  /**
+   * The package list, now or at an event; with inheritance the nearest tag's entry for each
+   * package wins (readPackageList).
+   */
+  packageList(
+    tag: TagRecord,
+    inherit: boolean,
+    event: number | null = null,
+  ): { entry: TagPackageEntry; tag: TagRecord }[] {
     const seen = new Map<number, { entry: TagPackageEntry; tag: TagRecord }>();
     for (const current of inherit ? this.inheritanceChain(tag) : [tag]) {
-      for (const entry of current.packages.values()) {
+      for (const entry of ownEntries(current, event)) {
         if (!seen.has(entry.packageId)) seen.set(entry.packageId, { entry, tag: current });
       }
     }
     return [...seen.values()];
+  }
+
+  /**
+   * Replaces the tag's own entry for the package (or removes it, for null) in `event`: the
+   * current entry is revoked and the new one created, as Koji's _pkglist_add/_pkglist_remove.
+   */
+  private setPackageEntry(
+    tag: TagRecord,
+    packageId: number,
+    data: { blocked: boolean; ownerId: number } | null,
+    event: number,
+  ): void {
+    const previous = tag.packages.get(packageId);
+    if (previous) previous.revokeEvent = event;
+    tag.packages.delete(packageId);
+    if (!data) return;
+    const entry: TagPackageEntry = { packageId, ...data, createEvent: event, revokeEvent: null };
+    tag.packages.set(packageId, entry);
+    mapEntry(tag.packageHistory, packageId, () => []).push(entry);
+  }
+
+  /**
+   * packageListBlock (Koji's pkglist_block with the default package_list policy): the package
+   * must be listed (maybe by inheritance); an entry blocking it in this tag is added in a new
+   * event, unless it is blocked there already (then nothing changes). Returns the event or null.
+   */
+  blockPackage(tag: TagRecord, packageId: number): number | null {
+    const listed = this.listedPackage(tag, packageId);
+    const name = this.packages.get(packageId)!;
+    if (!listed)
+      throw kojiError("GenericError", `Package ${name} is not in tag listing for ${tag.name}`);
+    if (listed.entry.blocked) return null;
+    const event = this.newEvent();
+    this.setPackageEntry(tag, packageId, { blocked: true, ownerId: listed.entry.ownerId }, event);
+    return event;
+  }
+
+  /**
+   * packageListUnblock (Koji's pkglist_unblock): a block inherited from a parent is overridden
+   * by an unblocked entry in this tag; a block in this tag is removed, and an unblocked entry
+   * added when the inheritance would then still block it or not list it. In a new event.
+   */
+  unblockPackage(tag: TagRecord, packageId: number): number {
+    const listed = this.listedPackage(tag, packageId);
+    const name = this.packages.get(packageId)!;
+    if (!listed)
+      throw kojiError(
+        "GenericError",
+        `no data (blocked or otherwise) for package ${name} in tag ${tag.name}`,
+      );
+    if (!listed.entry.blocked)
+      throw kojiError("GenericError", `package ${name} NOT blocked in tag ${tag.name}`);
+    const event = this.newEvent();
+    const unblocked = { blocked: false, ownerId: listed.entry.ownerId };
+    if (listed.tag !== tag) {
+      this.setPackageEntry(tag, packageId, unblocked, event);
+    } else {
+      this.setPackageEntry(tag, packageId, null, event);
+      const next = this.listedPackage(tag, packageId);
+      if (!next || next.entry.blocked) this.setPackageEntry(tag, packageId, unblocked, event);
+    }
+    return event;
   }
 
   /**
@@ -626,8 +715,8 @@ export class SimState {
     if (options.packageName !== undefined && packageId === undefined) return [];
     const chain = this.inheritanceChain(tag);
     const allowed = (id: number) => {
-      const entry = listedAlong(chain, id);
-      return entry !== undefined && !entry.blocked;
+      const listed = listedAlong(chain, id, options.event ?? null);
+      return listed !== undefined && !listed.entry.blocked;
     };
     const result: { build: BuildRecord; entry: TagHistoryEntry; tag: TagRecord }[] = [];
     const seenPackages = new Set<number>();
@@ -796,11 +885,8 @@ export class SimState {
     const byPackage = mapEntry(this.historyByTagPackage, tag.id, () => new Map());
     mapEntry(byPackage, build.packageId, () => []).push(entry);
     if (!this.listedPackage(tag, build.packageId)) {
-      tag.packages.set(build.packageId, {
-        packageId: build.packageId,
-        blocked: false,
-        ownerId: build.ownerId,
-      });
+      const owner = { blocked: false, ownerId: build.ownerId };
+      this.setPackageEntry(tag, build.packageId, owner, event);
     }
     this.emit({ kind: "tag", tagId: tag.id, buildId: build.id, userId });
   }
@@ -979,6 +1065,7 @@ export class SimState {
       locked,
       groups: [],
       packages: new Map(),
+      packageHistory: new Map(),
     };
     this.tags.set(tag.id, tag);
     return tag;
@@ -1725,11 +1812,34 @@ export class SimState {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** A package's entry in the first tag of an inheritance chain that lists it. */
-function listedAlong(chain: TagRecord[], packageId: number): TagPackageEntry | undefined {
+/** The entry active at an event: created at or before it, not revoked by then. */
+function activeAt(entry: TagPackageEntry, event: number): boolean {
+  return entry.createEvent <= event && (entry.revokeEvent === null || entry.revokeEvent > event);
+}
+
+/** A tag's own package list entries, now (null) or at an event. */
+function ownEntries(tag: TagRecord, event: number | null): Iterable<TagPackageEntry> {
+  if (event === null) return tag.packages.values();
+  const entries: TagPackageEntry[] = [];
+  for (const history of tag.packageHistory.values()) {
+    const entry = history.find((e) => activeAt(e, event));
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+/** A package's entry in the first tag of an inheritance chain that lists it (now or at an event). */
+function listedAlong(
+  chain: TagRecord[],
+  packageId: number,
+  event: number | null,
+): { entry: TagPackageEntry; tag: TagRecord } | undefined {
   for (const tag of chain) {
-    const entry = tag.packages.get(packageId);
-    if (entry) return entry;
+    const entry =
+      event === null
+        ? tag.packages.get(packageId)
+        : tag.packageHistory.get(packageId)?.find((e) => activeAt(e, event));
+    if (entry) return { entry, tag };
   }
   return undefined;
 }
