@@ -529,8 +529,10 @@ describe("every hub method through the client", () => {
       },
       removeExternalRepoFromTag: { args: ["mirror", "mirror-1"], answer: null },
     };
+    // Package list changes are for admins (this client is koschei): package-blocking.test.ts.
+    const adminOnly = ["packageListBlock", "packageListUnblock"];
     const untested = HUB_METHODS.filter(
-      (m) => !(m in calls) && !["sslLogin", "logout"].includes(m),
+      (m) => !(m in calls) && !["sslLogin", "logout", ...adminOnly].includes(m),
     );
     assert.deepEqual(untested, [], "every method has a call here");
     for (const [method, call] of Object.entries(calls)) {
