@@ -8,6 +8,7 @@ import { databaseTarget, loadConfig, type KoscheiConfig } from "../config/index.
 import { openDatabase, type Database } from "../db/index.js";
 import { KojiSessions } from "../koji/sessions.js";
 import { createLogger, type Logger } from "../log/logger.js";
+import { installOutbox } from "../messaging/outbox.js";
 import { EventBus } from "./events.js";
 import { prettyDestination } from "./log-format.js";
 import { backendServices, findServices, type ServiceDefinition } from "./registry.js";
@@ -97,6 +98,7 @@ function backendLogger(debug: boolean): Logger {
  */
 export function serviceSessions(config: KoscheiConfig, log: Logger) {
   const events = new EventBus(log);
+  installOutbox(events, config);
   let database: Promise<Database> | null = null;
   const sessions = new Map<string, Promise<BackendSession>>();
   const openDatabaseOnce = () => {

@@ -4,6 +4,7 @@
 import type { KoscheiConfig, ServiceConfig, ServicesConfig } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventBus } from "./events.js";
+import { publisherService } from "../messaging/service.js";
 import { buildResolverService } from "./build-resolver.js";
 import { pollingService } from "./polling.js";
 import { repoResolverService } from "./repo-resolver.js";
@@ -56,6 +57,7 @@ export const backendServices: readonly ServiceDefinition[] = [
   schedulerService,
   repoResolverService,
   buildResolverService,
+  publisherService,
 ];
 
 export type ServiceLookup = { found: ServiceDefinition[] } | { unknown: string[] };

@@ -149,6 +149,7 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
       "repo-resolver": service(),
       "build-resolver": service(),
       watcher: service(),
+      publisher: service(),
       "copr-resolver": service(),
       "copr-scheduler": service(),
     },

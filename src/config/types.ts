@@ -137,6 +137,8 @@ export interface ServicesConfig {
   "repo-resolver": ServiceConfig;
   "build-resolver": ServiceConfig;
   watcher: ServiceConfig;
+  /** Sends the fedora-messaging outbox (src/messaging). */
+  publisher: ServiceConfig;
   "copr-resolver": ServiceConfig;
   "copr-scheduler": ServiceConfig;
 }
