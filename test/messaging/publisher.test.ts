@@ -2,6 +2,7 @@
 // arrives as fedora-messaging would send it, a rolled-back one never, and a broker outage
 // only delays messages. The consumer is plain amqplib, not the code under test.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -381,5 +382,41 @@ describe("the publisher service's relay", () => {
     await relay.runPass(fresh.database.db);
     assert.deepEqual(attempts().at(-1), ["broker unavailable, messages wait in the outbox", 2, 10]);
     assert.equal(await unpublishedCount(), unpublished);
+  });
+});
+
+describe("koschei backend publisher", () => {
+  it("--once sends the outbox to the broker of the configured config.toml", async () => {
+    const pkg = await makePackage();
+    await changePackage(enabledBus(), pkg, "ok", "failing");
+    const toml = brokerSettings(AMQP_URL).file!;
+    const configDir = mkdtempSync(join(scratch, "etc-"));
+    writeFileSync(
+      join(configDir, "config-backend.yaml"),
+      `amqp:\n  config_file: ${JSON.stringify(toml)}\nfedmsg-publisher:\n  enabled: true\n`,
+    );
+    const before = consumer.messages.length;
+    // The earlier test's unreachable broker left a row behind; this run sends it too.
+    const unpublished = await unpublishedCount();
+
+    const result = spawnSync(
+      process.execPath,
+      [join(process.cwd(), "bin", "koschei"), "backend", "publisher", "--once"],
+      {
+        env: {
+          ...process.env,
+          KOSCHEI_CONFIG_DIR: configDir,
+          KOSCHEI_DATABASE_URL: fresh.url,
+          HOME: configDir,
+          WATCHDOG_PATH: "",
+        },
+        encoding: "utf8",
+      },
+    );
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(await unpublishedCount(), 0);
+    const received = (await consumer.receive(before + unpublished)).slice(before);
+    assert.equal((received.at(-1)!.body as { name: string }).name, pkg.name);
   });
 });
