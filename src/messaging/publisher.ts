@@ -80,6 +80,7 @@ export async function publishOutbox(
       if (batch.complete || options.stopping?.aborted) return published;
     }
   } finally {
+    // Assigned in the callback above, which TypeScript's narrowing does not see.
     await (broker as BrokerChannel | null)?.close();
   }
 }
