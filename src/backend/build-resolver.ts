@@ -14,7 +14,7 @@ import { dependencyChanges, nevraKey } from "../model/dependency-changes.js";
 import { decodeDependencyKeys, encodeDependencyKeys } from "./dependency-keys.js";
 import { RepoNotFoundError } from "../repo/errors.js";
 import type { ServiceDefinition } from "./registry.js";
-import type { ResolverContext } from "./repo-resolver.js";
+import { timeIteration, timeStage, type ResolverContext } from "./repo-resolver.js";
 import {
   resolverResources,
   type ResolverCollection,
@@ -54,7 +54,9 @@ export async function runBuildResolverPass(context: ResolverContext): Promise<vo
     .orderBy("id")
     .execute();
   for (const collection of collections) {
-    const builds = await pendingBuilds(session.database.db, collection.id);
+    const builds = await timeStage(context.stageTimes, "reading", () =>
+      pendingBuilds(session.database.db, collection.id),
+    );
     if (builds.length === 0) {
       context.log.debug(`No builds to process for collection ${collection.name}`);
       continue;
@@ -63,7 +65,7 @@ export async function runBuildResolverPass(context: ResolverContext): Promise<vo
     for (const [repoId, group] of groupByRepo(builds)) {
       if (context.stopping.aborted) return;
       const outcome = await withSessionLock(session.database, repoLock(repoId), (connection) =>
-        processRepo(session, connection.db, resources, collection, repoId, group, context.log),
+        processRepo(session, connection.db, resources, collection, repoId, group, context),
       );
       if (!outcome.acquired) {
         context.log.debug({ repoId }, "another process is resolving builds of this repo");
@@ -118,44 +120,57 @@ async function processRepo(
   collection: ResolverCollection,
   repoId: number,
   builds: PendingBuild[],
-  log: Logger,
+  context: Pick<ResolverContext, "log" | "stageTimes">,
 ): Promise<void> {
-  if (!(await resources.repoAlive(collection, repoId))) {
+  const { log, stageTimes: times } = context;
+  if (!(await timeStage(times, "koji", () => resources.repoAlive(collection, repoId)))) {
     log.info(`Repo ID ${repoId} is dead. Skipping.`);
     await markUnresolved(session, db, builds);
     return;
   }
-  const buildGroup = await resources.buildGroup(collection, repoId);
+  const buildGroup = await timeStage(times, "koji", () => resources.buildGroup(collection, repoId));
   if (!buildGroup || buildGroup.length === 0) {
     log.info(`No build group found for ${collection.name} at repo_id ${repoId}`);
     await markUnresolved(session, db, builds);
     return;
   }
-  const requires = await resources.buildRequires(collection, builds);
+  const requires = await timeStage(times, "koji", () =>
+    resources.buildRequires(collection, builds),
+  );
   const resolvable = builds.flatMap((build, index) => {
     const buildRequires = requires[index];
     if (!buildRequires) log.warn({ buildId: build.id }, "Koji has no BuildRequires for the build");
     return buildRequires ? [{ build, buildRequires }] : [];
   });
   if (resolvable.length === 0) return;
-  const resolution = await openRepoIfPresent(resources, collection, repoId, buildGroup, {
-    workers: Math.min(resolvable.length, availableParallelism(), MAX_RESOLVER_WORKERS),
-    log,
-  });
+  const resolution = await timeStage(times, "download", () =>
+    openRepoIfPresent(resources, collection, repoId, buildGroup, {
+      workers: Math.min(resolvable.length, availableParallelism(), MAX_RESOLVER_WORKERS),
+      log,
+    }),
+  );
   if (!resolution) return;
   try {
-    const results = resolution.pool.resolveAll(
-      resolvable.map(({ build, buildRequires }) => ({
-        source: { name: build.name, epoch: 0, version: build.version, release: build.release },
-        buildRequires,
-        buildGroup,
-      })),
+    const results = timeIteration(
+      times,
+      "solving",
+      resolution.pool.resolveAll(
+        resolvable.map(({ build, buildRequires }) => ({
+          source: { name: build.name, epoch: 0, version: build.version, release: build.release },
+          buildRequires,
+          buildGroup,
+        })),
+      ),
     );
     let index = 0;
     for await (const result of results) {
       const { build } = resolvable[index++]!;
-      if (result.installs === null) await markUnresolved(session, db, [build]);
-      else await storeDependencies(db, resources, build, result.installs);
+      // Diffing with the previous build happens inside the transaction storing the set.
+      await timeStage(times, "persistence", () =>
+        result.installs === null
+          ? markUnresolved(session, db, [build])
+          : storeDependencies(db, resources, build, result.installs),
+      );
     }
   } finally {
     await resolution.release();

@@ -31,7 +31,52 @@ import {
 } from "./resolver-resources.js";
 import type { BackendSession } from "./session.js";
 
-export type ResolverContext = Pick<ServiceContext, "session" | "log" | "stopping">;
+export type ResolverContext = Pick<ServiceContext, "session" | "log" | "stopping"> & {
+  /** When given, wall-clock seconds of the pass's stages are added to it (benchmarks). */
+  stageTimes?: StageTimes;
+};
+
+/**
+ * Seconds spent per stage of the resolvers' passes, on the main thread: `koji` (calls),
+ * `download` (repo download or cache, loading into the resolver threads), `solving` (waiting
+ * for the threads' results), `diffing` (comparison with the last build's dependencies),
+ * `persistence` (transactions writing results), `reading` (the database reads of the work).
+ */
+export type StageTimes = Partial<Record<Stage, number>>;
+export type Stage = "koji" | "download" | "solving" | "diffing" | "persistence" | "reading";
+
+/** Runs `work`, adding its duration to `stage` of `times` when there are times to keep. */
+export async function timeStage<T>(
+  times: StageTimes | undefined,
+  stage: Stage,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!times) return work();
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    times[stage] = (times[stage] ?? 0) + (performance.now() - start) / 1000;
+  }
+}
+
+/** An async iterable whose waits for the next item count as `stage` of `times`. */
+export async function* timeIteration<T>(
+  times: StageTimes | undefined,
+  stage: Stage,
+  items: AsyncIterable<T>,
+): AsyncGenerator<T> {
+  const iterator = items[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await timeStage(times, stage, () => iterator.next());
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}
 
 export const repoResolverService: ServiceDefinition = {
   name: "repo-resolver",
@@ -92,7 +137,9 @@ async function processCollection(
     .executeTakeFirst();
   if (!collection) return;
   const resources = resolverResources(session);
-  const repoId = await newRepoId(session, db, collection);
+  const repoId = await timeStage(context.stageTimes, "koji", () =>
+    newRepoId(session, db, collection),
+  );
   if (repoId !== null) {
     resources.dependencies.clearStats();
     await resolveNewRepo(session, db, resources, collection, repoId, context);
@@ -162,21 +209,35 @@ async function resolveNewRepo(
   context: ResolverContext,
 ): Promise<void> {
   context.log.info(`Generating new repo (repo_id=${repoId}, collection=${collection.name})`);
-  const buildGroup = await requiredBuildGroup(resources, collection, repoId);
-  const packages = await eligiblePackages(db, collection.id, { onlyUnresolved: false });
+  const times = context.stageTimes;
+  const buildGroup = await timeStage(times, "koji", () =>
+    requiredBuildGroup(resources, collection, repoId),
+  );
+  const packages = await timeStage(times, "reading", () =>
+    eligiblePackages(db, collection.id, { onlyUnresolved: false }),
+  );
   // Spec 03 §4.4: Koji's latest repo cannot be dead but by a race; that ends the pass.
-  if (!(await resources.repoAlive(collection, repoId))) throw new Error(`Repo ${repoId} is dead`);
-  const resolution = await resources.openRepo(collection, repoId, buildGroup, { log: context.log });
+  const alive = await timeStage(times, "koji", () => resources.repoAlive(collection, repoId));
+  if (!alive) throw new Error(`Repo ${repoId} is dead`);
+  const resolution = await timeStage(times, "download", () =>
+    resources.openRepo(collection, repoId, buildGroup, { log: context.log }),
+  );
   try {
-    const [buildroot] = await collect(
-      resolution.pool.resolveAll([{ source: BUILDROOT_SOURCE, buildRequires: [], buildGroup }]),
+    const [buildroot] = await timeStage(times, "solving", () =>
+      collect(
+        resolution.pool.resolveAll([{ source: BUILDROOT_SOURCE, buildRequires: [], buildGroup }]),
+      ),
     );
     if (buildroot!.resolved) {
-      const work = await prepareResolution(resources, collection, packages, context.log);
+      const work = await timeStage(times, "koji", () =>
+        prepareResolution(resources, collection, packages, context.log),
+      );
       const completed = await resolvePackages(session, db, resources, resolution, work, context);
       if (!completed) return;
     }
-    await recordBuildroot(session, db, collection, repoId, buildroot!.problems, context.log);
+    await timeStage(times, "persistence", () =>
+      recordBuildroot(session, db, collection, repoId, buildroot!.problems, context.log),
+    );
   } finally {
     await resolution.release();
   }
@@ -206,9 +267,16 @@ async function resolveNewPackages(
   context.log.info(
     `Resolving ${packages.length} new packages of ${collection.name} in repo ${repoId}`,
   );
-  const buildGroup = await requiredBuildGroup(resources, collection, repoId);
-  const work = await prepareResolution(resources, collection, packages, context.log);
-  const resolution = await resources.openRepo(collection, repoId, buildGroup, { log: context.log });
+  const times = context.stageTimes;
+  const buildGroup = await timeStage(times, "koji", () =>
+    requiredBuildGroup(resources, collection, repoId),
+  );
+  const work = await timeStage(times, "koji", () =>
+    prepareResolution(resources, collection, packages, context.log),
+  );
+  const resolution = await timeStage(times, "download", () =>
+    resources.openRepo(collection, repoId, buildGroup, { log: context.log }),
+  );
   try {
     await resolvePackages(session, db, resources, resolution, work, context);
   } finally {
@@ -360,19 +428,25 @@ async function resolvePackages(
     buildRequires,
     buildGroup: resolution.buildGroup,
   }));
+  const times = context.stageTimes;
   let chunk: ResolutionRecord[] = [];
   let index = 0;
-  for await (const result of resolution.pool.resolveAll(requests)) {
+  const results = timeIteration(times, "solving", resolution.pool.resolveAll(requests));
+  for await (const result of results) {
     const { pkg } = work[index++]!;
-    chunk.push(await resolutionRecord(db, resources, pkg, result.installs, result.problems));
+    chunk.push(
+      await timeStage(times, "diffing", () =>
+        resolutionRecord(db, resources, pkg, result.installs, result.problems),
+      ),
+    );
     progress.done(1);
     if (chunk.length > dependency.persist_chunk_size) {
-      await persistChunk(session, db, resources, chunk);
+      await timeStage(times, "persistence", () => persistChunk(session, db, resources, chunk));
       chunk = [];
       if (context.stopping.aborted) return false;
     }
   }
-  await persistChunk(session, db, resources, chunk);
+  await timeStage(times, "persistence", () => persistChunk(session, db, resources, chunk));
   progress.finish();
   return true;
 }
