@@ -210,6 +210,7 @@ async function storeDependencies(
 ): Promise<void> {
   const rows = await resources.dependencies.rowsOf(db, installs);
   const idOf = new Map(rows.map((row) => [nevraKey(row), row.id]));
+  const keys = encodeDependencyKeys([...new Set(idOf.values())]);
   await db.transaction().execute(async (trx) => {
     const current = await trx
       .selectFrom("build")
@@ -233,12 +234,13 @@ async function storeDependencies(
       .updateTable("build")
       .set({
         deps_resolved: true,
-        dependency_keys: encodeDependencyKeys([...new Set(idOf.values())]),
+        dependency_keys: keys,
       })
       .where("id", "=", build.id)
       .execute();
     if (!previous) return;
-    if (previous.dependency_keys) {
+    // The same encoded ids are the same set, so no change: skip reading and comparing it.
+    if (previous.dependency_keys && !sameBytes(previous.dependency_keys, keys)) {
       const previousRows = await resources.dependencies.rowsByIds(
         trx,
         decodeDependencyKeys(previous.dependency_keys),
@@ -287,4 +289,8 @@ async function markUnresolved(
         .execute();
     });
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
 }

@@ -34,9 +34,14 @@ export interface DependencyChange<
   readonly distance: number | null;
 }
 
-/** A text key identifying a NEVRA exactly (a NULL epoch differs from epoch 0). */
+/**
+ * A text key identifying a NEVRA exactly: the fields joined by NUL, which no field can contain
+ * (PostgreSQL text cannot hold it); a NULL epoch is an empty field, so it differs from epoch 0.
+ * Plain concatenation: the resolvers and the dependency cache key every dependency by it.
+ */
 export function nevraKey(dep: Nevra): string {
-  return JSON.stringify([dep.name, dep.epoch, dep.version, dep.release, dep.arch]);
+  const epoch = dep.epoch === null ? "" : String(dep.epoch);
+  return dep.name + "\0" + epoch + "\0" + dep.version + "\0" + dep.release + "\0" + dep.arch;
 }
 
 /**
@@ -50,15 +55,17 @@ export function dependencyChanges<P extends Nevra, C extends DistancedNevra>(
   current: readonly C[],
 ): DependencyChange<P, C>[] {
   if (previous.length === 0 || current.length === 0) return [];
-  const previousKeys = new Set(previous.map(nevraKey));
-  const currentKeys = new Set(current.map(nevraKey));
+  if (sameSequence(previous, current)) return [];
+  // Field comparison among the entries of the same name: no key strings to build and hash.
+  const previousByName = byNameIndex(previous);
+  const currentByName = byNameIndex(current);
   const byName = new Map<string, DependencyChange<P, C>>();
   for (const dep of previous) {
-    if (currentKeys.has(nevraKey(dep))) continue;
+    if (contains(currentByName, dep)) continue;
     byName.set(dep.name, { name: dep.name, prev: dep, curr: null, distance: null });
   }
   for (const dep of current) {
-    if (previousKeys.has(nevraKey(dep))) continue;
+    if (contains(previousByName, dep)) continue;
     const removed = byName.get(dep.name);
     byName.set(dep.name, {
       name: dep.name,
@@ -68,4 +75,37 @@ export function dependencyChanges<P extends Nevra, C extends DistancedNevra>(
     });
   }
   return [...byName.values()];
+}
+
+/** Whether two NEVRAs are the same (a NULL epoch differs from epoch 0). */
+export function sameNevra(a: Nevra, b: Nevra): boolean {
+  return (
+    a.name === b.name &&
+    a.epoch === b.epoch &&
+    a.version === b.version &&
+    a.release === b.release &&
+    a.arch === b.arch
+  );
+}
+
+/** Whether two lists hold the same NEVRAs in the same order (the quick unchanged case). */
+function sameSequence(a: readonly Nevra[], b: readonly Nevra[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (!sameNevra(a[index]!, b[index]!)) return false;
+  return true;
+}
+
+function byNameIndex(deps: readonly Nevra[]): Map<string, Nevra[]> {
+  const index = new Map<string, Nevra[]>();
+  for (const dep of deps) {
+    const entries = index.get(dep.name);
+    if (entries) entries.push(dep);
+    else index.set(dep.name, [dep]);
+  }
+  return index;
+}
+
+function contains(index: ReadonlyMap<string, readonly Nevra[]>, dep: Nevra): boolean {
+  const entries = index.get(dep.name);
+  return entries !== undefined && entries.some((entry) => sameNevra(entry, dep));
 }

@@ -75,6 +75,22 @@ describe("build resolver", () => {
     assert.equal((await world.buildRow(first)).dependency_keys, null);
   });
 
+  test("a newer build with the same dependency set records no change", async () => {
+    const collectionId = await world.collection();
+    const foo = await world.package("foo", collectionId);
+    const first = await world.build(foo);
+    await runBuildResolverPass(world.context());
+    const firstKeys = (await world.buildRow(first)).dependency_keys;
+    const second = await world.build(foo);
+    await runBuildResolverPass(world.context());
+
+    assert.equal((await world.buildRow(second)).deps_resolved, true);
+    assert.deepEqual(await world.appliedChanges(second), []);
+    assert.deepEqual(await storedDependencies(second), FOO_DEPS);
+    assert.deepEqual((await world.buildRow(second)).dependency_keys, firstKeys);
+    assert.equal((await world.buildRow(first)).dependency_keys, null);
+  });
+
   test("an unresolvable last build gets the newly-added priority", async () => {
     const collectionId = await world.collection();
     const qux = await world.package("qux", collectionId);

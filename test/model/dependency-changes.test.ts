@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import {
   dependencyChanges,
   nevraKey,
+  sameNevra,
   type DistancedNevra,
   type Nevra,
 } from "../../src/model/dependency-changes.js";
@@ -59,6 +60,28 @@ describe("dependencyChanges", () => {
     const nullEpoch = FOO_DEPS.map((d) => (d.name === "B" ? { ...d, epoch: null } : d));
     assert.notEqual(nevraKey(FOO_DEPS[1]!), nevraKey(nullEpoch[1]!));
     assert.equal(dependencyChanges(nullEpoch, FOO_DEPS).length, 1);
+  });
+
+  test("epoch NULL and epoch 0 are different NEVRAs for sameNevra too", () => {
+    const nullEpoch = { ...FOO_DEPS[1]!, epoch: null };
+    assert.equal(sameNevra(FOO_DEPS[1]!, { ...FOO_DEPS[1]! }), true);
+    assert.equal(sameNevra(FOO_DEPS[1]!, nullEpoch), false);
+    assert.equal(nevraKey(FOO_DEPS[1]!), nevraKey({ ...FOO_DEPS[1]! }));
+  });
+
+  test("the same set in another order gives no change", () => {
+    assert.deepEqual(dependencyChanges(FOO_DEPS, [...FOO_DEPS].reverse()), []);
+    assert.equal(dependencyChanges([...OLD_DEPS].reverse(), FOO_DEPS).length, 2);
+  });
+
+  test("multilib: entries of one name are compared as a set, the later change wins", () => {
+    const i686 = FOO_DEPS.map((d) => ({ ...d, arch: "i686" }));
+    const both = [...FOO_DEPS, ...i686];
+    assert.deepEqual(dependencyChanges(both, [...i686, ...FOO_DEPS]), []);
+    const newerI686 = i686.map((d) => (d.name === "A" ? { ...d, release: "2.fc22" } : d));
+    assert.deepEqual(dependencyChanges(both, [...FOO_DEPS, ...newerI686]), [
+      { name: "A", prev: i686[0], curr: newerI686[0], distance: 1 },
+    ]);
   });
 
   test("identical sets or an empty side give no change", () => {
