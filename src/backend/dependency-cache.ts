@@ -1,6 +1,7 @@
 // The `dependency` rows (a flyweight table of binary NEVRAs) a resolver process has seen most
 // recently, by id and by NEVRA (spec 03 §6.3), so that most lookups of a pass need no query.
 // Entries are never invalidated: rows are never changed by Koschei once written.
+import { formatNevra } from "@koschei/koji-protocol/evr.js";
 import { sql, type Kysely } from "kysely";
 import type { Schema } from "../db/index.js";
 import { nevraKey, type Nevra } from "../model/dependency-changes.js";
@@ -69,7 +70,7 @@ export class DependencyCache {
     }
     return nevras.map((nevra) => {
       const row = found.get(nevraKey(nevra));
-      if (!row) throw new Error(`dependency ${nevraKey(nevra)} could not be stored`);
+      if (!row) throw new Error(`dependency ${formatNevra(nevra)} could not be stored`);
       return row;
     });
   }
