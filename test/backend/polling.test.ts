@@ -3,7 +3,7 @@
 // destination tag, real builds and untagging follow the latest tagged builds, statistics are
 // refreshed, and hub faults lose nothing.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { KojiBuildState } from "@koschei/koji-protocol/koji-states.js";
 import {
   pollRunningBuilds,
@@ -13,21 +13,18 @@ import {
 } from "../../src/backend/polling.js";
 import { registerRealBuilds } from "../../src/backend/real-builds.js";
 import { silentLogger } from "../../src/log/logger.js";
-import { COMPLETE, FAILED, KOJI_BUILDS, REPO_ID, RUNNING, ServiceWorld } from "./service-world.js";
+import {
+  COMPLETE,
+  FAILED,
+  KOJI_BUILDS,
+  REPO_ID,
+  RUNNING,
+  ServiceWorld,
+  useServiceWorld,
+} from "./service-world.js";
 
 let world: ServiceWorld;
-
-before(async () => {
-  world = await ServiceWorld.start();
-});
-
-after(async () => {
-  await world?.close();
-});
-
-beforeEach(async () => {
-  await world.reset();
-});
+useServiceWorld((started) => (world = started));
 
 function poll(): Promise<void> {
   const session = world.session();

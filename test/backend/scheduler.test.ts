@@ -2,30 +2,24 @@
 // Koji hub simulator: what it submits, with which options, what it records, what it passes
 // over and why, and that hub faults neither lose state nor submit a build twice.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { runSchedulerPass, type SchedulerOutcome } from "../../src/backend/scheduler.js";
 import type { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger, type Logger } from "../../src/log/logger.js";
-import { COMPLETE, REPO_ID, RUNNING, ServiceWorld } from "./service-world.js";
+import { COMPLETE, REPO_ID, RUNNING, ServiceWorld, useServiceWorld } from "./service-world.js";
 
 let world: ServiceWorld;
 /** The last Koji task id before the test: tasks above it are the test's. */
 let taskWatermark: number;
 
-before(async () => {
-  world = await ServiceWorld.start();
-});
-
-after(async () => {
-  await world?.close();
-});
-
-beforeEach(async () => {
-  await world.reset();
-  taskWatermark = await world.lastTaskId();
-});
+useServiceWorld(
+  (started) => (world = started),
+  async () => {
+    taskWatermark = await world.lastTaskId();
+  },
+);
 
 function schedule(options: { koji?: KojiSessions; log?: Logger } = {}): Promise<SchedulerOutcome> {
   const session = world.session(options.koji);

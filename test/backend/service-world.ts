@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { after, before, beforeEach } from "node:test";
 import { join } from "node:path";
 import { KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
@@ -108,6 +109,28 @@ function scenario() {
 }
 
 /** The simulator, database and Koji sessions of one test file. */
+/**
+ * Registers the file's hooks: one world started before its tests (handed to `started`), closed
+ * after them, and reset before each test (then `afterReset`, when given).
+ */
+export function useServiceWorld(
+  started: (world: ServiceWorld) => void,
+  afterReset?: (world: ServiceWorld) => Promise<void>,
+): void {
+  let world: ServiceWorld | undefined;
+  before(async () => {
+    world = await ServiceWorld.start();
+    started(world);
+  });
+  after(async () => {
+    await world?.close();
+  });
+  beforeEach(async () => {
+    await world!.reset();
+    await afterReset?.(world!);
+  });
+}
+
 export class ServiceWorld {
   events = new EventBus(silentLogger);
   stateChanges: BackendEvents["package_state_change"][] = [];
