@@ -16,6 +16,7 @@ import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { insertF29Collection } from "../support/koji-world.js";
 import { control } from "../sim/hub-fixture.js";
 
 const RUNNING = 2;
@@ -129,21 +130,11 @@ async function advance(seconds: number): Promise<void> {
 }
 
 async function prepareCollection(options: { secondaryMode?: boolean } = {}): Promise<number> {
-  const { id } = await db()
-    .insertInto("collection")
-    .values({
-      name: "f29",
-      display_name: "Fedora 29",
-      target: "f29",
-      dest_tag: "f29",
-      build_tag: "f29-build",
-      latest_repo_id: REPO_ID,
-      latest_repo_resolved: true,
-      secondary_mode: options.secondaryMode ?? false,
-    })
-    .returning("id")
-    .executeTakeFirstOrThrow();
-  return id;
+  return insertF29Collection(db(), {
+    latest_repo_id: REPO_ID,
+    latest_repo_resolved: true,
+    secondary_mode: options.secondaryMode ?? false,
+  });
 }
 
 interface PackageOptions {

@@ -15,6 +15,7 @@ import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { insertF29Collection } from "../support/koji-world.js";
 
 export const FIRST_REPO_ID = 100;
 export const COMPLETE = 3;
@@ -264,21 +265,11 @@ export class ResolverWorld {
       build_group?: string;
     } = {},
   ): Promise<number> {
-    const { id } = await this.db
-      .insertInto("collection")
-      .values({
-        name: "f29",
-        display_name: "Fedora 29",
-        target: "f29",
-        dest_tag: "f29",
-        build_tag: "f29-build",
-        latest_repo_id: null,
-        latest_repo_resolved: null,
-        ...values,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return id;
+    return insertF29Collection(this.db, {
+      latest_repo_id: null,
+      latest_repo_resolved: null,
+      ...values,
+    });
   }
 
   /** A tracked package of the collection, with `resolved` NULL unless given. */

@@ -18,6 +18,7 @@ import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { insertF29Collection } from "../support/koji-world.js";
 
 export const RUNNING = 2;
 export const COMPLETE = 3;
@@ -254,21 +255,11 @@ export class ServiceWorld {
       poll_untracked?: boolean;
     } = {},
   ): Promise<number> {
-    const { id } = await this.db
-      .insertInto("collection")
-      .values({
-        name: "f29",
-        display_name: "Fedora 29",
-        target: "f29",
-        dest_tag: "f29",
-        build_tag: "f29-build",
-        latest_repo_id: REPO_ID,
-        latest_repo_resolved: true,
-        ...values,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return id;
+    return insertF29Collection(this.db, {
+      latest_repo_id: REPO_ID,
+      latest_repo_resolved: true,
+      ...values,
+    });
   }
 
   async package(
