@@ -15,7 +15,7 @@ import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { insertF29Collection } from "../support/koji-world.js";
+import { describedChanges, insertF29Collection, resolutionHistory } from "../support/koji-world.js";
 
 export const FIRST_REPO_ID = 100;
 export const COMPLETE = 3;
@@ -349,87 +349,16 @@ export class ResolverWorld {
 
   /** The package's unapplied changes as `name prev → curr @distance`, by name. */
   async unappliedChanges(packageId: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom("unapplied_change as change")
-      .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
-      .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
-      .select([
-        "prev.name as prevName",
-        "prev.epoch as prevEpoch",
-        "prev.version as prevVersion",
-        "prev.release as prevRelease",
-        "curr.name as currName",
-        "curr.epoch as currEpoch",
-        "curr.version as currVersion",
-        "curr.release as currRelease",
-        "change.distance",
-      ])
-      .where("change.package_id", "=", packageId)
-      .execute();
-    return rows.map(describeChange).sort();
+    return describedChanges(this.db, "unapplied_change", "package_id", packageId);
   }
 
   /** The build's applied changes, described like `unappliedChanges`. */
   async appliedChanges(buildId: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom("applied_change as change")
-      .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
-      .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
-      .select([
-        "prev.name as prevName",
-        "prev.epoch as prevEpoch",
-        "prev.version as prevVersion",
-        "prev.release as prevRelease",
-        "curr.name as currName",
-        "curr.epoch as currEpoch",
-        "curr.version as currVersion",
-        "curr.release as currRelease",
-        "change.distance",
-      ])
-      .where("change.build_id", "=", buildId)
-      .execute();
-    return rows.map(describeChange).sort();
+    return describedChanges(this.db, "applied_change", "build_id", buildId);
   }
 
   /** The package's resolution history, oldest first: resolved flag and problems. */
   async history(packageId: number): Promise<{ resolved: boolean; problems: string[] }[]> {
-    const changes = await this.db
-      .selectFrom("resolution_change")
-      .select(["id", "resolved"])
-      .where("package_id", "=", packageId)
-      .orderBy("id")
-      .execute();
-    const history = [];
-    for (const change of changes) {
-      const problems = await this.db
-        .selectFrom("resolution_problem")
-        .select("problem")
-        .where("resolution_id", "=", change.id)
-        .orderBy("problem")
-        .execute();
-      history.push({ resolved: change.resolved, problems: problems.map((row) => row.problem) });
-    }
-    return history;
+    return resolutionHistory(this.db, packageId);
   }
-}
-
-interface ChangeRow {
-  prevName: string | null;
-  prevEpoch: number | null;
-  prevVersion: string | null;
-  prevRelease: string | null;
-  currName: string | null;
-  currEpoch: number | null;
-  currVersion: string | null;
-  currRelease: string | null;
-  distance: number | null;
-}
-
-function describeChange(row: ChangeRow): string {
-  const evr = (epoch: number | null, version: string | null, release: string | null) =>
-    version === null ? "none" : `${epoch}:${version}-${release}`;
-  return (
-    `${row.currName ?? row.prevName} ${evr(row.prevEpoch, row.prevVersion, row.prevRelease)}` +
-    ` → ${evr(row.currEpoch, row.currVersion, row.currRelease)} @${row.distance}`
-  );
 }

@@ -23,6 +23,7 @@ import {
   type PassRecord,
   type SourceName,
 } from "./resolver-loop-world.js";
+import { describedChanges, resolutionHistory } from "../support/koji-world.js";
 
 const RUNNING = 2;
 const COMPLETE = 3;
@@ -139,58 +140,16 @@ describe("the resolver loop against the simulated hub and PostgreSQL", () => {
     };
   }
 
-  async function changes(
+  function changes(
     table: "unapplied_change" | "applied_change",
     column: "package_id" | "build_id",
     id: number,
   ): Promise<string[]> {
-    const rows = await world.db
-      .selectFrom(`${table} as change` as "unapplied_change as change")
-      .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
-      .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
-      .select([
-        "prev.name as prevName",
-        "prev.epoch as prevEpoch",
-        "prev.version as prevVersion",
-        "prev.release as prevRelease",
-        "curr.name as currName",
-        "curr.epoch as currEpoch",
-        "curr.version as currVersion",
-        "curr.release as currRelease",
-        "change.distance",
-      ])
-      .where(`change.${column}` as "change.package_id", "=", id)
-      .execute();
-    const evr = (epoch: number | null, version: string | null, release: string | null) =>
-      version === null ? "none" : `${epoch}:${version}-${release}`;
-    return rows
-      .map(
-        (row) =>
-          `${row.currName ?? row.prevName} ` +
-          `${evr(row.prevEpoch, row.prevVersion, row.prevRelease)} → ` +
-          `${evr(row.currEpoch, row.currVersion, row.currRelease)} @${row.distance}`,
-      )
-      .sort();
+    return describedChanges(world.db, table, column, id);
   }
 
-  async function history(packageId: number) {
-    const entries = await world.db
-      .selectFrom("resolution_change")
-      .select(["id", "resolved"])
-      .where("package_id", "=", packageId)
-      .orderBy("id")
-      .execute();
-    const result = [];
-    for (const entry of entries) {
-      const problems = await world.db
-        .selectFrom("resolution_problem")
-        .select("problem")
-        .where("resolution_id", "=", entry.id)
-        .orderBy("problem")
-        .execute();
-      result.push({ resolved: entry.resolved, problems: problems.map((row) => row.problem) });
-    }
-    return result;
+  function history(packageId: number) {
+    return resolutionHistory(world.db, packageId);
   }
 
   async function dependencies(keys: Uint8Array): Promise<string[]> {

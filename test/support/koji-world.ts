@@ -1,5 +1,6 @@
 // What the test worlds over the Koji hub simulator share: collection f29 of their simulated hub
-// (target f29, build tag f29-build, destination tag f29).
+// (target f29, build tag f29-build, destination tag f29), and reading back what the resolvers
+// recorded (dependency changes, resolution history).
 import type { Insertable } from "kysely";
 import type { Database } from "../../src/db/index.js";
 import type { CollectionTable } from "../../src/db/schema.js";
@@ -22,4 +23,67 @@ export async function insertF29Collection(
     .returning("id")
     .executeTakeFirstOrThrow();
   return id;
+}
+
+/**
+ * The changes of a package (`unapplied_change`, by `package_id`) or build (`applied_change`, by
+ * `build_id`) as `name prev → curr @distance` (an absent side as `none`), sorted.
+ */
+export async function describedChanges(
+  db: Database["db"],
+  table: "unapplied_change" | "applied_change",
+  column: "package_id" | "build_id",
+  id: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom(`${table} as change` as "unapplied_change as change")
+    .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
+    .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
+    .select([
+      "prev.name as prevName",
+      "prev.epoch as prevEpoch",
+      "prev.version as prevVersion",
+      "prev.release as prevRelease",
+      "curr.name as currName",
+      "curr.epoch as currEpoch",
+      "curr.version as currVersion",
+      "curr.release as currRelease",
+      "change.distance",
+    ])
+    .where(`change.${column}` as "change.package_id", "=", id)
+    .execute();
+  const evr = (epoch: number | null, version: string | null, release: string | null) =>
+    version === null ? "none" : `${epoch}:${version}-${release}`;
+  return rows
+    .map(
+      (row) =>
+        `${row.currName ?? row.prevName} ` +
+        `${evr(row.prevEpoch, row.prevVersion, row.prevRelease)} → ` +
+        `${evr(row.currEpoch, row.currVersion, row.currRelease)} @${row.distance}`,
+    )
+    .sort();
+}
+
+/** The package's resolution history, oldest first: resolved flag and problems (sorted). */
+export async function resolutionHistory(
+  db: Database["db"],
+  packageId: number,
+): Promise<{ resolved: boolean; problems: string[] }[]> {
+  const changes = await db
+    .selectFrom("resolution_change")
+    .select(["id", "resolved"])
+    .where("package_id", "=", packageId)
+    .orderBy("id")
+    .execute();
+  const history = [];
+  for (const change of changes) {
+    const problems = await db
+      .selectFrom("resolution_problem")
+      .select("problem")
+      .where("resolution_id", "=", change.id)
+      .orderBy("problem")
+      .execute();
+    history.push({ resolved: change.resolved, problems: problems.map((row) => row.problem) });
+  }
+  return history;
 }
