@@ -17,23 +17,17 @@ import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client
 import type { XmlRpcStruct, XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
-import {
-  adminEnvironment,
-  runAdminCommand,
-  type AdminCommand,
-} from "../../src/admin/admin-command.js";
-import { adminCommands } from "../../src/admin/commands.js";
 import { EventBus, type BackendEvents } from "../../src/backend/events.js";
 import { runPollingPass } from "../../src/backend/polling.js";
 import { runSchedulerPass, type SchedulerOutcome } from "../../src/backend/scheduler.js";
 import type { BackendSession } from "../../src/backend/session.js";
-import { parseArgs } from "../../src/cli/command.js";
 import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { KojiApi } from "../../src/koji/api.js";
 import { KojiClient } from "../../src/koji/client.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger, type Logger } from "../../src/log/logger.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { runAdmin, type AdminRun } from "../support/koji-world.js";
 
 export const BIN_DIR = fileURLToPath(new URL("../../../bin/", import.meta.url));
 
@@ -120,10 +114,7 @@ export function backendConfigYaml(
   ].join("\n");
 }
 
-export interface AdminRun {
-  output: string[];
-  error?: string;
-}
+export type { AdminRun };
 
 export interface LogLine {
   level: number;
@@ -270,25 +261,8 @@ export class LoopWorld {
   }
 
   /** Runs a koschei-admin command line in-process: same parsing, one transaction. */
-  async admin(argv: string[]): Promise<AdminRun> {
-    const [name, ...rest] = argv;
-    const entry = adminCommands.find((candidate) => candidate.name === name);
-    if (!entry) throw new Error(`no admin command ${name}`);
-    const command = (await entry.load()) as AdminCommand;
-    const output: string[] = [];
-    const { env, close } = adminEnvironment(this.adminConfig, this.fresh.database, {
-      userName: "loop-tester",
-      readStdin: () => "",
-      print: (line) => output.push(line),
-    });
-    try {
-      await runAdminCommand(command, env, parseArgs(command, rest));
-      return { output };
-    } catch (error) {
-      return { output, error: (error as Error).message };
-    } finally {
-      await close();
-    }
+  admin(argv: string[]): Promise<AdminRun> {
+    return runAdmin(this.adminConfig, this.fresh.database, "loop-tester", argv);
   }
 
   async control(path: string, body?: unknown, method?: string): Promise<unknown> {

@@ -11,12 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
-import {
-  adminEnvironment,
-  runAdminCommand,
-  type AdminCommand,
-} from "../../src/admin/admin-command.js";
-import { adminCommands } from "../../src/admin/commands.js";
 import { EventBus } from "../../src/backend/events.js";
 import {
   backendServices,
@@ -25,11 +19,11 @@ import {
 } from "../../src/backend/registry.js";
 import { runServices, type RunnerExitCode } from "../../src/backend/runner.js";
 import type { BackendSession } from "../../src/backend/session.js";
-import { parseArgs } from "../../src/cli/command.js";
 import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { openDatabase, type Database } from "../../src/db/index.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { runAdmin, type AdminRun } from "../support/koji-world.js";
 import { backendConfigYaml, capturingLogger, controlRequest, type LogLine } from "./loop-world.js";
 import { startFaultingProxy, type FaultingProxy } from "./resolver-proxy.js";
 
@@ -110,10 +104,7 @@ function scenarioJson(): Record<string, unknown> {
   };
 }
 
-export interface AdminRun {
-  output: string[];
-  error?: string;
-}
+export type { AdminRun };
 
 /** A service's pass as seen from outside: how it ended, and the rows right after a failure. */
 export interface PassRecord<Snapshot> {
@@ -223,25 +214,8 @@ export class ResolverLoopWorld {
   }
 
   /** Runs a koschei-admin command line in-process: same parsing, one transaction. */
-  async admin(argv: string[]): Promise<AdminRun> {
-    const [name, ...rest] = argv;
-    const entry = adminCommands.find((candidate) => candidate.name === name);
-    if (!entry) throw new Error(`no admin command ${name}`);
-    const command = (await entry.load()) as AdminCommand;
-    const output: string[] = [];
-    const { env, close } = adminEnvironment(this.adminConfig, this.fresh.database, {
-      userName: "resolver-loop-tester",
-      readStdin: () => "",
-      print: (line) => output.push(line),
-    });
-    try {
-      await runAdminCommand(command, env, parseArgs(command, rest));
-      return { output };
-    } catch (error) {
-      return { output, error: (error as Error).message };
-    } finally {
-      await close();
-    }
+  admin(argv: string[]): Promise<AdminRun> {
+    return runAdmin(this.adminConfig, this.fresh.database, "resolver-loop-tester", argv);
   }
 
   /**

@@ -1,7 +1,15 @@
 // What the test worlds over the Koji hub simulator share: collection f29 of their simulated hub
 // (target f29, build tag f29-build, destination tag f29), and reading back what the resolvers
-// recorded (dependency changes, resolution history).
+// recorded (dependency changes, resolution history), and koschei-admin run in-process.
 import type { Insertable } from "kysely";
+import {
+  adminEnvironment,
+  runAdminCommand,
+  type AdminCommand,
+} from "../../src/admin/admin-command.js";
+import { adminCommands } from "../../src/admin/commands.js";
+import { parseArgs } from "../../src/cli/command.js";
+import type { KoscheiConfig } from "../../src/config/index.js";
 import type { Database } from "../../src/db/index.js";
 import type { CollectionTable } from "../../src/db/schema.js";
 
@@ -86,4 +94,36 @@ export async function resolutionHistory(
     history.push({ resolved: change.resolved, problems: problems.map((row) => row.problem) });
   }
   return history;
+}
+
+export interface AdminRun {
+  output: string[];
+  error?: string;
+}
+
+/** Runs a koschei-admin command line in-process as `userName`: same parsing, one transaction. */
+export async function runAdmin(
+  config: KoscheiConfig,
+  database: Database,
+  userName: string,
+  argv: string[],
+): Promise<AdminRun> {
+  const [name, ...rest] = argv;
+  const entry = adminCommands.find((candidate) => candidate.name === name);
+  if (!entry) throw new Error(`no admin command ${name}`);
+  const command = (await entry.load()) as AdminCommand;
+  const output: string[] = [];
+  const { env, close } = adminEnvironment(config, database, {
+    userName,
+    readStdin: () => "",
+    print: (line) => output.push(line),
+  });
+  try {
+    await runAdminCommand(command, env, parseArgs(command, rest));
+    return { output };
+  } catch (error) {
+    return { output, error: (error as Error).message };
+  } finally {
+    await close();
+  }
 }
