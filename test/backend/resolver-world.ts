@@ -15,7 +15,14 @@ import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { describedChanges, insertF29Collection, resolutionHistory } from "../support/koji-world.js";
+import {
+  describedChanges,
+  insertBuild,
+  insertF29Collection,
+  packageName,
+  packageRow,
+  resolutionHistory,
+} from "../support/koji-world.js";
 
 export const FIRST_REPO_ID = 100;
 export const COMPLETE = 3;
@@ -304,35 +311,26 @@ export class ResolverWorld {
       deps_resolved?: boolean | null;
     } = {},
   ): Promise<number> {
-    const { name } = await this.db
-      .selectFrom("package")
-      .select("name")
-      .where("id", "=", packageId)
-      .executeTakeFirstOrThrow();
+    const name = await packageName(this.db, packageId);
     const { version, release } = SOURCES[name as SourceName];
     const state = values.state ?? COMPLETE;
     const taskId = this.nextTaskId++;
-    const { id } = await this.db
-      .insertInto("build")
-      .values({
-        package_id: packageId,
-        state,
-        task_id: taskId,
-        // Later builds start later.
-        started: new Date(Date.UTC(2018, 3, 1) + taskId * 60_000),
-        finished: state === RUNNING ? null : new Date(Date.UTC(2018, 3, 2)),
-        repo_id: state === RUNNING ? null : FIRST_REPO_ID,
-        version,
-        release,
-        ...values,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return id;
+    return insertBuild(this.db, {
+      package_id: packageId,
+      state,
+      task_id: taskId,
+      // Later builds start later.
+      started: new Date(Date.UTC(2018, 3, 1) + taskId * 60_000),
+      finished: state === RUNNING ? null : new Date(Date.UTC(2018, 3, 2)),
+      repo_id: state === RUNNING ? null : FIRST_REPO_ID,
+      version,
+      release,
+      ...values,
+    });
   }
 
-  async packageRow(id: number) {
-    return this.db.selectFrom("package").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  packageRow(id: number) {
+    return packageRow(this.db, id);
   }
 
   async buildRow(id: number) {

@@ -18,7 +18,12 @@ import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { insertF29Collection } from "../support/koji-world.js";
+import {
+  insertBuild,
+  insertF29Collection,
+  packageName,
+  packageRow,
+} from "../support/koji-world.js";
 
 export const RUNNING = 2;
 export const COMPLETE = 3;
@@ -318,34 +323,25 @@ export class ServiceWorld {
       repo_id?: number | null;
     } = {},
   ): Promise<number> {
-    const { name } = await this.db
-      .selectFrom("package")
-      .select("name")
-      .where("id", "=", packageId)
-      .executeTakeFirstOrThrow();
+    const name = await packageName(this.db, packageId);
     const koji = KOJI_BUILDS[name as KojiPackage] ?? { epoch: null, version: "1", release: "1" };
     const state = values.state ?? COMPLETE;
-    const { id } = await this.db
-      .insertInto("build")
-      .values({
-        package_id: packageId,
-        state,
-        task_id: this.nextTaskId++,
-        started: this.minutesAgo(40),
-        finished: state === RUNNING ? null : this.minutesAgo(30),
-        repo_id: state === RUNNING ? null : 1,
-        epoch: koji.epoch,
-        version: koji.version,
-        release: koji.release,
-        ...values,
-      })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    return id;
+    return insertBuild(this.db, {
+      package_id: packageId,
+      state,
+      task_id: this.nextTaskId++,
+      started: this.minutesAgo(40),
+      finished: state === RUNNING ? null : this.minutesAgo(30),
+      repo_id: state === RUNNING ? null : 1,
+      epoch: koji.epoch,
+      version: koji.version,
+      release: koji.release,
+      ...values,
+    });
   }
 
-  async packageRow(id: number) {
-    return this.db.selectFrom("package").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  packageRow(id: number) {
+    return packageRow(this.db, id);
   }
 
   async buildRows(packageId: number) {

@@ -11,7 +11,35 @@ import { adminCommands } from "../../src/admin/commands.js";
 import { parseArgs } from "../../src/cli/command.js";
 import type { KoscheiConfig } from "../../src/config/index.js";
 import type { Database } from "../../src/db/index.js";
-import type { CollectionTable } from "../../src/db/schema.js";
+import type { BuildTable, CollectionTable } from "../../src/db/schema.js";
+
+/** The name of package `packageId`. */
+export async function packageName(db: Database["db"], packageId: number): Promise<string> {
+  const { name } = await db
+    .selectFrom("package")
+    .select("name")
+    .where("id", "=", packageId)
+    .executeTakeFirstOrThrow();
+  return name;
+}
+
+/** Inserts a build row; returns its id. */
+export async function insertBuild(
+  db: Database["db"],
+  values: Insertable<BuildTable>,
+): Promise<number> {
+  const { id } = await db
+    .insertInto("build")
+    .values(values)
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  return id;
+}
+
+/** Package row `id`, all columns. */
+export function packageRow(db: Database["db"], id: number) {
+  return db.selectFrom("package").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
 
 /** Inserts collection f29 with `values` over its defaults; returns its id. */
 export async function insertF29Collection(
