@@ -22,6 +22,7 @@ import {
   packageName,
   packageRow,
   resolutionHistory,
+  resolverScenarioJson,
 } from "../support/koji-world.js";
 
 export const FIRST_REPO_ID = 100;
@@ -74,33 +75,15 @@ export type SourceName = keyof typeof SOURCES;
 
 function scenario() {
   return parseScenario(
-    {
+    resolverScenarioJson({
       name: "resolver-world",
       startTime: "2018-04-05T12:00:00Z",
-      hosts: [{ name: "builder", arches: ["x86_64"], capacity: 10 }],
-      tags: [
-        { name: "f29" },
-        {
-          name: "f29-build",
-          parents: ["f29"],
-          arches: ["x86_64"],
-          groups: [{ name: "build", packages: [{ package: "R" }] }],
-        },
-      ],
-      targets: [{ name: "f29", buildTag: "f29-build", destTag: "f29" }],
-      builds: [
-        ...REPOSITORY.map((binary) => ({ ...binaryBuild(binary), tags: ["f29-build"] })),
-        ...Object.entries(SOURCES).map(([name, { version, release, buildRequires }]) => ({
-          name,
-          version,
-          release,
-          tags: ["f29"],
-          srpm: { buildRequires },
-          rpms: [{ name, arch: "x86_64" }],
-        })),
-      ],
-      repos: [{ id: FIRST_REPO_ID, tag: "f29-build" }],
-    },
+      host: "builder",
+      tag: "f29",
+      binaryBuilds: REPOSITORY.map(binaryBuild),
+      sources: SOURCES,
+      repoId: FIRST_REPO_ID,
+    }),
     "resolver-world",
   );
 }

@@ -23,7 +23,7 @@ import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { openDatabase, type Database } from "../../src/db/index.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { runAdmin, type AdminRun } from "../support/koji-world.js";
+import { resolverScenarioJson, runAdmin, type AdminRun } from "../support/koji-world.js";
 import { backendConfigYaml, capturingLogger, controlRequest, type LogLine } from "./loop-world.js";
 import { startFaultingProxy, type FaultingProxy } from "./resolver-proxy.js";
 
@@ -75,31 +75,15 @@ export type SourceName = keyof typeof SOURCES;
 
 function scenarioJson(): Record<string, unknown> {
   return {
-    name: "resolver-loop",
-    startTime: "2026-01-05T08:00:00Z",
-    hosts: [{ name: "builder01", arches: ["x86_64"], capacity: 10 }],
-    tags: [
-      { name: "f31" },
-      {
-        name: "f31-build",
-        parents: ["f31"],
-        arches: ["x86_64"],
-        groups: [{ name: "build", packages: [{ package: "R" }] }],
-      },
-    ],
-    targets: [{ name: "f31", buildTag: "f31-build", destTag: "f31" }],
-    builds: [
-      ...BINARIES.map((binary) => ({ ...binaryBuild(binary), tags: ["f31-build"] })),
-      ...Object.entries(SOURCES).map(([name, { version, release, buildRequires }]) => ({
-        name,
-        version,
-        release,
-        tags: ["f31"],
-        srpm: { buildRequires },
-        rpms: [{ name, arch: "x86_64" }],
-      })),
-    ],
-    repos: [{ tag: "f31-build", id: FIRST_REPO }],
+    ...resolverScenarioJson({
+      name: "resolver-loop",
+      startTime: "2026-01-05T08:00:00Z",
+      host: "builder01",
+      tag: "f31",
+      binaryBuilds: BINARIES.map(binaryBuild),
+      sources: SOURCES,
+      repoId: FIRST_REPO,
+    }),
     defaultTaskDurationSeconds: TASK_SECONDS,
   };
 }

@@ -155,3 +155,48 @@ export async function runAdmin(
     await close();
   }
 }
+
+/**
+ * A hub scenario (JSON, for parseScenario) of one x86_64 builder and target `tag` (build tag
+ * `tag`-build with group build = R, destination tag `tag`): the binary builds tagged into the
+ * build tag, one x86_64 build per source tagged into `tag`, and repo `repoId` of the build tag.
+ */
+export function resolverScenarioJson(options: {
+  name: string;
+  startTime: string;
+  host: string;
+  tag: string;
+  binaryBuilds: readonly object[];
+  sources: Record<string, { version: string; release: string; buildRequires: readonly string[] }>;
+  repoId: number;
+}): Record<string, unknown> {
+  const { tag } = options;
+  const buildTag = `${tag}-build`;
+  return {
+    name: options.name,
+    startTime: options.startTime,
+    hosts: [{ name: options.host, arches: ["x86_64"], capacity: 10 }],
+    tags: [
+      { name: tag },
+      {
+        name: buildTag,
+        parents: [tag],
+        arches: ["x86_64"],
+        groups: [{ name: "build", packages: [{ package: "R" }] }],
+      },
+    ],
+    targets: [{ name: tag, buildTag, destTag: tag }],
+    builds: [
+      ...options.binaryBuilds.map((build) => ({ ...build, tags: [buildTag] })),
+      ...Object.entries(options.sources).map(([name, { version, release, buildRequires }]) => ({
+        name,
+        version,
+        release,
+        tags: [tag],
+        srpm: { buildRequires },
+        rpms: [{ name, arch: "x86_64" }],
+      })),
+    ],
+    repos: [{ id: options.repoId, tag: buildTag }],
+  };
+}
