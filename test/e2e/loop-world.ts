@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -27,7 +27,7 @@ import { KojiClient } from "../../src/koji/client.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger, type Logger } from "../../src/log/logger.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { runAdmin, type AdminRun } from "../support/koji-world.js";
+import { runAdmin, tearDownWorld, type AdminRun } from "../support/koji-world.js";
 
 export const BIN_DIR = fileURLToPath(new URL("../../../bin/", import.meta.url));
 
@@ -190,9 +190,7 @@ export class LoopWorld {
       const koji = await KojiSessions.fromConfig(config, log);
       return new LoopWorld(sim, fresh, dir, config, adminConfig, koji, log);
     } catch (error) {
-      await sim?.close();
-      await fresh?.drop();
-      rmSync(dir, { recursive: true, force: true });
+      await tearDownWorld(dir, fresh, sim);
       throw error;
     }
   }
@@ -202,9 +200,7 @@ export class LoopWorld {
     for (const koji of this.serviceKoji.values()) {
       await (await koji).close().catch(() => undefined);
     }
-    await this.sim.close();
-    await this.fresh.drop();
-    rmSync(this.dir, { recursive: true, force: true });
+    await tearDownWorld(this.dir, this.fresh, this.sim);
   }
 
   get db() {

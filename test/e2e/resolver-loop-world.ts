@@ -6,7 +6,7 @@
 // the service runner, each run standing for a `koschei backend` process: the database shared,
 // Koji sessions (and so resolver caches) of each service's own, the simulator's clock.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
@@ -23,7 +23,12 @@ import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { openDatabase, type Database } from "../../src/db/index.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
-import { resolverScenarioJson, runAdmin, type AdminRun } from "../support/koji-world.js";
+import {
+  resolverScenarioJson,
+  runAdmin,
+  tearDownWorld,
+  type AdminRun,
+} from "../support/koji-world.js";
 import { backendConfigYaml, capturingLogger, controlRequest, type LogLine } from "./loop-world.js";
 import { startFaultingProxy, type FaultingProxy } from "./resolver-proxy.js";
 
@@ -173,20 +178,14 @@ export class ResolverLoopWorld {
         captured.log,
       );
     } catch (error) {
-      await proxy?.close();
-      await sim?.close();
-      await fresh?.drop();
-      rmSync(dir, { recursive: true, force: true });
+      await tearDownWorld(dir, fresh, proxy, sim);
       throw error;
     }
   }
 
   async close(): Promise<void> {
     await this.koji.close().catch(() => undefined);
-    await this.proxy.close();
-    await this.sim.close();
-    await this.fresh.drop();
-    rmSync(this.dir, { recursive: true, force: true });
+    await tearDownWorld(this.dir, this.fresh, this.proxy, this.sim);
   }
 
   get db() {

@@ -1,6 +1,7 @@
 // What the test worlds over the Koji hub simulator share: collection f29 of their simulated hub
 // (target f29, build tag f29-build, destination tag f29), and reading back what the resolvers
 // recorded (dependency changes, resolution history), and koschei-admin run in-process.
+import { rmSync } from "node:fs";
 import type { Insertable } from "kysely";
 import {
   adminEnvironment,
@@ -12,6 +13,7 @@ import { parseArgs } from "../../src/cli/command.js";
 import type { KoscheiConfig } from "../../src/config/index.js";
 import type { Database } from "../../src/db/index.js";
 import type { BuildTable, CollectionTable } from "../../src/db/schema.js";
+import type { FreshDatabase } from "./database.js";
 
 /** The name of package `packageId`. */
 export async function packageName(db: Database["db"], packageId: number): Promise<string> {
@@ -199,4 +201,18 @@ export function resolverScenarioJson(options: {
     ],
     repos: [{ id: options.repoId, tag: buildTag }],
   };
+}
+
+/**
+ * Takes down what a world started: closes `servers` in order (those started), drops its
+ * database and removes its directory.
+ */
+export async function tearDownWorld(
+  dir: string,
+  fresh: FreshDatabase | undefined,
+  ...servers: ({ close(): Promise<void> } | undefined)[]
+): Promise<void> {
+  for (const server of servers) await server?.close();
+  await fresh?.drop();
+  rmSync(dir, { recursive: true, force: true });
 }
