@@ -25,13 +25,12 @@
 // shared directory is `../shared` next to the repository root unless KOSCHEI_SHARED_DIR says
 // otherwise.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { sql } from "kysely";
 import { runBuildResolverPass } from "../src/backend/build-resolver.js";
 import { EventBus } from "../src/backend/events.js";
@@ -47,32 +46,20 @@ import { KojiSessions } from "../src/koji/sessions.js";
 import { silentLogger } from "../src/log/logger.js";
 import { freshDatabase, type FreshDatabase } from "../test/support/database.js";
 
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
-
-const root = repositoryRoot();
-const koschei = join(root, "bin", "koschei");
-const shared = process.env.KOSCHEI_SHARED_DIR ?? join(root, "..", "shared");
-const benchDir = resolve(shared, "bench", "debian");
+import {
+  benchDir,
+  generateScenario,
+  option,
+  report,
+  s,
+  startSimKoji,
+  timed,
+} from "./debian-sim.js";
 const TARGET = "f99";
 const BUILD_TAG = "f99-build";
 const CHANGED_BUILDS = 10;
 const NEW_BUILDS = 1000;
 
-function report(measure: string, figure: string): void {
-  console.log(`${measure.padEnd(56)} ${figure}`);
-}
-
-async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await work();
-  return [result, (performance.now() - start) / 1000];
-}
-
-const s = (seconds: number) => `${seconds.toFixed(2)} s`;
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
 /** Resident and peak resident memory of a process in KiB, from /proc. */
@@ -90,42 +77,6 @@ function resetPeak(): boolean {
   } catch {
     return false;
   }
-}
-
-function option(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  if (index < 0) return undefined;
-  const value = process.argv[index + 1];
-  if (!value) throw new Error(`${name} needs a value`);
-  return value;
-}
-
-function generateScenario(dir: string): string {
-  const output = join(dir, "debian-scenario.json");
-  const args = ["sim-scenario", "--repo", join(benchDir, "repo")];
-  args.push("--srpms", join(benchDir, "srpms.jsonl"));
-  args.push("--build-group", join(benchDir, "build-group.json"), "-o", output);
-  const start = performance.now();
-  const run = spawnSync(process.execPath, [koschei, ...args], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`sim-scenario failed: ${run.stderr}`);
-  report("scenario generation (koschei sim-scenario)", s((performance.now() - start) / 1000));
-  return output;
-}
-
-/** Starts `koschei sim-koji` on a free port; resolves with the process and its base URL. */
-function startSimKoji(scenario: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = ["sim-koji", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", "0"];
-  const child = spawn(process.execPath, [koschei, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolvePromise, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const match = /at (http:\/\/[^/\s]+)\/kojihub/.exec(output);
-      if (match) resolvePromise({ child, url: match[1]! });
-    });
-    child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
-    child.once("exit", (code) => reject(new Error(`sim-koji exited with code ${code}`)));
-  });
 }
 
 async function control(url: string, path: string, body: unknown): Promise<Record<string, unknown>> {

@@ -10,38 +10,16 @@
 // directory. The shared directory is `../shared` next to the repository root unless
 // KOSCHEI_SHARED_DIR says otherwise.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { decodeResponse, encodeCall } from "@koschei/koji-protocol/xmlrpc-client.js";
 import { kwargs, type XmlRpcValue } from "@koschei/koji-protocol/xmlrpc.js";
 import { loadScenario } from "@koschei/koji-sim/scenario.js";
 import { SimState } from "@koschei/koji-sim/state.js";
 
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
-
-const root = repositoryRoot();
-const koschei = join(root, "bin", "koschei");
-const shared = process.env.KOSCHEI_SHARED_DIR ?? join(root, "..", "shared");
-const benchDir = resolve(shared, "bench", "debian");
-
-function report(measure: string, figure: string): void {
-  console.log(`${measure.padEnd(52)} ${figure}`);
-}
-
-async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await work();
-  return [result, (performance.now() - start) / 1000];
-}
-
-const s = (seconds: number) => `${seconds.toFixed(2)} s`;
+import { generateScenario, option, report, s, startSimKoji, timed } from "./debian-sim.js";
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 /** Resident and peak resident memory of a process, from /proc. */
@@ -49,42 +27,6 @@ function memoryOf(pid: number): string {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)![1]);
   return `${mib(kib("VmRSS") * 1024)} resident, ${mib(kib("VmHWM") * 1024)} peak`;
-}
-
-function scenarioOption(): string | undefined {
-  const index = process.argv.indexOf("--scenario");
-  if (index < 0) return undefined;
-  const path = process.argv[index + 1];
-  if (!path) throw new Error("--scenario needs a file");
-  return path;
-}
-
-function generateScenario(dir: string): string {
-  const output = join(dir, "debian-scenario.json");
-  const args = ["sim-scenario", "--repo", join(benchDir, "repo")];
-  args.push("--srpms", join(benchDir, "srpms.jsonl"));
-  args.push("--build-group", join(benchDir, "build-group.json"), "-o", output);
-  const start = performance.now();
-  const run = spawnSync(process.execPath, [koschei, ...args], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`sim-scenario failed: ${run.stderr}`);
-  report("scenario generation (koschei sim-scenario)", s((performance.now() - start) / 1000));
-  return output;
-}
-
-/** Starts `koschei sim-koji` on a free port; resolves with the process and its base URL. */
-function startSimKoji(scenario: string): Promise<{ child: ChildProcess; url: string }> {
-  const args = ["sim-koji", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", "0"];
-  const child = spawn(process.execPath, [koschei, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolvePromise, reject) => {
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString("utf8");
-      const match = /at (http:\/\/[^/\s]+)\/kojihub/.exec(output);
-      if (match) resolvePromise({ child, url: match[1]! });
-    });
-    child.stderr!.on("data", (chunk: Buffer) => process.stderr.write(chunk));
-    child.once("exit", (code) => reject(new Error(`sim-koji exited with code ${code}`)));
-  });
 }
 
 async function hubCall(
@@ -116,7 +58,7 @@ async function main(): Promise<void> {
   const tempDir = mkdtempSync(join(tmpdir(), "koschei-bench-sim-"));
   let child: ChildProcess | undefined;
   try {
-    const scenarioPath = scenarioOption() ?? generateScenario(tempDir);
+    const scenarioPath = option("--scenario") ?? generateScenario(tempDir);
 
     const [scenario, loadSeconds] = await timed(() => loadScenario(scenarioPath));
     const rpmCount = scenario.builds.reduce((sum, build) => sum + build.rpms.length, 0);
