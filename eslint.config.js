@@ -19,14 +19,14 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
       "no-constant-condition": ["error", { checkLoops: false }],
     },
   },
   {
-    files: ["src/**/*.ts"],
+    files: ["src/**/*.ts", "src/**/*.tsx"],
     ignores: ["src/cli/sim-command.ts", "src/cli/demo.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [simulatorImport] }],

@@ -8,6 +8,11 @@ export const koscheiCommands: CommandEntry[] = [
     load: async () => (await import("../backend/command.js")).backendCommand(),
   },
   {
+    name: "frontend",
+    summary: "serve the web interface and the JSON API",
+    load: async () => (await import("../frontend/command.js")).frontendCommand(),
+  },
+  {
     name: "demo",
     summary: "open the embedded database, create or upgrade its schema and show its contents",
     load: async () => (await import("./demo.js")).demoCommand,

@@ -1,0 +1,8 @@
+// Every route of the web interface; each module registers the routes of one part of it.
+import type { FastifyInstance } from "fastify";
+import type { FrontendDeps } from "../request-state.js";
+import { registerCollectionRoutes } from "./collections.js";
+
+export type RouteModule = (app: FastifyInstance, deps: FrontendDeps) => void;
+
+export const routeModules: RouteModule[] = [registerCollectionRoutes];
