@@ -225,7 +225,12 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
       frontpage_kwargs: {},
       packages_per_page: 100,
       builds_per_page: 15,
-      auth: { user_re: "(.+)", user_env: "REMOTE_USER" },
+      auth: {
+        user_re: "(.+)",
+        user_env: "REMOTE_USER",
+        user_header: "X-Remote-User",
+        trusted_proxies: [],
+      },
       fedora_assets_url: "https://apps.fedoraproject.org/global",
     },
     logging: {

@@ -230,6 +230,13 @@ export interface FrontendConfig {
     user_re: string;
     /** Request variable holding the identity set by the web server. */
     user_env: string;
+    /**
+     * HTTP request header in which a reverse proxy that authenticated the user passes the
+     * identity to `/login`; read only from `trusted_proxies`.
+     */
+    user_header: string;
+    /** Addresses of the reverse proxies allowed to set `user_header` (none: header login off). */
+    trusted_proxies: string[];
   };
   fedora_assets_url: string;
   fedmenu_url?: string | null;

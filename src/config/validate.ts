@@ -110,6 +110,9 @@ const rules: Record<string, Rule> = {
   "frontend.fedmenu_data_url": { kind: "string", nullable: true },
   "frontend.packages_per_page": numberRule(integer(1)),
   "frontend.builds_per_page": numberRule(integer(1)),
+  "frontend.auth.user_re": { kind: "string" },
+  "frontend.auth.user_header": { kind: "string" },
+  "frontend.auth.trusted_proxies": { kind: "string-list" },
   "bugreport.template.*": { kind: "string" },
   // Python's logging.config.dictConfig knows only version 1.
   "logging.version": numberRule(integer(1, 1)),

@@ -8,6 +8,7 @@ import fastifyFormbody from "@fastify/formbody";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "../log/logger.js";
+import { LoginRequired, loginUrl, registerAuthRoutes } from "./auth.js";
 import { HttpError } from "./errors.js";
 import { ErrorPage, sendPage } from "./render.js";
 import { loadRequestState, type FrontendDeps } from "./request-state.js";
@@ -80,6 +81,7 @@ export async function createFrontend(options: FrontendOptions): Promise<FastifyI
     return payload;
   });
 
+  registerAuthRoutes(app, deps);
   for (const register of routeModules) register(app, deps);
 
   app.setNotFoundHandler((request, reply) =>
@@ -92,6 +94,7 @@ export async function createFrontend(options: FrontendOptions): Promise<FastifyI
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let statusCode = 500;
     let message = "Koschei failed to answer this request; the error is in its log.";
+    if (error instanceof LoginRequired) return reply.redirect(loginUrl(request));
     if (error instanceof HttpError) {
       statusCode = error.statusCode;
       message = error.message;

@@ -38,6 +38,8 @@ export async function webWorld(
   const home = mkdtempSync(join(tmpdir(), "koschei-web-"));
   const config = loadConfig("frontend", { HOME: home, KOSCHEI_CONFIG_DIR: home });
   config.flask.SECRET_KEY = TEST_SECRET;
+  // The tests play the reverse proxy that authenticated the user (loginAs).
+  config.frontend.auth.trusted_proxies = ["127.0.0.1"];
   options.configure?.(config);
   const fresh = await freshDatabase();
   const app = await createFrontend({ database: fresh.database, config, logger: silentLogger });
@@ -119,4 +121,27 @@ export async function insertCollection(
     .returning("id")
     .executeTakeFirstOrThrow();
   return id;
+}
+
+/**
+ * Logs the client in as `name` the way a production reverse proxy does (the identity header on
+ * /login); `admin` sets the user's admin flag in the database first.
+ */
+export async function loginAs(
+  world: WebWorld,
+  client: WebClient,
+  name: string,
+  options: { admin?: boolean } = {},
+): Promise<void> {
+  await world.db
+    .insertInto("user")
+    .values({ name, admin: options.admin ?? false })
+    .onConflict((conflict) =>
+      conflict.column("name").doUpdateSet({ admin: options.admin ?? false }),
+    )
+    .execute();
+  const response = await client.request("/login", {
+    headers: { [world.config.frontend.auth.user_header]: name },
+  });
+  if (response.status !== 302) throw new Error(`login as ${name} answered ${response.status}`);
 }
