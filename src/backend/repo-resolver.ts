@@ -409,9 +409,18 @@ interface ResolutionRecord {
   changes: DependencyChange<DependencyRow, InstalledPackage>[];
 }
 
+/** A package's result from the resolver threads, not compared with its last build yet. */
+interface SolvedPackage {
+  pkg: EligiblePackage;
+  installs: InstalledPackage[] | null;
+  problems: string[];
+}
+
 /**
  * Resolves the packages in the resolver threads and persists the results in chunks (spec 03
- * §4.6). Returns false when the service was asked to stop before every package was persisted.
+ * §4.6): each chunk is compared with the packages' last builds and written as a whole, a few
+ * set-based statements per chunk, while the threads go on solving. Returns false when the
+ * service was asked to stop before every package was persisted.
  */
 async function resolvePackages(
   session: BackendSession,
@@ -429,50 +438,64 @@ async function resolvePackages(
     buildGroup: resolution.buildGroup,
   }));
   const times = context.stageTimes;
-  let chunk: ResolutionRecord[] = [];
+  const flush = async (solved: SolvedPackage[]) => {
+    const records = await timeStage(times, "diffing", () =>
+      resolutionRecords(db, resources, solved),
+    );
+    await timeStage(times, "persistence", () => persistChunk(session, db, resources, records));
+  };
+  let chunk: SolvedPackage[] = [];
   let index = 0;
   const results = timeIteration(times, "solving", resolution.pool.resolveAll(requests));
-  for await (const result of results) {
-    const { pkg } = work[index++]!;
-    chunk.push(
-      await timeStage(times, "diffing", () =>
-        resolutionRecord(db, resources, pkg, result.installs, result.problems),
-      ),
-    );
+  for await (const { installs, problems } of results) {
+    chunk.push({ pkg: work[index++]!.pkg, installs, problems });
     progress.done(1);
     if (chunk.length > dependency.persist_chunk_size) {
-      await timeStage(times, "persistence", () => persistChunk(session, db, resources, chunk));
+      await flush(chunk);
       chunk = [];
       if (context.stopping.aborted) return false;
     }
   }
-  await timeStage(times, "persistence", () => persistChunk(session, db, resources, chunk));
+  await flush(chunk);
   progress.finish();
   return true;
 }
 
-async function resolutionRecord(
+/**
+ * The chunk's records: each resolved package's dependencies compared with those of its
+ * comparison build, whose `dependency` rows are read for the whole chunk at once.
+ */
+async function resolutionRecords(
   db: Kysely<Schema>,
   resources: ResolverResources,
-  pkg: EligiblePackage,
-  installs: InstalledPackage[] | null,
-  problems: string[],
-): Promise<ResolutionRecord> {
-  const record: ResolutionRecord = {
-    packageId: pkg.id,
-    lastBuildId: pkg.last_build_id,
-    resolved: installs !== null,
-    problems: new Set(problems),
-    changes: [],
-  };
-  if (installs === null) return record;
-  const keys = await comparisonKeys(db, pkg);
-  if (keys === null) return record;
-  const ids = decodeDependencyKeys(keys);
-  if (ids.length === 0) return record;
-  const previous = await resources.dependencies.rowsByIds(db, ids);
-  record.changes = dependencyChanges(previous, installs);
-  return record;
+  solved: SolvedPackage[],
+): Promise<ResolutionRecord[]> {
+  const previousIds = await Promise.all(
+    solved.map(async ({ pkg, installs }) => {
+      if (installs === null) return [];
+      const keys = await comparisonKeys(db, pkg);
+      return keys === null ? [] : decodeDependencyKeys(keys);
+    }),
+  );
+  const allIds = [...new Set(previousIds.flat())];
+  const rows = allIds.length === 0 ? [] : await resources.dependencies.rowsByIds(db, allIds);
+  const rowsById = new Map(rows.map((row) => [row.id, row]));
+  return solved.map(({ pkg, installs, problems }, position): ResolutionRecord => {
+    const ids = previousIds[position]!;
+    return {
+      packageId: pkg.id,
+      lastBuildId: pkg.last_build_id,
+      resolved: installs !== null,
+      problems: new Set(problems),
+      changes:
+        installs === null || ids.length === 0
+          ? []
+          : dependencyChanges(
+              ids.map((id) => rowsById.get(id)!),
+              installs,
+            ),
+    };
+  });
 }
 
 /**
@@ -500,11 +523,13 @@ async function comparisonKeys(
 }
 
 /**
- * Spec 03 §4.7: stores a chunk of results in one transaction, the packages locked in id order.
- * A record whose package got another last build meanwhile (a build was submitted or
- * registered) is stale and dropped whole — unlike the original, which still deleted its
- * unapplied changes. History entries are written only when the outcome changed; package
- * state changes are announced after the commit.
+ * Spec 03 §4.7: stores a chunk of results in one transaction, the packages locked in id order,
+ * with one statement per table rather than one per package. A record whose package got
+ * another last build meanwhile (a build was submitted or registered) is stale and dropped
+ * whole — unlike the original, which still deleted its unapplied changes. A package row is
+ * updated only when its resolved flag or dependency priority changes; history entries are
+ * written only when the outcome changed; package state changes are announced after the
+ * commit.
  */
 async function persistChunk(
   session: BackendSession,
@@ -531,19 +556,26 @@ async function persistChunk(
             "blocked",
             "tracked",
             "resolved",
+            "dependency_priority",
             "last_complete_build_state",
           ])
-          .where("id", "in", ids)
+          .where("id", "=", sql<number>`ANY(${ids}::int[])`)
           .orderBy("id")
           .forUpdate()
           .execute()
       ).map((row) => [row.id, row]),
     );
-    const recordedProblems = await latestRecordedProblems(trx, ids);
     const fresh = records.filter((record) => {
       const row = packages.get(record.packageId);
       return row && row.last_build_id === record.lastBuildId && !row.skip_resolution;
     });
+    if (fresh.length === 0) return;
+    const recordedProblems = await latestRecordedProblems(
+      trx,
+      fresh.map((record) => record.packageId),
+    );
+    const updates: { id: number; resolved: boolean; priority: number }[] = [];
+    const history: { packageId: number; resolved: boolean; problems: Set<string> }[] = [];
     const changeRows: {
       package_id: number;
       prev: number | null;
@@ -552,19 +584,15 @@ async function persistChunk(
     }[] = [];
     for (const record of fresh) {
       const row = packages.get(record.packageId)!;
+      const priority = dependencyPriority(
+        record.changes.map((change) => change.distance),
+        priorities,
+      );
+      if (row.resolved !== record.resolved || row.dependency_priority !== priority) {
+        updates.push({ id: row.id, resolved: record.resolved, priority });
+      }
       const prevState = packageMessageState(row);
       const newState = packageMessageState({ ...row, resolved: record.resolved });
-      await trx
-        .updateTable("package")
-        .set({
-          resolved: record.resolved,
-          dependency_priority: dependencyPriority(
-            record.changes.map((change) => change.distance),
-            priorities,
-          ),
-        })
-        .where("id", "=", row.id)
-        .execute();
       if (prevState !== newState) {
         events.add("package_state_change", {
           package: { id: row.id, name: row.name, collection_id: row.collection_id },
@@ -574,19 +602,7 @@ async function persistChunk(
       }
       const outcome = { prevResolved: row.resolved, ...record };
       if (needsResolutionChange(outcome, recordedProblems.get(row.id) ?? null)) {
-        const { id: resolutionId } = await trx
-          .insertInto("resolution_change")
-          .values({ package_id: row.id, resolved: record.resolved, timestamp: now })
-          .returning("id")
-          .executeTakeFirstOrThrow();
-        if (record.problems.size > 0) {
-          await trx
-            .insertInto("resolution_problem")
-            .values(
-              [...record.problems].map((problem) => ({ resolution_id: resolutionId, problem })),
-            )
-            .execute();
-        }
+        history.push({ packageId: row.id, resolved: record.resolved, problems: record.problems });
       }
       for (const change of record.changes) {
         changeRows.push({
@@ -597,14 +613,17 @@ async function persistChunk(
         });
       }
     }
-    if (fresh.length === 0) return;
+    if (updates.length > 0) {
+      await sql`
+        UPDATE package AS p SET resolved = u.resolved, dependency_priority = u.priority
+        FROM unnest(${updates.map((u) => u.id)}::int[], ${updates.map((u) => u.resolved)}::bool[],
+                    ${updates.map((u) => u.priority)}::int[]) AS u(id, resolved, priority)
+        WHERE p.id = u.id`.execute(trx);
+    }
+    await insertHistory(trx, history, now);
     await trx
       .deleteFrom("unapplied_change")
-      .where(
-        "package_id",
-        "in",
-        fresh.map((record) => record.packageId),
-      )
+      .where("package_id", "=", sql<number>`ANY(${fresh.map((record) => record.packageId)}::int[])`)
       .execute();
     if (changeRows.length > 0) {
       await trx
@@ -618,6 +637,42 @@ async function persistChunk(
         .execute();
     }
   });
+}
+
+/** The `resolution_change` entries (at most one per package) and their problems. */
+async function insertHistory(
+  trx: Kysely<Schema>,
+  history: { packageId: number; resolved: boolean; problems: Set<string> }[],
+  now: Date,
+): Promise<void> {
+  if (history.length === 0) return;
+  const entries = await trx
+    .insertInto("resolution_change")
+    .columns(["package_id", "resolved", "timestamp"])
+    .expression(
+      sql`SELECT u.package_id, u.resolved, ${now}::timestamptz
+          FROM unnest(${history.map((entry) => entry.packageId)}::int[],
+                      ${history.map((entry) => entry.resolved)}::bool[])
+               AS u(package_id, resolved)`,
+    )
+    .returning(["id", "package_id"])
+    .execute();
+  const entryOf = new Map(entries.map((entry) => [entry.package_id, entry.id]));
+  const problems = history.flatMap((entry) =>
+    [...entry.problems].map((problem) => ({
+      resolutionId: entryOf.get(entry.packageId)!,
+      problem,
+    })),
+  );
+  if (problems.length === 0) return;
+  await trx
+    .insertInto("resolution_problem")
+    .columns(["resolution_id", "problem"])
+    .expression(
+      sql`SELECT * FROM unnest(${problems.map((p) => p.resolutionId)}::int[],
+                               ${problems.map((p) => p.problem)}::text[])`,
+    )
+    .execute();
 }
 
 /** The `dependency` rows of the current side of the chunk's changes, by NEVRA. */
