@@ -167,23 +167,48 @@ interface PhaseResult {
   rows: string;
 }
 
+/** Tables whose rows the resolvers update: the rows written since a transaction id are counted. */
+const UPDATED_TABLES = ["package", "build"] as const;
+
+/** The current transaction id, as the 32-bit xid `xmin` columns hold. */
+async function currentXid(fresh: FreshDatabase): Promise<number> {
+  const rows = await fresh.database.query<{ xid: string }>(
+    "SELECT (txid_current() % 4294967296)::text AS xid",
+  );
+  return Number(rows[0]!.xid);
+}
+
+/** Rows of `table` inserted or updated by transactions after `xid` (a fresh cluster: no wraparound). */
+async function rowsWrittenSince(fresh: FreshDatabase, table: string, xid: number): Promise<number> {
+  const rows = await fresh.database.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${table} WHERE xmin::text::bigint > $1`,
+    [xid],
+  );
+  return Number(rows[0]!.n);
+}
+
 async function phase(
   label: string,
   fresh: FreshDatabase,
-  extraRows: (before: Record<string, number>, after: Record<string, number>) => string,
   run: (stageTimes: StageTimes) => Promise<void>,
 ): Promise<PhaseResult> {
   const before = await rowCounts(fresh);
+  const xid = await currentXid(fresh);
   global.gc?.();
   const peakReset = resetPeak();
   const stages: StageTimes = {};
   const [, seconds] = await timed(() => run(stages));
   const peak = peakReset ? memoryOf("self").peak : null;
   const after = await rowCounts(fresh);
+  const updated: string[] = [];
+  for (const table of UPDATED_TABLES) {
+    const written = await rowsWrittenSince(fresh, table, xid);
+    if (written > 0) updated.push(`${table} ${written} written`);
+  }
   const deltas = TABLES.map((table) => [table, after[table]! - before[table]!] as const)
     .filter(([, delta]) => delta !== 0)
     .map(([table, delta]) => `${table} ${delta > 0 ? "+" : ""}${delta}`);
-  const rows = [extraRows(before, after), ...deltas].filter(Boolean).join(", ");
+  const rows = [...updated, ...deltas].join(", ");
   return { label, seconds, stages, peak, rows };
 }
 
@@ -206,6 +231,13 @@ function printPhase(result: PhaseResult): void {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    console.log(
+      "usage: node dist/bench/collection.js [--scenario FILE] [--dependency-cache-capacity N]\n" +
+        "  (npm run bench:collection builds first; the run takes about ten minutes)",
+    );
+    return;
+  }
   const tempDir = mkdtempSync(join(tmpdir(), "koschei-bench-collection-"));
   let child: ChildProcess | undefined;
   let fresh: FreshDatabase | undefined;
@@ -324,7 +356,6 @@ async function main(): Promise<void> {
     const setup = await phase(
       `setup: build-resolver on all ${tagged.latest.length} real builds`,
       fresh,
-      () => "",
       (times) => runBuildResolverPass(context(buildResolver, times)),
     );
     printPhase(setup);
@@ -343,11 +374,8 @@ async function main(): Promise<void> {
             .executeTakeFirstOrThrow()
         ).n,
       );
-    const a = await phase(
-      `(a) repo-resolver, new repo ${repoA}, every package`,
-      fresh,
-      () => `package ${tagged.latest.length} updated`,
-      (times) => runRepoResolverPass(context(repoResolver, times)),
+    const a = await phase(`(a) repo-resolver, new repo ${repoA}, every package`, fresh, (times) =>
+      runRepoResolverPass(context(repoResolver, times)),
     );
     printPhase(a);
     report("  packages resolved (of tracked)", `${await resolvedPackages()}`);
@@ -377,7 +405,6 @@ async function main(): Promise<void> {
     const b = await phase(
       `(b) repo-resolver, repo ${repoB}: ${chosen.length} binaries changed`,
       fresh,
-      () => `package ${tagged.latest.length} updated`,
       (times) => runRepoResolverPass(context(repoResolver, times)),
     );
     printPhase(b);
@@ -418,11 +445,8 @@ async function main(): Promise<void> {
         })),
       )
       .execute();
-    const c = await phase(
-      `(c) build-resolver, ${rebuilt.length} new builds`,
-      fresh,
-      () => `build ${rebuilt.length} (and their predecessors) updated`,
-      (times) => runBuildResolverPass(context(buildResolver, times)),
+    const c = await phase(`(c) build-resolver, ${rebuilt.length} new builds`, fresh, (times) =>
+      runBuildResolverPass(context(buildResolver, times)),
     );
     printPhase(c);
     results.push(c);
