@@ -39,7 +39,12 @@ export interface MessagingConfig {
   /** The queue the watcher consumes from. */
   queue: MessagingQueue;
   bindings: MessagingBinding[];
+  /** `[qos] prefetch_count`: deliveries the broker sends before waiting for their acks. */
+  prefetchCount: number;
 }
+
+/** fedora-messaging's default `[qos] prefetch_count`. */
+export const DEFAULT_PREFETCH_COUNT = 10;
 
 /** The config.toml named by `amqp.config_file`, else by $FEDORA_MESSAGING_CONF, else none. */
 export function messagingConfigFile(
@@ -78,10 +83,15 @@ export function loadMessagingConfig(
     bindings: (fromFile?.bindings ?? []).map((binding) =>
       binding.queue === queue.name ? { ...binding, queue: queueName } : binding,
     ),
+    prefetchCount: fromFile?.prefetchCount ?? DEFAULT_PREFETCH_COUNT,
   };
 }
 
-type FileSettings = Omit<MessagingConfig, "file" | "url" | "exchange" | "topicPrefix" | "queue"> & {
+type FileSettings = Omit<
+  MessagingConfig,
+  "file" | "url" | "exchange" | "topicPrefix" | "queue" | "prefetchCount"
+> & {
+  prefetchCount: number | undefined;
   url: string | undefined;
   exchange: string | undefined;
   topicPrefix: string | undefined;
@@ -101,6 +111,7 @@ function readToml(file: string): FileSettings {
   }
   const read = new TomlReader(file);
   const tls = read.table(document, "tls");
+  const qos = read.table(document, "qos");
   const queues = read.table(document, "queues");
   const [queueName] = Object.keys(queues);
   const queueTable = queueName === undefined ? undefined : read.table(queues, queueName, "queues");
@@ -126,6 +137,7 @@ function readToml(file: string): FileSettings {
             exclusive:
               read.optional(queueTable, "exclusive", "boolean", `queues.${queueName}`) ?? false,
           },
+    prefetchCount: read.optional(qos, "prefetch_count", "count", "qos"),
     bindings: read.tableList(document, "bindings").map((binding, index) => {
       const at = `bindings[${index}]`;
       const routingKeys = read.optional(binding, "routing_keys", "string-list", at);
@@ -140,9 +152,18 @@ function readToml(file: string): FileSettings {
 
 interface TomlKinds {
   string: string;
+  /** A whole number ≥ 1. */
+  count: number;
   boolean: boolean;
   "string-list": string[];
 }
+
+const KIND_NAMES: Record<keyof TomlKinds, string> = {
+  string: "a string",
+  count: "a whole number of at least 1",
+  boolean: "a boolean",
+  "string-list": "a list of strings",
+};
 
 /** Typed access to a parsed config.toml; a wrong type is a ConfigError naming file and key. */
 class TomlReader {
@@ -159,8 +180,10 @@ class TomlReader {
     const fits =
       kind === "string-list"
         ? Array.isArray(value) && value.every((item) => typeof item === "string")
-        : typeof value === kind;
-    if (!fits) this.fail(key, at, kind === "string-list" ? "a list of strings" : `a ${kind}`);
+        : kind === "count"
+          ? Number.isInteger(value) && (value as number) >= 1
+          : typeof value === kind;
+    if (!fits) this.fail(key, at, KIND_NAMES[kind]);
     return value as TomlKinds[K];
   }
 
@@ -171,7 +194,7 @@ class TomlReader {
     at: string,
   ): TomlKinds[K] {
     const value = this.optional(table, key, kind, at);
-    if (value === undefined) this.fail(key, at, `a ${kind} (it is required)`);
+    if (value === undefined) this.fail(key, at, `${KIND_NAMES[kind]} (it is required)`);
     return value;
   }
 

@@ -58,6 +58,10 @@ arguments = {}
 queue = "00000000-0000-0000-0000-000000000001"
 exchange = "amq.topic"
 routing_keys = ["org.fedoraproject.prod.buildsys.task.state.change", "org.fedoraproject.prod.buildsys.tag"]
+
+[qos]
+prefetch_size = 0
+prefetch_count = 25
 `;
 
 describe("messaging configuration", () => {
@@ -90,6 +94,7 @@ describe("messaging configuration", () => {
           ],
         },
       ],
+      prefetchCount: 25,
     });
   });
 
@@ -127,6 +132,7 @@ describe("messaging configuration", () => {
     });
     assert.equal(config.url, "amqp://guest:guest@localhost:5672/%2F");
     assert.equal(config.topicPrefix, "org.fedoraproject.prod");
+    assert.equal(config.prefetchCount, 10);
   });
 
   it("without a config.toml, takes everything from the amqp.* keys", () => {
@@ -168,6 +174,8 @@ describe("messaging configuration", () => {
       "a list of strings",
     ],
     [`[[bindings]]\nexchange = "amq.topic"`, "bindings[0].queue", "a string (it is required)"],
+    [`[qos]\nprefetch_count = 0`, "qos.prefetch_count", "a whole number of at least 1"],
+    [`[qos]\nprefetch_count = 2.5`, "qos.prefetch_count", "a whole number of at least 1"],
   ];
   for (const [text, key, expected] of wrongTypes) {
     it(`refuses ${key} that is not ${expected}`, () => {
