@@ -14,6 +14,7 @@ import { prettyDestination } from "./log-format.js";
 import { backendServices, findServices, type ServiceDefinition } from "./registry.js";
 import { runServices } from "./runner.js";
 import type { BackendSession } from "./session.js";
+import { postgresWakeSignals, type WakeSignals } from "./wake.js";
 
 /** Exit code for bad command lines, unknown services included. */
 const USAGE_EXIT_CODE = 2;
@@ -57,6 +58,7 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
       };
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       const session = serviceSessions(config, log);
+      const wake = wakeSignals(config, lookup.found, log);
       try {
         return await runServices({
           services: lookup.found,
@@ -67,13 +69,31 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
           once: flagOption(args, "once"),
           stop: stop.signal,
           watchdogPath: process.env.WATCHDOG_PATH,
+          wake,
         });
       } finally {
         for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+        await wake?.close();
         await session.close();
       }
     },
   };
+}
+
+/**
+ * LISTEN connections for services with a wake channel, on PostgreSQL. (PGlite is one process's
+ * database: there the services sleep out their intervals.)
+ */
+function wakeSignals(
+  config: KoscheiConfig,
+  services: readonly ServiceDefinition[],
+  log: Logger,
+): WakeSignals | undefined {
+  const target = databaseTarget(config);
+  if (target.kind !== "postgresql" || !services.some((service) => service.wakeChannel)) {
+    return undefined;
+  }
+  return postgresWakeSignals(target.url, log);
 }
 
 function knownServices(registry: readonly ServiceDefinition[]): string {

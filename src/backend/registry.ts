@@ -1,6 +1,7 @@
 // The backend services `koschei backend SERVICE…` can run. A service is a named pass that the
 // runner repeats every `services.<configKey>.interval` seconds; adding one is one entry in
-// `backendServices`.
+// `backendServices`. A service may also declare a PostgreSQL channel whose notifications end
+// its sleep between passes (the repo-resolver wakes when the watcher hears of a new repo).
 import type { KoscheiConfig, ServiceConfig, ServicesConfig } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
 import type { EventBus } from "./events.js";
@@ -10,6 +11,7 @@ import { pollingService } from "./polling.js";
 import { repoResolverService } from "./repo-resolver.js";
 import { schedulerService } from "./scheduler.js";
 import type { BackendSession } from "./session.js";
+import { REPO_DONE_CHANNEL } from "./wake.js";
 
 export interface ServiceDefinition {
   /** The name on the command line, e.g. "polling". */
@@ -23,6 +25,11 @@ export interface ServiceDefinition {
    * the database is retried with back-off, anything else ends the process (see README.md).
    */
   runPass(context: ServiceContext): Promise<void>;
+  /**
+   * A PostgreSQL NOTIFY channel: a notification on it starts the next pass at once instead of
+   * after `interval` (one arriving during a pass starts another right after it).
+   */
+  readonly wakeChannel?: string;
 }
 
 /** What a pass gets from the runner. */
@@ -55,7 +62,8 @@ export interface ServiceContext {
 export const backendServices: readonly ServiceDefinition[] = [
   pollingService,
   schedulerService,
-  repoResolverService,
+  // The watcher notifies this channel when Koji reports a new repo of a collection's build tag.
+  { ...repoResolverService, wakeChannel: REPO_DONE_CHANNEL },
   buildResolverService,
   publisherService,
 ];

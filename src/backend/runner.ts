@@ -1,7 +1,8 @@
 // Runs backend services in one process (spec 03 §8): each service repeats its pass every
 // `services.<key>.interval` seconds, touches the watchdog file around every pass, checks the
 // memory limits after it, and waits out outages of Koji, the network or the database with
-// capped exponential back-off. Stopping lets every pass in progress finish.
+// capped exponential back-off. A service with a wake channel starts its next pass as soon as a
+// notification arrives on it. Stopping lets every pass in progress finish.
 import { readFileSync, writeFileSync } from "node:fs";
 import type { KoscheiConfig, ServiceConfig } from "../config/index.js";
 import type { Logger } from "../log/logger.js";
@@ -9,6 +10,7 @@ import type { EventBus } from "./events.js";
 import { isOutage } from "./outages.js";
 import type { ServiceContext, ServiceDefinition } from "./registry.js";
 import type { BackendSession } from "./session.js";
+import type { WakeSignals } from "./wake.js";
 
 /** Exit codes of the backend process. */
 export const ExitCode = {
@@ -56,6 +58,11 @@ export interface RunnerOptions {
   /** Waits, or resolves early when `signal` aborts. Tests pass one that returns at once. */
   sleep?: (seconds: number, signal: AbortSignal) => Promise<void>;
   memoryUsage?: () => MemoryUsage;
+  /**
+   * Notifications that end the sleep between passes of services with a `wakeChannel`;
+   * without it they sleep out their intervals.
+   */
+  wake?: WakeSignals;
 }
 
 /** Raised by a heartbeat to end a pass that never returns when memory is exhausted. */
@@ -114,34 +121,68 @@ async function runService(
       if (memoryExceeded()) throw new MemoryLimitExceeded();
     },
   };
+  // A notification during a pass makes the sleep after it end at once; during the sleep it
+  // ends the sleep.
+  let wakeRequested = false;
+  let sleeping: AbortController | null = null;
+  const unsubscribe =
+    service.wakeChannel && options.wake
+      ? options.wake.subscribe(service.wakeChannel, () => {
+          wakeRequested = true;
+          sleeping?.abort();
+        })
+      : () => {};
   log.info(`${service.name} started`);
-  let failures = 0;
-  while (!halt.aborted) {
-    touchWatchdog();
-    try {
-      await service.runPass(context);
-      failures = 0;
-    } catch (error) {
-      if (error instanceof MemoryLimitExceeded) return end(ExitCode.memoryLimit);
-      if (options.once || !isOutage(error)) {
-        log.error({ err: error }, `Service ${service.name} crashed.`);
-        return end(ExitCode.failed);
-      }
-      failures++;
-      const delay = retryDelay(failures, retry);
-      log.warn(
-        { err: error, attempt: failures, nextDelaySeconds: delay },
-        `${service.name} pass failed (attempt ${failures}); retrying in ${delay} s`,
-      );
-      await sleep(delay, halt);
-      continue;
-    }
-    if (memoryExceeded()) return end(ExitCode.memoryLimit);
-    touchWatchdog();
-    if (options.once) break;
-    await sleep(settings.interval, halt);
+  try {
+    // A pass that ended the process says so itself; a stop is logged here.
+    if (await runLoop()) log.info(`${service.name} stopped`);
+  } finally {
+    unsubscribe();
   }
-  log.info(`${service.name} stopped`);
+
+  function ended(code: RunnerExitCode): false {
+    end(code);
+    return false;
+  }
+
+  /** Repeats the pass until stopped (true) or until it ends the process (false). */
+  async function runLoop(): Promise<boolean> {
+    let failures = 0;
+    while (!halt.aborted) {
+      touchWatchdog();
+      wakeRequested = false;
+      try {
+        await service.runPass(context);
+        failures = 0;
+      } catch (error) {
+        if (error instanceof MemoryLimitExceeded) return ended(ExitCode.memoryLimit);
+        if (options.once || !isOutage(error)) {
+          log.error({ err: error }, `Service ${service.name} crashed.`);
+          return ended(ExitCode.failed);
+        }
+        failures++;
+        const delay = retryDelay(failures, retry);
+        log.warn(
+          { err: error, attempt: failures, nextDelaySeconds: delay },
+          `${service.name} pass failed (attempt ${failures}); retrying in ${delay} s`,
+        );
+        await sleep(delay, halt);
+        continue;
+      }
+      if (memoryExceeded()) return ended(ExitCode.memoryLimit);
+      touchWatchdog();
+      if (options.once) break;
+      if (!wakeRequested) {
+        sleeping = new AbortController();
+        await sleep(settings.interval, AbortSignal.any([halt, sleeping.signal]));
+        sleeping = null;
+      }
+      if (wakeRequested && !halt.aborted) {
+        log.debug(`${service.name} woken by a notification on ${service.wakeChannel}`);
+      }
+    }
+    return true;
+  }
 }
 
 /** Delay before the next try after `failures` failed passes in a row. */

@@ -343,3 +343,64 @@ describe("watchdog", () => {
     assert.equal(passes, 0);
   });
 });
+
+describe("wake-ups", () => {
+  /** Wake signals the test fires by hand. */
+  function manualWake() {
+    const listeners = new Map<string, () => void>();
+    return {
+      signals: {
+        subscribe(channel: string, onWake: () => void) {
+          listeners.set(channel, onWake);
+          return () => listeners.delete(channel);
+        },
+        close: async () => {},
+      },
+      fire: (channel: string) => listeners.get(channel)?.(),
+      subscribed: () => [...listeners.keys()],
+    };
+  }
+
+  test("a notification on the service's channel ends its sleep; one during a pass skips the next sleep", async () => {
+    const stop = new AbortController();
+    const wake = manualWake();
+    const sleepsStarted: number[] = [];
+    let passes = 0;
+    const definition = {
+      ...service("resolver", async () => {
+        passes++;
+        // During the second pass: the sleep after it is skipped.
+        if (passes === 2) wake.fire("repo_done");
+        if (passes === 4) stop.abort();
+      }),
+      wakeChannel: "repo_done",
+    };
+    const exitCode = await run([definition], {
+      config: configWith({ interval: 3600 }),
+      stop: stop.signal,
+      wake: wake.signals,
+      // Sleeps for real (an hour), unless a wake-up or the stop ends them.
+      sleep: (seconds, signal) =>
+        new Promise<void>((resolve) => {
+          sleepsStarted.push(seconds);
+          if (signal.aborted) return resolve();
+          signal.addEventListener("abort", () => resolve(), { once: true });
+          // The first sleep is ended by a notification.
+          if (sleepsStarted.length === 1) setImmediate(() => wake.fire("repo_done"));
+          // The second one (after pass 3) too.
+          if (sleepsStarted.length === 2) setImmediate(() => wake.fire("repo_done"));
+        }),
+    });
+    assert.equal(exitCode, ExitCode.ok);
+    assert.equal(passes, 4);
+    // Passes 1 and 3 slept (and were woken); pass 2's wake-up came during it; pass 4 stopped.
+    assert.deepEqual(sleepsStarted, [3600, 3600, 3600]);
+    assert.deepEqual(wake.subscribed(), [], "unsubscribed at the end");
+  });
+
+  test("services without a channel, or without wake signals, are not subscribed", async () => {
+    const wake = manualWake();
+    await run([service("plain", async () => {})], { once: true, wake: wake.signals });
+    assert.deepEqual(wake.subscribed(), []);
+  });
+});
