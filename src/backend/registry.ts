@@ -12,6 +12,7 @@ import { repoResolverService } from "./repo-resolver.js";
 import { schedulerService } from "./scheduler.js";
 import type { BackendSession } from "./session.js";
 import { REPO_DONE_CHANNEL } from "./wake.js";
+import { watcherService } from "./watcher.js";
 
 export interface ServiceDefinition {
   /** The name on the command line, e.g. "polling". */
@@ -58,13 +59,14 @@ export interface ServiceContext {
   heartbeat(): void;
 }
 
-/** Every service of the product (the watcher is to come). */
+/** Every service of the product. */
 export const backendServices: readonly ServiceDefinition[] = [
   pollingService,
   schedulerService,
   // The watcher notifies this channel when Koji reports a new repo of a collection's build tag.
   { ...repoResolverService, wakeChannel: REPO_DONE_CHANNEL },
   buildResolverService,
+  watcherService,
   publisherService,
 ];
 

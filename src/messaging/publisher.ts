@@ -148,7 +148,8 @@ class BrokerChannel {
   }
 }
 
-function tlsOptions(settings: MessagingConfig): Record<string, Buffer> {
+/** amqplib's socket options for the `[tls]` files of the configuration. */
+export function tlsOptions(settings: MessagingConfig): Record<string, Buffer> {
   const files = { ca: settings.tls.caCert, cert: settings.tls.certFile, key: settings.tls.keyFile };
   return Object.fromEntries(
     Object.entries(files)

@@ -163,7 +163,13 @@ export class LoopWorld {
    * the Koji sessions are opened from that configuration as `koschei backend` opens them.
    */
   static async start(
-    options: { retry?: string; extra?: string[]; log?: Logger } = {},
+    options: {
+      retry?: string;
+      extra?: string[];
+      log?: Logger;
+      /** The simulator publishes its buildsys.* messages to this broker, under this prefix. */
+      amqp?: { url: string; topicPrefix: string };
+    } = {},
   ): Promise<LoopWorld> {
     const dir = mkdtempSync(join(tmpdir(), "koschei-build-loop-"));
     let sim: Simulator | undefined;
@@ -173,6 +179,9 @@ export class LoopWorld {
         listen: "127.0.0.1:0",
         scenario: parseScenario(loopScenarioJson({ startTime: "2025-03-01T00:00:00Z" })),
         plainLoginUser: "koschei",
+        ...(options.amqp
+          ? { amqpUrl: options.amqp.url, topicPrefix: options.amqp.topicPrefix }
+          : {}),
       });
       fresh = await freshDatabase();
       const certFile = join(dir, "koschei.pem");
