@@ -22,12 +22,13 @@ function parseMonths(text: string | undefined): number {
 
 export const cleanupCommand = adminCommand({
   name: "cleanup",
-  summary: "delete old builds and resolution changes",
+  summary: "delete old builds, resolution changes and published messages",
   description:
     "Deletes the builds started more than N months ago, except each package's last build " +
-    "and last complete build (their Koji tasks and dependency changes go with them), and " +
-    "the resolution changes older than N months (with their problems). Prints and " +
-    "audit-logs how many it deleted.",
+    "and last complete build (their Koji tasks and dependency changes go with them), " +
+    "the resolution changes older than N months (with their problems), and the " +
+    "fedora-messaging outbox messages published more than N months ago (unpublished ones " +
+    "stay, however old). Prints and audit-logs how many it deleted.",
   options: [
     {
       name: "older-than",
@@ -60,8 +61,14 @@ export const cleanupCommand = adminCommand({
       .deleteFrom("resolution_change")
       .where("timestamp", "<", cutoff)
       .executeTakeFirst();
+    const messages = await tx.db
+      .deleteFrom("outbox")
+      .where("published_at", "is not", null)
+      .where("published_at", "<", cutoff)
+      .executeTakeFirst();
     await tx.audit(`Cleanup: Deleted ${builds.numDeletedRows} builds`);
     await tx.audit(`Cleanup: Deleted ${changes.numDeletedRows} resolution changes`);
+    await tx.audit(`Cleanup: Deleted ${messages.numDeletedRows} published messages`);
   },
 });
 

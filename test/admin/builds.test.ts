@@ -193,10 +193,15 @@ describe("cleanup", () => {
       .execute();
 
     assert.deepEqual(await bed.run(["cleanup"]), {
-      output: ["Cleanup: Deleted 1 builds", "Cleanup: Deleted 1 resolution changes"],
+      output: [
+        "Cleanup: Deleted 1 builds",
+        "Cleanup: Deleted 1 resolution changes",
+        "Cleanup: Deleted 0 published messages",
+      ],
       audit: [
         auditEntry("Cleanup: Deleted 1 builds"),
         auditEntry("Cleanup: Deleted 1 resolution changes"),
+        auditEntry("Cleanup: Deleted 0 published messages"),
       ],
     });
     const builds = await bed.database.db
@@ -215,7 +220,41 @@ describe("cleanup", () => {
     assert.deepEqual((await bed.run(["cleanup", "--older-than", "2"])).output, [
       "Cleanup: Deleted 0 builds",
       "Cleanup: Deleted 0 resolution changes",
+      "Cleanup: Deleted 0 published messages",
     ]);
+  });
+
+  it("deletes outbox messages published before the cut-off, never unpublished ones", async () => {
+    const ancient = new Date("2016-01-01T00:00:00Z");
+    const message = (topic: string, created: Date, published: Date | null) => ({
+      topic,
+      body: {},
+      headers: {},
+      created,
+      published_at: published,
+    });
+    await bed.database.db.deleteFrom("outbox").execute();
+    await bed.database.db
+      .insertInto("outbox")
+      .values([
+        message("old.published", ancient, ancient),
+        message("old.unpublished", ancient, null),
+        message("recent.published", ancient, new Date()),
+      ])
+      .execute();
+
+    const result = await bed.run(["cleanup", "--older-than", "2"]);
+
+    assert.equal(result.output.at(-1), "Cleanup: Deleted 1 published messages");
+    const left = await bed.database.db
+      .selectFrom("outbox")
+      .select("topic")
+      .orderBy("topic")
+      .execute();
+    assert.deepEqual(
+      left.map((row) => row.topic),
+      ["old.unpublished", "recent.published"],
+    );
   });
 
   it("refuses fewer than 2 months", async () => {
