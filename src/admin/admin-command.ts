@@ -29,12 +29,27 @@ export interface AdminEnvironment {
   koji(): Promise<KojiSessions>;
 }
 
-/** One command's transaction: its queries, its audit log and its output. */
-export interface AdminTransaction {
+/**
+ * What the shared change helpers need (spec 07 §1.2): queries in a transaction and an audit
+ * log. The admin commands and the web interface each give their own.
+ */
+export interface AuditedChanges {
   readonly db: Kysely<Schema>;
-  readonly env: AdminEnvironment;
-  /** Records a log entry as the admin user and prints its message (spec 07 §1.1). */
+  /** Records a log entry (as the admin user, or the web's logged-in user) (spec 07 §1.1). */
   audit(message: string, baseId?: number): Promise<void>;
+}
+
+/** A shared helper was given package names that are not known. */
+export class UnknownPackages extends Error {
+  override name = "UnknownPackages";
+  constructor(readonly names: string[]) {
+    super(`Packages don't exist: ${names.join(",")}`);
+  }
+}
+
+/** One command's transaction: its queries, its audit log and its output. */
+export interface AdminTransaction extends AuditedChanges {
+  readonly env: AdminEnvironment;
   /** Prints a line that is not an audit entry. */
   print(line: string): void;
 }

@@ -11,7 +11,12 @@ import {
   type ParsedArgs,
 } from "../cli/command.js";
 import type { PackageGroupTable, Schema } from "../db/index.js";
-import { adminCommand, type AdminTransaction } from "./admin-command.js";
+import {
+  adminCommand,
+  UnknownPackages,
+  type AdminTransaction,
+  type AuditedChanges,
+} from "./admin-command.js";
 
 type PackageGroup = Selectable<PackageGroupTable>;
 
@@ -30,7 +35,7 @@ function parseGroupName(fullName: string): GroupName {
   return { namespace: namespace || null, name };
 }
 
-function fullGroupName(group: GroupName): string {
+export function fullGroupName(group: GroupName): string {
   return group.namespace === null ? group.name : `${group.namespace}/${group.name}`;
 }
 
@@ -101,8 +106,8 @@ async function reconcileMembers(
  * Makes the group hold exactly the named base packages, or with `append` adds them to what it
  * holds. Every package added or removed is audit-logged (with the bare group name).
  */
-async function setGroupContent(
-  tx: AdminTransaction,
+export async function setGroupContent(
+  tx: AuditedChanges,
   group: PackageGroup,
   names: string[],
   append: boolean,
@@ -118,7 +123,7 @@ async function setGroupContent(
           .execute();
   const known = new Set(bases.map((base) => base.name));
   const unknown = wanted.filter((name) => !known.has(name));
-  if (unknown.length > 0) throw new Error(`Packages don't exist: ${unknown.join(",")}`);
+  if (unknown.length > 0) throw new UnknownPackages(unknown);
   const current = await tx.db
     .selectFrom("base_package")
     .innerJoin("package_group_relation", "base_id", "base_package.id")
@@ -147,8 +152,8 @@ async function setGroupContent(
 }
 
 /** Makes the group's maintainers exactly the named users, creating unknown users. */
-async function setGroupMaintainers(
-  tx: AdminTransaction,
+export async function setGroupMaintainers(
+  tx: AuditedChanges,
   group: PackageGroup,
   names: string[],
 ): Promise<void> {

@@ -3,7 +3,7 @@
 import type { Kysely, Selectable, Updateable } from "kysely";
 import { flagOption, stringOption, UsageError } from "../cli/command.js";
 import type { PackageTable, Schema } from "../db/index.js";
-import { adminCommand, type AdminTransaction } from "./admin-command.js";
+import { adminCommand, UnknownPackages, type AuditedChanges } from "./admin-command.js";
 import { findGroupByName } from "./groups.js";
 
 /** The package attributes the admin commands set. */
@@ -28,7 +28,7 @@ function pythonText(value: string | number | boolean | null): string {
 
 /** Sets one attribute of a package, audit-logged, when it differs from the stored value. */
 async function setPackageAttribute<A extends PackageAttribute>(
-  tx: AdminTransaction,
+  tx: AuditedChanges,
   pkg: PackageInCollection,
   attribute: A,
   value: PackageAttributes[A],
@@ -88,6 +88,22 @@ async function packagesOfCollection(db: Kysely<Schema>, collectionId: number, na
   };
 }
 
+/**
+ * Tracks the named packages of a collection (spec 07 §1.2 "track packages"), audit-logged;
+ * returns the names of those that were not tracked before. Unknown names change nothing.
+ */
+export async function trackPackages(
+  tx: AuditedChanges,
+  collectionId: number,
+  names: string[],
+): Promise<string[]> {
+  const { found, missing } = await packagesOfCollection(tx.db, collectionId, names);
+  if (missing.length > 0) throw new UnknownPackages(missing);
+  const untracked = found.filter((pkg) => !pkg.tracked);
+  for (const pkg of untracked) await setPackageAttribute(tx, pkg, "tracked", true);
+  return untracked.map((pkg) => pkg.name);
+}
+
 export const addPkgCommand = adminCommand({
   name: "add-pkg",
   summary: "track packages of a collection",
@@ -101,9 +117,7 @@ export const addPkgCommand = adminCommand({
   positionals: [{ name: "NAMES", help: "package names", variadic: true, oneOrMore: true }],
   async execute(tx, args) {
     const collection = await requireCollection(tx.db, stringOption(args, "collection")!);
-    const { found, missing } = await packagesOfCollection(tx.db, collection.id, args.positionals);
-    if (missing.length > 0) throw new Error(`Packages don't exist: ${missing.join(",")}`);
-    for (const pkg of found) await setPackageAttribute(tx, pkg, "tracked", true);
+    await trackPackages(tx, collection.id, args.positionals);
   },
 });
 
