@@ -19,7 +19,7 @@ export const adminCommands: CommandEntry[] = [
   },
   {
     name: "cleanup",
-    summary: "delete old builds and resolution changes",
+    summary: "delete old builds, resolution changes and published messages",
     load: async () => (await import("./maintenance.js")).cleanupCommand,
   },
   {
