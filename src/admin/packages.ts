@@ -6,17 +6,18 @@ import type { PackageTable, Schema } from "../db/index.js";
 import { adminCommand, UnknownPackages, type AuditedChanges } from "./admin-command.js";
 import { findGroupByName } from "./groups.js";
 
-/** The package attributes the admin commands set. */
+/** The package attributes the admin commands and the web's edit form set. */
 interface PackageAttributes {
   tracked: boolean;
   manual_priority: number;
   static_priority: number;
   arch_override: string | null;
+  skip_resolution: boolean;
 }
 type PackageAttribute = keyof PackageAttributes;
 
 /** A package row with the name of its collection, as the audit messages need. */
-type PackageInCollection = Pick<Selectable<PackageTable>, "id" | "base_id" | "name"> &
+export type PackageInCollection = Pick<Selectable<PackageTable>, "id" | "base_id" | "name"> &
   PackageAttributes & { collection_name: string };
 
 /** Python's str() of the values the original logged: None, True, False, numbers, text. */
@@ -27,7 +28,7 @@ function pythonText(value: string | number | boolean | null): string {
 }
 
 /** Sets one attribute of a package, audit-logged, when it differs from the stored value. */
-async function setPackageAttribute<A extends PackageAttribute>(
+export async function setPackageAttribute<A extends PackageAttribute>(
   tx: AuditedChanges,
   pkg: PackageInCollection,
   attribute: A,
@@ -45,7 +46,7 @@ async function setPackageAttribute<A extends PackageAttribute>(
 }
 
 /** Packages with their collection's name, in collection then package name order. */
-function selectPackages(db: Kysely<Schema>) {
+export function selectPackages(db: Kysely<Schema>) {
   return db
     .selectFrom("package")
     .innerJoin("collection", "collection.id", "package.collection_id")
@@ -57,6 +58,7 @@ function selectPackages(db: Kysely<Schema>) {
       "package.manual_priority",
       "package.static_priority",
       "package.arch_override",
+      "package.skip_resolution",
       "collection.name as collection_name",
     ])
     .orderBy("collection.name")
