@@ -34,3 +34,12 @@ export class RepoDownloadError extends RepoError {
 export class RepoUnavailableError extends RepoDownloadError {
   override name = "RepoUnavailableError";
 }
+
+/**
+ * A downloaded file does not match the repomd.xml fetched just before (a RepoChecksumError
+ * within an acquisition): Koji is most likely regenerating the repository, or a proxy serves a
+ * copy mixing two generations. Like an unavailable server, a later attempt may succeed.
+ */
+export class RepoInconsistentError extends RepoUnavailableError {
+  override name = "RepoInconsistentError";
+}

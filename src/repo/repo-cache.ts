@@ -39,7 +39,13 @@ import {
   nonce,
   removeAbandonedIntent,
 } from "./entry-leases.js";
-import { RepoDownloadError, RepoError, RepoNotFoundError } from "./errors.js";
+import {
+  RepoChecksumError,
+  RepoDownloadError,
+  RepoError,
+  RepoInconsistentError,
+  RepoNotFoundError,
+} from "./errors.js";
 import { currentProcessOwner, isRunning } from "../process/process-owner.js";
 import type { DependencyConfig } from "../config/types.js";
 import { silentLogger, type Logger } from "../log/logger.js";
@@ -297,7 +303,7 @@ export class RepoCache {
         }),
       );
       const failure = results.find((result) => result.status === "rejected");
-      if (failure) throw failure.reason;
+      if (failure) throw inconsistencyOf(failure.reason);
       if (await installDirectory(scratch, dir, baseUrl)) return repomd;
       // Another process's download came first: use its copy.
       return parseRepomdFrom(await readFile(join(dir, REPOMD_PATH), "utf8"), dir);
@@ -503,6 +509,19 @@ function foreignDirectoryError(dir: string, baseUrl: string): RepoError {
     `${dir} was not created by the repo cache, which will neither use nor delete it; ` +
       `move it away to cache ${baseUrl}`,
     baseUrl,
+  );
+}
+
+/**
+ * A file that does not match the repomd.xml of the same download as RepoInconsistentError: the
+ * repository changed under the download, a failure to try again later rather than a defect.
+ */
+function inconsistencyOf(error: unknown): unknown {
+  if (!(error instanceof RepoChecksumError)) return error;
+  return new RepoInconsistentError(
+    `${error.message}; the repository is probably being regenerated, to be downloaded again later`,
+    error.url,
+    { cause: error },
   );
 }
 

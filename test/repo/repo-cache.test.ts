@@ -9,7 +9,12 @@ import { pathToFileURL } from "node:url";
 import { currentProcessOwner } from "../../src/process/process-owner.js";
 import { hiddenName } from "../../src/repo/cache-names.js";
 import { CACHE_FILE_CONTENT, nonce } from "../../src/repo/entry-leases.js";
-import { RepoChecksumError, RepoDownloadError, RepoNotFoundError } from "../../src/repo/errors.js";
+import {
+  RepoDownloadError,
+  RepoInconsistentError,
+  RepoNotFoundError,
+} from "../../src/repo/errors.js";
+import { isOutage } from "../../src/backend/outages.js";
 import {
   CACHE_ENTRY_MARKER,
   RepoCache,
@@ -89,7 +94,7 @@ test("a key derived from the URL is used when none is given", async () => {
   repo.release();
 });
 
-test("a checksum mismatch fails with RepoChecksumError and leaves nothing in the cache", async () => {
+test("a file not matching repomd.xml is an outage (RepoInconsistentError), leaving nothing in the cache", async () => {
   const primary = await readFile(join(EDGE_REPO, "repodata/primary.xml.gz"));
   const corrupted = Buffer.from(primary);
   corrupted[100] = corrupted[100]! ^ 0xff;
@@ -97,15 +102,25 @@ test("a checksum mismatch fails with RepoChecksumError and leaves nothing in the
   server.replaceBody("/short/repodata/filelists.xml.gz", Buffer.from("truncated"));
   const cache = await newCache();
   await assert.rejects(cache.acquire(`${server.url}corrupt`, "corrupt"), (error) => {
-    assert.ok(error instanceof RepoChecksumError);
+    // Koji regenerating the repository during the download: the long-running resolvers try
+    // again at their next pass instead of exiting.
+    assert.ok(error instanceof RepoInconsistentError);
+    assert.ok(isOutage(error));
     assert.match(error.message, /primary\.xml\.gz: sha256 checksum [0-9a-f]+ does not match/);
+    assert.match(error.message, /probably being regenerated/);
     return true;
   });
-  await assert.rejects(
-    cache.acquire(`${server.url}short`, "short"),
-    /filelists\.xml\.gz: received 9 bytes, repomd\.xml lists 3410/,
-  );
+  await assert.rejects(cache.acquire(`${server.url}short`, "short"), (error) => {
+    assert.ok(error instanceof RepoInconsistentError);
+    assert.match(error.message, /filelists\.xml\.gz: received 9 bytes, repomd\.xml lists 3410/);
+    return true;
+  });
   assert.deepEqual(await onDisk(cache), []);
+  // Once the files match again, the next acquisition succeeds.
+  server.replaceBody("/corrupt/repodata/primary.xml.gz", primary);
+  const repo = await cache.acquire(`${server.url}corrupt`, "corrupt");
+  repo.release();
+  assert.deepEqual(await onDisk(cache), ["corrupt"]);
 });
 
 test("a missing repomd.xml is a RepoNotFoundError, for URLs and local paths", async () => {
