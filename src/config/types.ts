@@ -237,10 +237,35 @@ export interface FrontendConfig {
     user_header: string;
     /** Addresses of the reverse proxies allowed to set `user_header` (none: header login off). */
     trusted_proxies: string[];
+    /**
+     * Password-less login by typing a user name: only for the demo, whose configuration sets
+     * it. Never enable it where the site is reachable by others.
+     */
+    demo_login: boolean;
+    oidc: OidcConfig;
   };
   fedora_assets_url: string;
   fedmenu_url?: string | null;
   fedmenu_data_url?: string | null;
+}
+
+/** OpenID Connect login (authorization code with PKCE); off while `issuer` is unset. */
+export interface OidcConfig {
+  /** The provider's issuer URL, e.g. https://id.fedoraproject.org/openidc/. */
+  issuer?: string | null;
+  client_id?: string | null;
+  /** Unset for a public client (PKCE alone). */
+  client_secret?: string | null;
+  /**
+   * Where the provider sends the browser back; unset means
+   * `<frontend.external_url>/login/oidc/callback`, or the request's own host without it.
+   */
+  redirect_url?: string | null;
+  scopes: string[];
+  /** The claim (ID token or userinfo) that gives the user name: `nickname` for Fedora Accounts. */
+  username_claim: string;
+  /** Seconds to wait for the provider's discovery document and token answers. */
+  timeout: number;
 }
 
 export interface LinkConfig {

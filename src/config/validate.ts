@@ -113,6 +113,11 @@ const rules: Record<string, Rule> = {
   "frontend.auth.user_re": { kind: "string" },
   "frontend.auth.user_header": { kind: "string" },
   "frontend.auth.trusted_proxies": { kind: "string-list" },
+  "frontend.auth.oidc.issuer": { kind: "string", nullable: true },
+  "frontend.auth.oidc.client_id": { kind: "string", nullable: true },
+  "frontend.auth.oidc.client_secret": { kind: "string", nullable: true },
+  "frontend.auth.oidc.redirect_url": { kind: "string", nullable: true },
+  "frontend.auth.oidc.timeout": numberRule(positive),
   "bugreport.template.*": { kind: "string" },
   // Python's logging.config.dictConfig knows only version 1.
   "logging.version": numberRule(integer(1, 1)),

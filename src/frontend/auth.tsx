@@ -1,11 +1,16 @@
-// Who is logged in and what they may do (spec 10 §1, spec 08 §7): guards for the routes, the
-// login through a trusted reverse proxy's identity header, and logout. The session cookie
-// remembers the user name; the admin flag always comes from the database.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+// Who is logged in and what they may do (spec 10 §1, spec 08 §7): guards for the routes, and
+// the logins — the development bypass, the demo's password-less form, a trusted reverse
+// proxy's identity header, OpenID Connect — and logout. The session cookie remembers the user
+// name; the admin flag always comes from the database.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { KoscheiConfig } from "../config/index.js";
 import type { Database } from "../db/index.js";
 import { csrfProblem, CSRF_FIELD } from "./csrf.js";
 import { HttpError, forbidden } from "./errors.js";
+import { DemoLoginPage } from "./login-page.js";
+import { createOidcLogin, oidcSettings, OIDC_CALLBACK_PATH } from "./oidc.js";
+import { pageContext } from "./page-context.js";
+import { sendPage } from "./render.js";
 import { firstQueryValue, type FrontendDeps, type User } from "./request-state.js";
 
 /** Raised by a route that needs a login: the error handler redirects to /login?next=…. */
@@ -58,14 +63,18 @@ export function userNameFromIdentity(config: KoscheiConfig, identity: string): s
   return name === undefined || name === "" ? undefined : name;
 }
 
-/** The user row of that name, created on first login (not an admin). */
+/** User names the pages accept (spec 08 §6.1). */
+const USER_NAME = /^[a-zA-Z0-9.+_-]+$/;
+
+/** The user row of that name, created on first login (an admin only when `admin` says so). */
 export async function findOrCreateUser(
   database: Database,
   name: string,
+  options: { admin?: boolean } = {},
 ): Promise<{ user: User; created: boolean }> {
   const inserted = await database.db
     .insertInto("user")
-    .values({ name })
+    .values({ name, admin: options.admin ?? false })
     .onConflict((conflict) => conflict.column("name").doNothing())
     .returningAll()
     .executeTakeFirst();
@@ -84,9 +93,12 @@ export async function logIn(
   deps: FrontendDeps,
   name: string,
   identity: string,
+  options: { adminIfNew?: boolean } = {},
 ): Promise<void> {
   const session = request.koschei.session;
-  const { user, created } = await findOrCreateUser(deps.database, name);
+  const { user, created } = await findOrCreateUser(deps.database, name, {
+    admin: options.adminIfNew,
+  });
   if (created) session.flash("info", `New user "${name}" was registered.`);
   session.set("user", user.name);
   session.flash("success", `Logged in as user "${user.name}" with identity "${identity}".`);
@@ -102,24 +114,77 @@ function proxyIdentity(request: FastifyRequest, config: KoscheiConfig): string |
   return identity === undefined || identity === "" ? undefined : identity;
 }
 
-export function registerAuthRoutes(app: FastifyInstance, deps: FrontendDeps): void {
-  const login = async (request: FastifyRequest) => {
-    const form = (request.body ?? {}) as Record<string, unknown>;
-    const formNext = Object.hasOwn(form, "next") ? form.next : undefined;
-    const next = safeNext(
-      typeof formNext === "string" ? formNext : firstQueryValue(request, "next"),
+/** Where to go after login: `next` from the form or the query, if it is a local path. */
+function requestedNext(request: FastifyRequest): string {
+  const form = (request.body ?? {}) as Record<string, unknown>;
+  const formNext = Object.hasOwn(form, "next") ? form.next : undefined;
+  return safeNext(typeof formNext === "string" ? formNext : firstQueryValue(request, "next"));
+}
+
+/** The demo's form: GET shows it, POST logs in the typed name (after the CSRF check). */
+async function demoLogin(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: FrontendDeps,
+  next: string,
+): Promise<FastifyReply> {
+  const showForm = async (statusCode: number, problem?: string, userName?: string) =>
+    sendPage(
+      reply,
+      <DemoLoginPage
+        ctx={await pageContext(request, deps)}
+        next={next}
+        problem={problem}
+        userName={userName}
+      />,
+      statusCode,
     );
-    const identity = proxyIdentity(request, deps.config);
-    if (identity === undefined) {
-      throw new HttpError(501, "No login method is configured for this request.");
+  if (request.method !== "POST") return showForm(200);
+  const form = (request.body ?? {}) as Record<string, unknown>;
+  const submitted = Object.hasOwn(form, "username") ? form.username : undefined;
+  const name = typeof submitted === "string" ? submitted.trim() : "";
+  const csrf = formCsrfProblem(request, deps.config, form);
+  if (csrf !== undefined) return showForm(400, csrf, name);
+  if (!USER_NAME.test(name)) {
+    return showForm(400, "A user name is letters, digits and . + _ - only.", name);
+  }
+  await logIn(request, deps, name, name);
+  return reply.redirect(next);
+}
+
+export function registerAuthRoutes(app: FastifyInstance, deps: FrontendDeps): void {
+  const { config } = deps;
+  const settings = oidcSettings(config);
+  const oidc = settings && createOidcLogin(settings, app.log);
+
+  // The spec's order (10 §1.3) with the newer methods after the proxy header: the bypass
+  // and demo logins exist only where their configuration turns them on.
+  const login = async (request: FastifyRequest, reply: FastifyReply) => {
+    const next = requestedNext(request);
+    if (config.bypass_login) {
+      await logIn(request, deps, config.bypass_login, "none", { adminIfNew: true });
+      return reply.redirect(next);
     }
-    const name = userNameFromIdentity(deps.config, identity);
-    if (name === undefined) throw forbidden(`The identity "${identity}" names no user here.`);
-    await logIn(request, deps, name, identity);
-    return next;
+    if (config.frontend.auth.demo_login) return demoLogin(request, reply, deps, next);
+    const identity = proxyIdentity(request, config);
+    if (identity !== undefined) {
+      const name = userNameFromIdentity(config, identity);
+      if (name === undefined) throw forbidden(`The identity "${identity}" names no user here.`);
+      await logIn(request, deps, name, identity);
+      return reply.redirect(next);
+    }
+    if (oidc !== undefined) return reply.redirect(await oidc.start(request, next));
+    throw new HttpError(501, "No login method is configured for this request.");
   };
-  app.get("/login", async (request, reply) => reply.redirect(await login(request)));
-  app.post("/login", async (request, reply) => reply.redirect(await login(request)));
+  app.get("/login", login);
+  app.post("/login", login);
+  if (oidc !== undefined) {
+    app.get(OIDC_CALLBACK_PATH, async (request, reply) => {
+      const { name, identity, next } = await oidc.finish(request);
+      await logIn(request, deps, name, identity);
+      return reply.redirect(next);
+    });
+  }
   app.get("/logout", async (request, reply) => {
     const session = request.koschei.session;
     if (session.get("user") !== undefined) {
