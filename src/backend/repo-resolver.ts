@@ -12,7 +12,7 @@ import { KojiTaskState } from "@koschei/koji-protocol/koji-states.js";
 import { REPO_STATES } from "@koschei/koji-protocol/koji-types.js";
 import { sql, type Kysely } from "kysely";
 import { collectionLock, withSessionLock, type Schema } from "../db/index.js";
-import type { InstalledPackage, SourcePackage } from "../depsolve/pool.js";
+import type { InstalledPackage, ResolutionResult, SourcePackage } from "../depsolve/pool.js";
 import type { ResolutionSession } from "../depsolve/resolution.js";
 import type { ResolveRequest } from "../depsolve/resolver-pool.js";
 import type { Logger } from "../log/logger.js";
@@ -412,8 +412,8 @@ interface ResolutionRecord {
 /** A package's result from the resolver threads, not compared with its last build yet. */
 interface SolvedPackage {
   pkg: EligiblePackage;
-  installs: InstalledPackage[] | null;
-  problems: string[];
+  /** Its installed set is decoded (JSON) only when compared, as part of diffing. */
+  result: ResolutionResult;
 }
 
 /**
@@ -447,8 +447,8 @@ async function resolvePackages(
   let chunk: SolvedPackage[] = [];
   let index = 0;
   const results = timeIteration(times, "solving", resolution.pool.resolveAll(requests));
-  for await (const { installs, problems } of results) {
-    chunk.push({ pkg: work[index++]!.pkg, installs, problems });
+  for await (const result of results) {
+    chunk.push({ pkg: work[index++]!.pkg, result });
     progress.done(1);
     if (chunk.length > dependency.persist_chunk_size) {
       await flush(chunk);
@@ -471,8 +471,8 @@ async function resolutionRecords(
   solved: SolvedPackage[],
 ): Promise<ResolutionRecord[]> {
   const previousIds = await Promise.all(
-    solved.map(async ({ pkg, installs }) => {
-      if (installs === null) return [];
+    solved.map(async ({ pkg, result }) => {
+      if (!result.resolved) return [];
       const keys = await comparisonKeys(db, pkg);
       return keys === null ? [] : decodeDependencyKeys(keys);
     }),
@@ -480,8 +480,9 @@ async function resolutionRecords(
   const allIds = [...new Set(previousIds.flat())];
   const rows = allIds.length === 0 ? [] : await resources.dependencies.rowsByIds(db, allIds);
   const rowsById = new Map(rows.map((row) => [row.id, row]));
-  return solved.map(({ pkg, installs, problems }, position): ResolutionRecord => {
+  return solved.map(({ pkg, result }, position): ResolutionRecord => {
     const ids = previousIds[position]!;
+    const { installs, problems } = result;
     return {
       packageId: pkg.id,
       lastBuildId: pkg.last_build_id,
