@@ -164,6 +164,8 @@ interface PhaseResult {
   seconds: number;
   stages: StageTimes;
   peak: number | null;
+  /** CPU seconds of this process (main and resolver threads), user and system. */
+  cpu: number;
   rows: string;
 }
 
@@ -197,7 +199,10 @@ async function phase(
   global.gc?.();
   const peakReset = resetPeak();
   const stages: StageTimes = {};
+  const cpuBefore = process.cpuUsage();
   const [, seconds] = await timed(() => run(stages));
+  const cpuUsed = process.cpuUsage(cpuBefore);
+  const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
   const peak = peakReset ? memoryOf("self").peak : null;
   const after = await rowCounts(fresh);
   const updated: string[] = [];
@@ -209,7 +214,7 @@ async function phase(
     .filter(([, delta]) => delta !== 0)
     .map(([table, delta]) => `${table} ${delta > 0 ? "+" : ""}${delta}`);
   const rows = [...updated, ...deltas].join(", ");
-  return { label, seconds, stages, peak, rows };
+  return { label, seconds, stages, peak, cpu, rows };
 }
 
 const STAGES: Stage[] = ["koji", "download", "solving", "diffing", "persistence", "reading"];
@@ -223,6 +228,7 @@ function printPhase(result: PhaseResult): void {
     report(`  ${stage}`, `${s(seconds)} (${((100 * seconds) / result.seconds).toFixed(0)}%)`);
   }
   report("  other (locks, collection reads, logging)", s(result.seconds - accounted));
+  report("  CPU time (this process, all threads)", s(result.cpu));
   report(
     "  peak RSS (this process, resolver threads included)",
     result.peak === null ? "unknown (clear_refs refused)" : mib(result.peak),
@@ -462,7 +468,7 @@ async function main(): Promise<void> {
     console.log("\nsummary");
     for (const result of results) {
       const peak = result.peak === null ? "?" : mib(result.peak);
-      report(`  ${result.label}`, `${s(result.seconds)}, peak ${peak}`);
+      report(`  ${result.label}`, `${s(result.seconds)}, CPU ${s(result.cpu)}, peak ${peak}`);
     }
     report("  target for (a)", "< 60 s, peak RSS < 2 GB (hawkey solving alone: 51 s)");
     report("  (a) ratio to the original's 51 s of solving", `${(51 / a.seconds).toFixed(2)}×`);
