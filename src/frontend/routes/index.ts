@@ -2,7 +2,8 @@
 import type { FastifyInstance } from "fastify";
 import type { FrontendDeps } from "../request-state.js";
 import { registerCollectionRoutes } from "./collections.js";
+import { registerDocumentationRoutes } from "./documentation.js";
 
 export type RouteModule = (app: FastifyInstance, deps: FrontendDeps) => void;
 
-export const routeModules: RouteModule[] = [registerCollectionRoutes];
+export const routeModules: RouteModule[] = [registerCollectionRoutes, registerDocumentationRoutes];
