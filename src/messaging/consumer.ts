@@ -57,7 +57,10 @@ export interface ConsumerOptions {
   handle(message: ReceivedMessage): Promise<void>;
   /** Whether an error of the handler is an outage worth trying again (see backend/outages.ts). */
   isTransient(error: unknown): boolean;
-  /** Called before each message (the runner's heartbeat); what it throws ends `run`. */
+  /**
+   * Called before each message and every 30 s without one (the runner's heartbeat: watchdog,
+   * memory limit); what it throws ends `consumeMessages`, the message unacknowledged.
+   */
   beforeMessage?: () => void;
   /** Ends `run` once the message in progress is done. */
   stopping: AbortSignal;
@@ -73,6 +76,8 @@ const DEFAULT_BACK_OFF: BackOff = { firstDelayMs: 1000, maxDelayMs: 60_000 };
 /** Bounds connecting and every setup operation; the connection's heartbeat finds silent peers. */
 const CONNECT_TIMEOUT_MS = 30_000;
 const HEARTBEAT_SECONDS = 30;
+/** Without deliveries, `beforeMessage` (the runner's heartbeat) is still called this often. */
+const IDLE_HEARTBEAT_MS = 30_000;
 
 export function newCounters(): ConsumerCounters {
   return { handled: 0, malformed: 0, failed: 0, retried: 0, connections: 0 };
@@ -207,18 +212,26 @@ class BrokerLink {
     notify?.();
   }
 
-  /** The next delivery, or null once the link is lost or `stopping` aborts. */
-  async next(stopping: AbortSignal): Promise<ConsumeMessage | null> {
+  /**
+   * The next delivery; null once the link is lost or `stopping` aborts; "idle" when nothing
+   * came for `idleMs`.
+   */
+  async next(stopping: AbortSignal, idleMs: number): Promise<ConsumeMessage | "idle" | null> {
+    const deadline = Date.now() + idleMs;
     for (;;) {
       if (this.signal.aborted || stopping.aborted) return null;
       const message = this.inbox.shift();
       if (message) return message;
+      const left = deadline - Date.now();
+      if (left <= 0) return "idle";
       await new Promise<void>((resolve) => {
         const done = () => {
+          clearTimeout(timer);
           stopping.removeEventListener("abort", done);
           this.notify = null;
           resolve();
         };
+        const timer = setTimeout(done, left);
         this.notify = done;
         stopping.addEventListener("abort", done, { once: true });
       });
@@ -257,9 +270,11 @@ class MessageLoop {
 
   async run(): Promise<void> {
     for (;;) {
-      const delivery = await this.link.next(this.options.stopping);
+      const delivery = await this.link.next(this.options.stopping, IDLE_HEARTBEAT_MS);
       if (!delivery) return;
-      await this.process(delivery);
+      // A quiet queue is no reason for the watchdog to think the service hangs.
+      if (delivery === "idle") this.options.beforeMessage?.();
+      else await this.process(delivery);
     }
   }
 

@@ -4,7 +4,11 @@
 // lose a message or apply one twice. Each test has a world (topic prefix, queue) of its own.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { amqpEnvelope, KojiSchema, KojiTopic } from "@koschei/koji-protocol/messages.js";
 import type { BackendEvents } from "../../src/backend/events.js";
 import { backendServices } from "../../src/backend/registry.js";
@@ -12,7 +16,7 @@ import { postgresWakeSignals, REPO_DONE_CHANNEL } from "../../src/backend/wake.j
 import { createWatcherService, type WatcherService } from "../../src/backend/watcher.js";
 import { DATABASE_TIMEOUT_DEFAULTS } from "../../src/config/index.js";
 import { openDatabase, type Database } from "../../src/db/index.js";
-import { capturingLogger, COMPLETE, FAILED, RUNNING, waitFor } from "../e2e/loop-world.js";
+import { BIN_DIR, capturingLogger, COMPLETE, FAILED, RUNNING, waitFor } from "../e2e/loop-world.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 import { AMQP_URL, WatcherWorld, withChannel } from "./watcher-world.js";
 
@@ -379,5 +383,44 @@ describe("the watcher", () => {
       await proxied?.close();
       await proxy.close();
     }
+  });
+
+  test("koschei backend watcher, as a process, records a finished build; SIGTERM ends it with 0", async () => {
+    const w = await newWorld();
+    await w.setUpCollection();
+    const configDir = join(w.world.dir, "config");
+    // The process runs on the wall clock, not the hub's (years earlier): its builds must not
+    // look timed out (koji_config.task_timeout) to it. config.yaml is read before, and merged
+    // with, config-backend.yaml.
+    writeFileSync(join(configDir, "config.yaml"), "koji_config:\n  task_timeout: 315360000\n");
+    const child = spawn(process.execPath, [join(BIN_DIR, "koschei"), "backend", "watcher"], {
+      env: {
+        ...process.env,
+        KOSCHEI_CONFIG_DIR: configDir,
+        KOSCHEI_DATABASE_URL: w.world.fresh.url,
+        HOME: w.world.dir,
+        WATCHDOG_PATH: "",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const exited = once(child, "exit");
+    try {
+      const { buildId } = await w.startBuild("delta");
+      await w.advance(BUILD_SECONDS);
+      await waitFor(
+        "delta's build recorded",
+        async () => (await w.buildState(buildId)) === COMPLETE,
+        15_000,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; its stderr:\n${stderr}`);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const [code] = (await exited) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /watcher started/);
   });
 });
