@@ -42,6 +42,8 @@ export interface SimulatorOptions {
   /** "HOST:PORT"; port 0 picks a free one. */
   listen: string;
   scenario: Scenario;
+  /** A world restored from a snapshot, used instead of the scenario's start. */
+  state?: SimState;
   /** Simulated time; default: manual time starting at the scenario's start. */
   clock?: SimClock;
   /** Serve HTTPS and accept client certificates for sslLogin. */
@@ -145,7 +147,7 @@ function send(
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const { host, port } = parseListen(options.listen);
-  const state = new SimState(options.scenario);
+  const state = options.state ?? new SimState(options.scenario);
   const clock = options.clock ?? new SimClock(state.time, 0);
   const catchUp = () => state.advanceTo(clock.now());
   catchUp();

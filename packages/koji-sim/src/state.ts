@@ -4,6 +4,7 @@
 // answers and messages.ts publishes the events it emits.
 
 import { randomBytes } from "node:crypto";
+import { deserialize, serialize } from "node:v8";
 import { canonArch } from "@koschei/koji-protocol/arches.js";
 import { KojiFault, kojiFaultCode, type KojiErrorClass } from "@koschei/koji-protocol/faults.js";
 import { taskRelPath } from "@koschei/koji-protocol/paths.js";
@@ -392,6 +393,24 @@ export class SimState {
     this.newEvent();
     this.loadScenario(scenario);
     this.time = start;
+  }
+
+  /**
+   * The whole world as bytes, for a simulator that must outlive its process (the demo's data
+   * directory). One structured-clone pass keeps the records shared between the maps and
+   * indexes shared; the listeners belong to the process and are left out.
+   */
+  snapshot(): Buffer {
+    return serialize({ ...this, listeners: [] });
+  }
+
+  /** The world `snapshot` saved, without listeners. */
+  static restore(bytes: Buffer): SimState {
+    const fields = deserialize(bytes) as Record<string, unknown>;
+    if (typeof fields !== "object" || fields === null || !(fields.tasks instanceof Map)) {
+      throw new Error("not a simulator snapshot");
+    }
+    return Object.assign(Object.create(SimState.prototype) as SimState, fields);
   }
 
   private loadScenario(scenario: Scenario): void {
