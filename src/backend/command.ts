@@ -116,10 +116,11 @@ function backendLogger(debug: boolean): Logger {
  * session may reach the hub out of order, which the hub refuses (SequenceError) and which
  * would end the process. (The original ran each service in a process of its own.)
  */
-export function serviceSessions(config: KoscheiConfig, log: Logger) {
+export function serviceSessions(config: KoscheiConfig, log: Logger, shared?: Database) {
   const events = new EventBus(log);
   installOutbox(events, config);
-  let database: Promise<Database> | null = null;
+  // A database the caller opened (the demo's embedded one) stays the caller's to close.
+  let database: Promise<Database> | null = shared ? Promise.resolve(shared) : null;
   const sessions = new Map<string, Promise<BackendSession>>();
   const openDatabaseOnce = () => {
     // A failed opening (the database down) is tried again by the next pass.
@@ -157,8 +158,10 @@ export function serviceSessions(config: KoscheiConfig, log: Logger) {
           });
         }
       } finally {
-        const db = await database?.catch(() => null);
-        await db?.close();
+        if (!shared) {
+          const db = await database?.catch(() => null);
+          await db?.close();
+        }
       }
     },
   };

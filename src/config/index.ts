@@ -4,7 +4,7 @@ export {
   KOJI_RETRY_DEFAULTS,
   REPO_DOWNLOAD_TIMEOUT_DEFAULTS,
 } from "./defaults.js";
-export { loadConfig } from "./load.js";
+export { assembleConfig, loadConfig } from "./load.js";
 export { databaseTarget, kojiConfig, lookupConfig } from "./lookup.js";
 export { ConfigError } from "./types.js";
 export type * from "./types.js";

@@ -1,4 +1,4 @@
-// `koschei-admin create-db / migrate / alembic` and `koschei demo`, run as real child
+// `koschei-admin create-db / migrate / alembic` and `koschei demo`'s data directory, run as real child
 // processes through ./bin, on a fresh PostgreSQL database and on an embedded PGlite in a
 // temporary directory.
 import assert from "node:assert/strict";
@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { formatDemoState } from "../../src/cli/demo.js";
 import { migrations } from "../../src/db/index.js";
 import { freshDatabase, silentServer, type FreshDatabase } from "../support/database.js";
 
@@ -148,19 +147,6 @@ describe("the embedded PGlite database (default location)", () => {
       stderr: "",
     });
   });
-
-  it("koschei demo opens the same database and shows its state", async () => {
-    const result = await run("koschei", ["demo"], {});
-    assert.equal(result.stderr, "");
-    assert.equal(result.status, 0);
-    assert.match(
-      result.stdout,
-      new RegExp(
-        `^database: ${dataDir} \\(embedded PGlite\\)\nschema version: ${newest} \\(up to date\\)\nrows:\n  collection +0\n`,
-      ),
-    );
-    assert.match(result.stdout, /\ncollections: none yet\n$/);
-  });
 });
 
 describe("koschei demo --data-dir", () => {
@@ -172,63 +158,8 @@ describe("koschei demo --data-dir", () => {
       status: 1,
       stdout: "",
       stderr:
-        `koschei demo: ${dataDir} is not empty and holds no embedded database ` +
-        "(no PG_VERSION file); give a new or empty directory\n",
+        `koschei demo: ${dataDir} is not empty and is not a demo data directory ` +
+        "(no .koschei-demo file); give a new or empty directory\n",
     });
-  });
-});
-
-describe("demo output", () => {
-  it("lists collections with their package counts and buildroot state", () => {
-    const rowCounts = {
-      collection: 2, base_package: 3, package: 4, build: 0, koji_task: 0, dependency: 0,
-      resolution_change: 0, unapplied_change: 0, applied_change: 0, package_group: 0,
-      user: 0, log_entry: 0,
-    }; // prettier-ignore
-    const text = formatDemoState({
-      location: "/tmp/x (embedded PGlite)",
-      migration: { applied: ["0004_stats"], current: "0004_stats" },
-      rowCounts,
-      collections: [
-        {
-          name: "f29",
-          display_name: "Fedora 29",
-          latest_repo_resolved: true,
-          packages: 3,
-          tracked: 2,
-        },
-        {
-          name: "f28",
-          display_name: "Fedora 28",
-          latest_repo_resolved: null,
-          packages: 1,
-          tracked: 0,
-        },
-      ],
-    });
-    assert.equal(
-      text,
-      [
-        "database: /tmp/x (embedded PGlite)",
-        "schema version: 0004_stats (just applied: 0004_stats)",
-        "rows:",
-        "  collection         2",
-        "  base_package       3",
-        "  package            4",
-        "  build              0",
-        "  koji_task          0",
-        "  dependency         0",
-        "  resolution_change  0",
-        "  unapplied_change   0",
-        "  applied_change     0",
-        "  package_group      0",
-        "  user               0",
-        "  log_entry          0",
-        "collections:",
-        "  f29 (Fedora 29): 3 packages, 2 tracked, buildroot ok",
-        "  f28 (Fedora 28): 1 package, 0 tracked, buildroot unknown",
-        "",
-      ].join("\n"),
-    );
   });
 });
