@@ -14,7 +14,7 @@ export const koscheiCommands: CommandEntry[] = [
   },
   {
     name: "demo",
-    summary: "open the embedded database, create or upgrade its schema and show its contents",
+    summary: "run Koschei on a simulated Koji with every service and the web interface in one process",
     load: async () => (await import("./demo.js")).demoCommand,
   },
   {

@@ -318,9 +318,10 @@ export const demoCommand: Command = {
       stop.abort();
       await runner;
       await app?.close();
+      // The services log out of Koji before the simulator goes.
+      await sessions.close();
       saveSimulator(sim, paths.simulator);
       await sim.close();
-      await sessions.close();
       await database.close();
     }
   },
