@@ -151,7 +151,7 @@ export async function clearPackages(db: Db): Promise<void> {
   await db.deleteFrom("group_acl").execute();
   await db.deleteFrom("package_group").execute();
   await db.deleteFrom("resolution_change").execute();
-  await db.deleteFrom("build").execute();
+  // Deleting the packages deletes their builds (ON DELETE CASCADE).
   await db.deleteFrom("package").execute();
   await db.deleteFrom("base_package").execute();
 }
