@@ -18,7 +18,6 @@ import { koscheiCommands } from "../../src/cli/commands.js";
 import { builtInDefaults } from "../../src/config/defaults.js";
 import { assembleConfig } from "../../src/config/load.js";
 import type { Mapping } from "../../src/config/merge.js";
-import { parseListen } from "../../src/frontend/server.js";
 import { loadMessagingConfig } from "../../src/messaging/config.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -165,7 +164,11 @@ async function checkInvocation({ source, argv }: Invocation): Promise<string[]> 
   const command = await entry.load();
   const args = parseArgs(command, rest);
   const listen = stringOption(args, "listen");
-  if (listen !== undefined) parseListen(listen);
+  if (listen !== undefined) {
+    // Imported here: the frontend's modules load only for the commands that need them.
+    const { parseListen } = await import("../../src/frontend/server.js");
+    parseListen(listen);
+  }
   if (program === "koschei" && name === "backend") {
     const lookup = findServices(backendServices, args.positionals);
     assert.ok("found" in lookup, `${source}: unknown service ${JSON.stringify(lookup)}`);
@@ -462,7 +465,8 @@ describe("deployment files", () => {
     assert.match(httpd, /^\s*RequestHeader unset X-Remote-User early$/m);
     const httpdSets = [...httpd.matchAll(/^\s*RequestHeader set X-Remote-User .*$/gm)];
     assert.equal(httpdSets.length, 1);
-    const location = /<Location \/login>([\s\S]*?)<\/Location>/.exec(httpd)?.[1] ?? "";
+    const location =
+      /<LocationMatch "\^\/login\$">([\s\S]*?)<\/LocationMatch>/.exec(httpd)?.[1] ?? "";
     assert.match(location, /RequestHeader set X-Remote-User "expr=%\{REMOTE_USER\}"/);
     assert.match(location, /Require valid-user/);
   });
