@@ -69,6 +69,14 @@ function memoryOf(pid: number | "self"): { rss: number; peak: number } {
   return { rss: kib("VmRSS"), peak: kib("VmHWM") };
 }
 
+/** CPU seconds (user and system) of this process's main thread, from /proc. */
+function mainThreadCpu(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+  // The fields after the command (which may hold spaces) start with the state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
+}
+
 /** Starts a new peak-RSS measurement of this process (threads included); false if Linux says no. */
 function resetPeak(): boolean {
   try {
@@ -166,6 +174,8 @@ interface PhaseResult {
   peak: number | null;
   /** CPU seconds of this process (main and resolver threads), user and system. */
   cpu: number;
+  /** CPU seconds of the main thread alone. */
+  mainCpu: number;
   rows: string;
 }
 
@@ -200,9 +210,11 @@ async function phase(
   const peakReset = resetPeak();
   const stages: StageTimes = {};
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpu();
   const [, seconds] = await timed(() => run(stages));
   const cpuUsed = process.cpuUsage(cpuBefore);
   const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
+  const mainCpu = mainThreadCpu() - mainBefore;
   const peak = peakReset ? memoryOf("self").peak : null;
   const after = await rowCounts(fresh);
   const updated: string[] = [];
@@ -214,7 +226,7 @@ async function phase(
     .filter(([, delta]) => delta !== 0)
     .map(([table, delta]) => `${table} ${delta > 0 ? "+" : ""}${delta}`);
   const rows = [...updated, ...deltas].join(", ");
-  return { label, seconds, stages, peak, cpu, rows };
+  return { label, seconds, stages, peak, cpu, mainCpu, rows };
 }
 
 const STAGES: Stage[] = ["koji", "download", "solving", "diffing", "persistence", "reading"];
@@ -228,7 +240,7 @@ function printPhase(result: PhaseResult): void {
     report(`  ${stage}`, `${s(seconds)} (${((100 * seconds) / result.seconds).toFixed(0)}%)`);
   }
   report("  other (locks, collection reads, logging)", s(result.seconds - accounted));
-  report("  CPU time (this process, all threads)", s(result.cpu));
+  report("  CPU time: this process; its main thread", `${s(result.cpu)}; ${s(result.mainCpu)}`);
   report(
     "  peak RSS (this process, resolver threads included)",
     result.peak === null ? "unknown (clear_refs refused)" : mib(result.peak),
