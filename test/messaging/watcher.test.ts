@@ -81,6 +81,17 @@ describe("the watcher", () => {
     const watcher = fastWatcher();
     w.run([watcher]);
     const { buildId, taskId } = await w.startBuild("alpha");
+    // The task starts (FREE → ASSIGNED → OPEN): the watcher opens its sessions on these.
+    await waitFor(
+      "the task's start handled",
+      async () => {
+        if (watcher.counters.handled >= 2) return true;
+        await w.advance(10);
+        return false;
+      },
+      10_000,
+    );
+    assert.equal(await w.buildState(buildId), RUNNING);
 
     await w.advance(BUILD_SECONDS);
     const elapsed = await within("alpha's build recorded", 1000, async () => {
