@@ -21,6 +21,8 @@ import { loadScenario } from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { SimClock, SimState } from "@koschei/koji-sim/state.js";
 import { WorldMover } from "@koschei/koji-sim/world-mover.js";
+import { onKojiMessages } from "@koschei/koji-sim/messages.js";
+import { amqpEnvelope } from "@koschei/koji-protocol/messages.js";
 import { adminEnvironment, runAdminCommand, type AdminCommand } from "../admin/admin-command.js";
 import { createCollectionCommand } from "../admin/collections.js";
 import { addPkgCommand } from "../admin/packages.js";
@@ -32,6 +34,7 @@ import { assembleConfig, loadConfig, type KoscheiConfig } from "../config/index.
 import { migrate, openDatabase, type Database } from "../db/index.js";
 import { createFrontend, parseListen } from "../frontend/server.js";
 import type { Logger } from "../log/logger.js";
+import { inProcessWatcher } from "./demo-watcher.js";
 import {
   flagOption,
   intOption,
@@ -45,6 +48,8 @@ import {
 const MARKER = ".koschei-demo";
 const COLLECTION = "f99";
 const BUILD_TAG = "f99-build";
+/** The simulator's messages carry Fedora's topic prefix, which `fedmsg.topic` expects. */
+const TOPIC_PREFIX = "org.fedoraproject.prod";
 /** Simulated seconds per real second: a 10-minute scratch build takes 20 s. */
 const DEFAULT_SPEED = 30;
 /** Real seconds between two moves of the world, and between two saves of the simulator. */
@@ -169,6 +174,9 @@ async function setUpCollection(
       "Fedora 99 (simulated)",
       "-t",
       COLLECTION,
+      // Real builds are those tagged into the destination tag (the default is the build tag).
+      "--dest-tag",
+      COLLECTION,
       "--bugzilla-product",
       "Fedora",
       "--bugzilla-version",
@@ -277,14 +285,35 @@ export const demoCommand: Command = {
     );
     const stop = new AbortController();
     const timers: NodeJS.Timeout[] = [];
+    const cleanups: (() => void)[] = [];
     const sessions = serviceSessions(config, log, database);
     let app: Awaited<ReturnType<typeof createFrontend>> | undefined;
     let runner: Promise<unknown> = Promise.resolve();
     try {
       await migrate(database);
       await setUpCollection(config, database, sim, log);
+      // Koji's messages go from the simulator straight to the watcher, as if through a broker.
+      const watcher = inProcessWatcher();
+      const stopMessages = onKojiMessages(
+        sim.state,
+        { baseUrl: sim.url, topurl: sim.topurl },
+        (message) => {
+          const envelope = amqpEnvelope(message, TOPIC_PREFIX, new Date());
+          watcher.deliver({
+            id: envelope.properties.messageId,
+            topic: envelope.routingKey,
+            body: JSON.parse(envelope.content.toString("utf8")) as Record<string, unknown>,
+            headers: envelope.properties.headers,
+            redelivered: false,
+          });
+        },
+      );
+      cleanups.push(stopMessages, () => void watcher.wake.close());
       runner = runServices({
-        services: backendServices,
+        services: backendServices.map((service) =>
+          service.name === "watcher" ? watcher.service : service,
+        ),
+        wake: watcher.wake,
         config,
         log,
         events: sessions.events,
@@ -315,6 +344,7 @@ export const demoCommand: Command = {
       log.info("stopping the demo");
     } finally {
       for (const timer of timers) clearInterval(timer);
+      for (const cleanup of cleanups) cleanup();
       stop.abort();
       await runner;
       await app?.close();

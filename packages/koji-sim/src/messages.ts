@@ -148,6 +148,22 @@ function kojiMessage(
   }
 }
 
+/**
+ * Calls `deliver` with the message the hub plugin sends for each event of the world, as it
+ * happens (the demo's in-process watcher; the AMQP publisher). Returns the unsubscription.
+ */
+export function onKojiMessages(
+  state: SimState,
+  options: MessageOptions,
+  deliver: (message: FedoraMessage) => void,
+): () => void {
+  return state.onEvent((event) => {
+    // The body is taken now: the state may move on before the message is used.
+    const message = kojiMessage(state, event, options);
+    if (message) deliver(message);
+  });
+}
+
 export interface PublisherOptions extends MessageOptions {
   amqpUrl: string;
   /** Prepended to every topic, e.g. "org.fedoraproject.prod". */
@@ -173,11 +189,9 @@ export class MessagePublisher {
       const channel = await connection.createConfirmChannel();
       await channel.checkExchange("amq.topic");
       const publisher = new MessagePublisher(connection, channel, options);
-      publisher.unsubscribe = state.onEvent((event) => {
-        // The body is taken now: the state may move on before the broker confirms.
-        const message = kojiMessage(state, event, options);
-        if (message) publisher.publish(message);
-      });
+      publisher.unsubscribe = onKojiMessages(state, options, (message) =>
+        publisher.publish(message),
+      );
       return publisher;
     } catch (error) {
       await connection.close();
