@@ -1,9 +1,14 @@
 // Every route of the web interface; each module registers the routes of one part of it.
 import type { FastifyInstance } from "fastify";
 import type { FrontendDeps } from "../request-state.js";
+import { registerApiRoutes } from "./api.js";
 import { registerCollectionRoutes } from "./collections.js";
 import { registerDocumentationRoutes } from "./documentation.js";
 
 export type RouteModule = (app: FastifyInstance, deps: FrontendDeps) => void;
 
-export const routeModules: RouteModule[] = [registerCollectionRoutes, registerDocumentationRoutes];
+export const routeModules: RouteModule[] = [
+  registerApiRoutes,
+  registerCollectionRoutes,
+  registerDocumentationRoutes,
+];
