@@ -16,6 +16,7 @@
 // threads solve meanwhile, so "solving" is the time spent waiting for their results).
 //
 //   npm run bench:collection [-- --scenario FILE] [--dependency-cache-capacity N]
+//   npx tsc -b && node dist/bench/collection.js [...]   (without npm run build's clean dist/)
 //
 // --dependency-cache-capacity sets `dependency.dependency_cache_capacity` (default 3000, as
 // the original's), the number of `dependency` rows each resolver process keeps in memory.
