@@ -20,8 +20,10 @@ log() { printf '\n== %s\n' "$*"; }
 debian_packages=(nodejs npm g++ make python3 pkg-config libsolv-dev libsolvext-dev)
 fedora_packages=(nodejs npm gcc-c++ make python3 pkgconf libsolv-devel)
 if [ "$mode" = test ]; then
-  debian_packages+=(postgresql rabbitmq-server openssl)
-  fedora_packages+=(postgresql-server postgresql-contrib rabbitmq-server openssl)
+  # chromium: the browser tests drive it through playwright-core (KOSCHEI_CHROMIUM overrides
+  # its path).
+  debian_packages+=(postgresql rabbitmq-server openssl chromium)
+  fedora_packages+=(postgresql-server postgresql-contrib rabbitmq-server openssl chromium)
 fi
 
 install_system_packages() {

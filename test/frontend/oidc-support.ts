@@ -15,7 +15,7 @@ export interface TestProvider {
   issuer: string;
   /** Sets Koschei's `frontend.auth.oidc` to use this provider. */
   configure(config: KoscheiConfig): void;
-  /** Registers the test client for a Koschei at `koschieUrl` and starts answering. */
+  /** Registers the test client for a Koschei at `koscheiUrl` and starts answering. */
   start(koscheiUrl: string): void;
   close(): Promise<void>;
 }

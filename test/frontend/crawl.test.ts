@@ -1,0 +1,121 @@
+// A crawl of the whole site on a seeded database, anonymous and as a logged-in admin (who
+// sees every form): every internal link answers without error, and every page passes
+// html-validate.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { HtmlValidate, type Message } from "html-validate";
+import { seedSite } from "./browser-support.js";
+import { loginAs, webWorld, type WebClient, type WebWorld } from "./web-world.js";
+
+const MAX_PAGES = 400;
+/**
+ * Sorting, pagination and collection links multiply a page into many URLs that render the
+ * same template: a few variants of each path are enough to validate them.
+ */
+const MAX_VARIANTS_PER_PATH = 6;
+
+const validator = new HtmlValidate({
+  extends: ["html-validate:recommended"],
+  rules: {},
+});
+
+/** Paths the crawl must not follow, and why. */
+function skipped(path: string): boolean {
+  // /login would log the crawler in or out of another method, /logout ends its session.
+  if (path.startsWith("/login") || path === "/logout") return true;
+  return false;
+}
+
+/** Every href and src of a page, resolved against its URL, that stays on the site. */
+function internalLinks(html: string, pageUrl: URL): string[] {
+  const links: string[] = [];
+  for (const match of html.matchAll(/\s(?:href|src)="([^"]*)"/g)) {
+    const raw = match[1]!.replaceAll("&amp;", "&").replaceAll("&quot;", '"');
+    const url = new URL(raw, pageUrl);
+    if (url.origin !== pageUrl.origin) continue;
+    url.hash = "";
+    links.push(url.pathname + url.search);
+  }
+  return links;
+}
+
+interface CrawlResult {
+  pages: number;
+  broken: string[];
+  invalid: string[];
+  visited: Set<string>;
+}
+
+async function crawl(world: WebWorld, client: WebClient): Promise<CrawlResult> {
+  const queue = ["/"];
+  const visited = new Set(queue);
+  const variants = new Map<string, number>();
+  const result: CrawlResult = { pages: 0, broken: [], invalid: [], visited };
+  while (queue.length > 0 && result.pages < MAX_PAGES) {
+    const path = queue.shift()!;
+    const response = await client.get(path);
+    result.pages++;
+    const enqueue = (link: string) => {
+      if (visited.has(link) || skipped(link)) return;
+      const pathname = link.split("?")[0]!;
+      const seen = variants.get(pathname) ?? 0;
+      if (seen >= MAX_VARIANTS_PER_PATH) return;
+      variants.set(pathname, seen + 1);
+      visited.add(link);
+      queue.push(link);
+    };
+    if (response.status >= 300 && response.status < 400) {
+      const target = new URL(response.headers.get("location") ?? "/", world.baseUrl + path);
+      if (target.origin === world.baseUrl) enqueue(target.pathname + target.search);
+      continue;
+    }
+    if (response.status >= 400) {
+      result.broken.push(`${path} → ${response.status}`);
+      continue;
+    }
+    if (!(response.headers.get("content-type") ?? "").startsWith("text/html")) continue;
+    const html = await response.text();
+    const report = await validator.validateString(html, path);
+    if (!report.valid) {
+      const messages = report.results.flatMap((r) => r.messages);
+      result.invalid.push(`${path}:\n${messages.map(formatMessage).join("\n")}`);
+    }
+    for (const link of internalLinks(html, new URL(path, world.baseUrl))) enqueue(link);
+  }
+  return result;
+}
+
+function formatMessage(message: Message): string {
+  return `  ${message.line}:${message.column} ${message.ruleId}: ${message.message}`;
+}
+
+describe("site crawl", () => {
+  let world: WebWorld;
+  before(async () => {
+    world = await webWorld();
+    await seedSite(world);
+  });
+  after(() => world.close());
+
+  for (const who of ["anonymous", "admin"] as const) {
+    it(`finds no broken link and no invalid page (${who})`, async () => {
+      const client = world.client();
+      if (who === "admin") await loginAs(world, client, "root-user", { admin: true });
+      const result = await crawl(world, client);
+      assert.ok(result.pages > 20, `only ${result.pages} pages reached`);
+      assert.deepEqual(result.broken, [], "broken links");
+      assert.deepEqual(result.invalid, [], "invalid pages");
+      for (const page of ["/packages", "/collections", "/groups", "/stats", "/documentation"]) {
+        assert.ok(result.visited.has(page), `${page} is linked from the site`);
+      }
+    });
+  }
+
+  it("documents how Koschei works", async () => {
+    const response = await world.client().get("/documentation");
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    assert.ok(html.includes("How it works?"));
+    assert.ok(html.includes("<h1"));
+  });
+});
