@@ -27,6 +27,20 @@ function pythonText(value: string | number | boolean | null): string {
   return String(value);
 }
 
+/** Audit-logs the change of one attribute of a package (spec 07 §1.1). */
+async function auditPackageAttribute<A extends PackageAttribute>(
+  tx: AuditedChanges,
+  pkg: PackageInCollection,
+  attribute: A,
+  value: PackageAttributes[A],
+): Promise<void> {
+  await tx.audit(
+    `Package ${pkg.name} (collection ${pkg.collection_name}): ${attribute} set from ` +
+      `${pythonText(pkg[attribute])} to ${pythonText(value)}`,
+    pkg.base_id,
+  );
+}
+
 /** Sets one attribute of a package, audit-logged, when it differs from the stored value. */
 export async function setPackageAttribute<A extends PackageAttribute>(
   tx: AuditedChanges,
@@ -34,13 +48,8 @@ export async function setPackageAttribute<A extends PackageAttribute>(
   attribute: A,
   value: PackageAttributes[A],
 ): Promise<void> {
-  const previous: PackageAttributes[A] = pkg[attribute];
-  if (previous === value) return;
-  await tx.audit(
-    `Package ${pkg.name} (collection ${pkg.collection_name}): ${attribute} set from ` +
-      `${pythonText(previous)} to ${pythonText(value)}`,
-    pkg.base_id,
-  );
+  if (pkg[attribute] === value) return;
+  await auditPackageAttribute(tx, pkg, attribute, value);
   const update: Updateable<PackageTable> = { [attribute]: value };
   await tx.db.updateTable("package").set(update).where("id", "=", pkg.id).execute();
 }
@@ -102,7 +111,18 @@ export async function trackPackages(
   const { found, missing } = await packagesOfCollection(tx.db, collectionId, names);
   if (missing.length > 0) throw new UnknownPackages(missing);
   const untracked = found.filter((pkg) => !pkg.tracked);
-  for (const pkg of untracked) await setPackageAttribute(tx, pkg, "tracked", true);
+  if (untracked.length === 0) return [];
+  // One update for all: the web form may track a couple of thousand at once.
+  for (const pkg of untracked) await auditPackageAttribute(tx, pkg, "tracked", true);
+  await tx.db
+    .updateTable("package")
+    .set({ tracked: true })
+    .where(
+      "id",
+      "in",
+      untracked.map((pkg) => pkg.id),
+    )
+    .execute();
   return untracked.map((pkg) => pkg.name);
 }
 
