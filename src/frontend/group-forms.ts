@@ -13,11 +13,22 @@ const LIST_SEPARATORS = /[ \t\n\r,]+/;
  * The most names one list field may hold: every name is a query parameter and perhaps an
  * audit entry, so a pasted list of 100,000 names gets a message instead of a long stall.
  */
-export const MAX_PACKAGES = 5000;
+export const MAX_PACKAGES = 2000;
 export const MAX_OWNERS = 100;
+
+/**
+ * The body limit of the routes taking these forms: room for 100,000 long names, so that a
+ * pasted list too long gets the message above, not the server's 413 page.
+ */
+export const LIST_FORM_BODY_LIMIT = 4 * 1024 * 1024;
 
 /** A submitted form as the body parser gives it: values are strings or arrays of them. */
 export type SubmittedForm = Record<string, unknown>;
+
+/** A request body as a submitted form; anything else (no body, JSON) is an empty form. */
+export function submittedForm(body: unknown): SubmittedForm {
+  return typeof body === "object" && body !== null ? (body as SubmittedForm) : {};
+}
 
 /**
  * The trimmed text of a form field: the first value when it was given several times, "" when
@@ -126,6 +137,16 @@ export function parseAddPackagesForm(form: SubmittedForm): Parsed<AddPackagesVal
     groupMatch === null ? "Invalid group" : undefined,
   ];
   return { values, errors: errors.filter((error) => error !== undefined) };
+}
+
+/** The most names a flash message lists: flashes live in the session cookie (4 KB at most). */
+export const FLASHED_NAMES = 20;
+
+/** `a,b,c` as the spec's flashes list names, the rest of a long list counted instead. */
+export function flashedNames(names: string[]): string {
+  const shown = names.slice(0, FLASHED_NAMES).join(",");
+  const rest = names.length - FLASHED_NAMES;
+  return rest > 0 ? `${shown} and ${rest} more` : shown;
 }
 
 /** The one flash a failed form gets (spec 08 §6.1). */

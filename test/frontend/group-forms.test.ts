@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  flashedNames,
   formText,
   joinList,
   MAX_OWNERS,
@@ -110,6 +111,13 @@ describe("the add-packages form (spec 08 §6.3)", () => {
     assert.deepEqual(parseAddPackagesForm({ packages: many }).errors, [
       `Too many packages (at most ${MAX_PACKAGES})`,
     ]);
+  });
+
+  it("lists at most 20 names in a flash, counting the rest", () => {
+    assert.equal(flashedNames(["a", "b"]), "a,b");
+    const many = Array.from({ length: 25 }, (_, i) => `p${i}`);
+    assert.equal(flashedNames(many), `${many.slice(0, 20).join(",")} and 5 more`);
+    assert.equal(flashedNames([]), "");
   });
 
   it("joins messages into one validation flash", () => {
