@@ -4,6 +4,9 @@ import type { FrontendDeps } from "../request-state.js";
 import { registerApiRoutes } from "./api.js";
 import { registerCollectionRoutes } from "./collections.js";
 import { registerDocumentationRoutes } from "./documentation.js";
+import { registerAddPackagesRoutes } from "./add-packages.js";
+import { registerGroupRoutes } from "./groups.js";
+import { registerUserPackagesRoutes } from "./user-packages.js";
 
 export type RouteModule = (app: FastifyInstance, deps: FrontendDeps) => void;
 
@@ -11,4 +14,7 @@ export const routeModules: RouteModule[] = [
   registerApiRoutes,
   registerCollectionRoutes,
   registerDocumentationRoutes,
+  registerGroupRoutes,
+  registerAddPackagesRoutes,
+  registerUserPackagesRoutes,
 ];
