@@ -207,6 +207,27 @@ describe("OpenID Connect login with the provider down", () => {
   });
 });
 
+describe("OpenID Connect login when the provider goes down mid-login", () => {
+  let world: WebWorld;
+  let provider: TestProvider;
+  before(async () => {
+    provider = await testProvider();
+    world = await webWorld({ configure: (config) => provider.configure(config) });
+    provider.start(world.baseUrl);
+    await insertCollection(world.db, "f29");
+  });
+  after(() => world.close());
+
+  it("answers 503 when the token endpoint cannot be reached", async () => {
+    const client = world.client();
+    const callback = await throughProvider(provider, await startLogin(client), "alice");
+    await provider.close();
+    const response = await client.get(callback);
+    assert.equal(response.status, 503);
+    assert.match(await response.text(), /is not answering; try again later/);
+  });
+});
+
 describe("OpenID Connect settings", () => {
   const home = mkdtempSync(join(tmpdir(), "koschei-oidc-"));
   const config = () => loadConfig("frontend", { HOME: home, KOSCHEI_CONFIG_DIR: home });
