@@ -62,6 +62,7 @@ export function createWatcherService(options: WatcherOptions = {}): WatcherServi
         log: context.log,
         handle: (message) => handleMessage(context, message),
         isTransient: isOutage,
+        isFatal: (error) => error instanceof SessionUnavailable,
         beforeMessage: context.heartbeat,
         stopping: context.stopping,
         counters,
@@ -74,13 +75,30 @@ export function createWatcherService(options: WatcherOptions = {}): WatcherServi
 
 export const watcherService: WatcherService = createWatcherService();
 
+/**
+ * The session could not be opened for a reason other than an outage (a refused Koji login, a
+ * bad database URL): every message would fail the same way, so the service ends (exit 1)
+ * instead of dropping them.
+ */
+class SessionUnavailable extends Error {
+  override name = "SessionUnavailable";
+}
+
 /** Applies one message, then dispatches `fedmsg_event`; throws outages for a retry. */
 export async function handleMessage(
   context: Pick<ServiceContext, "session" | "log">,
   message: ReceivedMessage,
 ): Promise<void> {
-  // Opening the session (the database, a Koji login) may meet an outage too.
-  const session = await context.session();
+  // Opening the session (the database, a Koji login) may meet an outage too: retried.
+  let session: BackendSession;
+  try {
+    session = await context.session();
+  } catch (error) {
+    if (isOutage(error)) throw error;
+    throw new SessionUnavailable(`cannot open the watcher's session: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   const { topic: prefix, instance } = session.config.fedmsg;
   if (message.topic.startsWith(`${prefix}.`) && message.body.instance === instance) {
     const topic = message.topic.slice(prefix.length + 1);

@@ -58,6 +58,12 @@ export interface ConsumerOptions {
   /** Whether an error of the handler is an outage worth trying again (see backend/outages.ts). */
   isTransient(error: unknown): boolean;
   /**
+   * Whether an error of the handler must end `consumeMessages` (thrown, the message not
+   * acknowledged) instead of dropping the message: one that every message would meet, such
+   * as a session that cannot be opened for a reason other than an outage.
+   */
+  isFatal?(error: unknown): boolean;
+  /**
    * Called before each message and every 30 s without one (the runner's heartbeat: watchdog,
    * memory limit); what it throws ends `consumeMessages`, the message unacknowledged.
    */
@@ -310,6 +316,7 @@ class MessageLoop {
           this.link.ack(delivery);
           return;
         }
+        if (this.options.isFatal?.(error)) throw error;
         if (!this.options.isTransient(error)) {
           this.counters.failed++;
           log.error(

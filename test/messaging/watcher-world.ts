@@ -38,6 +38,8 @@ export interface WatcherWorldOptions {
 export interface RunningServices {
   /** Stops the services and resolves with the runner's exit code. */
   stop(): Promise<RunnerExitCode>;
+  /** The runner's exit code, once it has ended (stopped, or a service ended it). */
+  readonly done: Promise<RunnerExitCode>;
 }
 
 export class WatcherWorld {
@@ -210,6 +212,7 @@ export class WatcherWorld {
     });
     let stopped: Promise<RunnerExitCode> | null = null;
     const handle = {
+      done,
       stop: () => {
         stop.abort();
         stopped ??= done;

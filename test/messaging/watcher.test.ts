@@ -434,4 +434,18 @@ describe("the watcher", () => {
     assert.equal(code, 0, stderr);
     assert.match(stderr, /watcher started/);
   });
+
+  test("a session that cannot be opened for a reason other than an outage ends the service with 1; the message stays queued", async () => {
+    const { log, lines } = capturingLogger();
+    const w = await newWorld({ log });
+    const running = w.run([fastWatcher()], {
+      session: () => Promise.reject(new Error("the hub refused the login")),
+    });
+
+    await publish(`${w.prefix}.buildsys.tag`, { instance: "primary", name: "alpha" });
+
+    assert.equal(await running.done, 1);
+    assert.ok(lines.some((line) => line.msg === "Service watcher crashed."));
+    assert.equal(await queueDepth(w.queue), 1);
+  });
 });
