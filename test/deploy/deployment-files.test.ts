@@ -390,6 +390,11 @@ describe("deployment files", () => {
       assert.equal(settings.get("NoNewPrivileges"), "yes", file);
       assert.equal(settings.get("PartOf"), "koschei.target", file);
       assert.ok(!settings.has("MemoryDenyWriteExecute"), `${file}: V8 needs W+X pages`);
+      assert.equal(
+        settings.get("SystemCallErrorNumber"),
+        "EPERM",
+        `${file}: killed by a filtered call`,
+      );
       if (file === "koschei-migrate.service") {
         assert.equal(settings.get("Type"), "oneshot");
         continue;
