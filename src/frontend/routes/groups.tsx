@@ -61,6 +61,17 @@ function CsrfInput({ ctx }: { ctx: PageContext }) {
 
 // ---- The group list (§5.8) ----
 
+/** A count in a pill. */
+function Count({ value, title }: { value: number; title?: string }) {
+  return (
+    <span class="pf-v6-c-label pf-m-compact kk-count" title={title}>
+      <span class="pf-v6-c-label__content">
+        <span class="pf-v6-c-label__text">{value}</span>
+      </span>
+    </span>
+  );
+}
+
 function GroupRow({ group }: { group: GroupSummary }) {
   const path = groupPath(group);
   return (
@@ -69,12 +80,10 @@ function GroupRow({ group }: { group: GroupSummary }) {
         <strong>{group.name}</strong>
       </a>
       {group.namespace !== null && <span class="kk-group-namespace"> ({group.namespace})</span>}
-      <span
-        class="pf-v6-c-label pf-m-compact kk-count"
+      <Count
+        value={group.packageCount}
         title={`${group.packageCount} packages in group ${group.name}`}
-      >
-        {group.packageCount}
-      </span>
+      />
       <span class="kk-group-actions">
         {group.editable && (
           <a
@@ -106,11 +115,10 @@ function GroupCard(props: {
   empty?: string;
 }) {
   return (
-    <section class="pf-v6-c-card kk-group-card">
-      <div class="pf-v6-c-card__header kk-group-card-header">
-        <h2 class="pf-v6-c-card__title">
-          {props.title}{" "}
-          <span class="pf-v6-c-label pf-m-compact kk-count">{props.groups.length}</span>
+    <section class="pf-v6-c-card kk-card kk-group-card">
+      <div class="pf-v6-c-card__title kk-group-card-title">
+        <h2 class="pf-v6-c-card__title-text">
+          {props.title} <Count value={props.groups.length} />
         </h2>
         {props.action}
       </div>
