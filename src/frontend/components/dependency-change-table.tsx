@@ -109,8 +109,9 @@ function ChangeRow(props: {
         <EvrCell parts={parts.current} />
       </td>
       <td class="pf-v6-c-table__td" data-label="Change">
-        <span class="kk-change-kind" title={kind.title} aria-label={kind.title}>
+        <span class="kk-change-kind" title={kind.title}>
           {kind.symbol}
+          <span class="pf-v6-screen-reader"> {kind.title}</span>
         </span>
       </td>
       <td class="pf-v6-c-table__td" data-label="Distance">

@@ -4,6 +4,7 @@ import type { FrontendDeps } from "../request-state.js";
 import { registerApiRoutes } from "./api.js";
 import { registerCollectionRoutes } from "./collections.js";
 import { registerDocumentationRoutes } from "./documentation.js";
+import { registerPackageDetailRoutes } from "./package-detail.js";
 import { registerAddPackagesRoutes } from "./add-packages.js";
 import { registerGroupRoutes } from "./groups.js";
 import { registerUserPackagesRoutes } from "./user-packages.js";
@@ -14,6 +15,7 @@ export const routeModules: RouteModule[] = [
   registerApiRoutes,
   registerCollectionRoutes,
   registerDocumentationRoutes,
+  registerPackageDetailRoutes,
   registerGroupRoutes,
   registerAddPackagesRoutes,
   registerUserPackagesRoutes,
