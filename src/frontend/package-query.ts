@@ -204,6 +204,18 @@ interface OrderTerm {
 
 const PACKAGE_ALIASES = { package: "p", collection: "c", lastBuild: "lb" } as const;
 
+/**
+ * The state of the last build, from the package row alone: a last build that is not the last
+ * complete build is running (2); otherwise it is the last complete build (update_last_build
+ * keeps them so). Sorting by it needs no join with the build table.
+ */
+const LAST_BUILD_STATE_SQL =
+  "(CASE WHEN p.last_build_id IS DISTINCT FROM p.last_complete_build_id THEN 2" +
+  " ELSE p.last_complete_build_state END)";
+
+/** Sort keys of the collection view that read the last build row (joined as `lb`). */
+const KEYS_NEEDING_LAST_BUILD = new Set(["task_id", "started", "current_priority"]);
+
 function collectionTerms(key: string, priorityColumn: string): OrderTerm[] {
   switch (key) {
     case "name":
@@ -211,7 +223,7 @@ function collectionTerms(key: string, priorityColumn: string): OrderTerm[] {
     case "state":
       return [
         { sql: "p.resolved", ascending: true },
-        { sql: "lb.state", ascending: false },
+        { sql: LAST_BUILD_STATE_SQL, ascending: false },
       ];
     case "running":
       return [{ sql: "(p.last_complete_build_id = p.last_build_id)", ascending: true }];
@@ -321,8 +333,13 @@ const PACKAGE_COLUMNS = sql.raw(
     "lb.id AS lb_id, lb.task_id AS lb_task_id, lb.started AS lb_started, lb.state AS lb_state",
 );
 
+/** The current priority over `p`, `c` and `lb` (built from checked identifiers and numbers). */
+function prioritySqlText(priorities: PriorityConfig): string {
+  return currentPrioritySql(priorities, "statement_timestamp()", PACKAGE_ALIASES);
+}
+
 function priorityExpression(priorities: PriorityConfig) {
-  return sql.raw(currentPrioritySql(priorities, "statement_timestamp()", PACKAGE_ALIASES));
+  return sql.raw(prioritySqlText(priorities));
 }
 
 function packageCell(row: PackageRowSql, collection: Collection): PackageCell {
@@ -353,17 +370,34 @@ export async function queryPackageList(
   options: PackageListOptions,
 ): Promise<PackageList> {
   if (options.collections.length === 0) throw badRequest("No collection selected");
-  const list =
-    options.collections.length === 1
-      ? await collectionView(db, options)
-      : await unifiedView(db, options);
-  const groups = await visibleGroups(
-    db,
-    list.rows.map((row) => row.baseId),
-    options.user,
-  );
-  for (const row of list.rows) row.groups = groups.get(row.baseId) ?? [];
-  return list;
+  return withoutJit(db, async (trx) => {
+    const list =
+      options.collections.length === 1
+        ? await collectionView(trx, options)
+        : await unifiedView(trx, options);
+    const groups = await visibleGroups(
+      trx,
+      list.rows.map((row) => row.baseId),
+      options.user,
+    );
+    for (const row of list.rows) row.groups = groups.get(row.baseId) ?? [];
+    return list;
+  });
+}
+
+/**
+ * Runs read queries in one transaction with PostgreSQL's JIT compilation off: sorting a
+ * whole collection is estimated expensive enough to trigger JIT, whose compilation costs
+ * more (tens of milliseconds) than the query itself.
+ */
+export async function withoutJit<T>(
+  db: Kysely<Schema>,
+  body: (trx: Kysely<Schema>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SET LOCAL jit = off`.execute(trx);
+    return body(trx);
+  });
 }
 
 async function collectionView(
@@ -380,19 +414,50 @@ async function collectionView(
     ...filterConditions(options.filter, sql.raw("p.name"), sql.raw("p.base_id")),
     ...statesCondition(options.filter?.states),
   ];
-  const result = await sql<PackageRowSql & { total: number }>`
-    SELECT ${PACKAGE_COLUMNS}, ${priorityExpression(options.priorities)} AS current_priority,
-           CAST(count(*) OVER () AS integer) AS total
+  const where = and(conditions);
+  // The total: the partial index ix_package_collection_id covers the collection's
+  // non-blocked packages.
+  const count = await sql<{ total: number }>`
+    SELECT CAST(count(*) AS integer) AS total FROM package p WHERE ${where}
+  `.execute(db);
+  const pagination = paginate(options.page, options.perPage, count.rows[0]?.total ?? 0);
+  if (pagination === null) throw notFound("No such page");
+  // The page's ids: the last build is joined (one primary key probe per package) only when
+  // the order needs it; the database keeps just the top rows of the sort.
+  const needsBuild = order.some((k) => KEYS_NEEDING_LAST_BUILD.has(k.key));
+  const pageIds = await sql<{ id: number }>`
+    SELECT p.id
     FROM package p
-    JOIN collection c ON c.id = p.collection_id
-    LEFT JOIN build lb ON lb.id = p.last_build_id
-    WHERE ${and(conditions)}
-    ORDER BY ${orderBySql(order, (key) => collectionTerms(key, "current_priority"), ["p.name ASC", "p.id ASC"])}
+    ${
+      needsBuild
+        ? sql`JOIN collection c ON c.id = p.collection_id
+              LEFT JOIN LATERAL (
+                SELECT b.id, b.task_id, b.started, b.state FROM build b
+                WHERE b.id = p.last_build_id OFFSET 0
+              ) lb ON TRUE`
+        : sql``
+    }
+    WHERE ${where}
+    ORDER BY ${orderBySql(
+      order,
+      (key) => collectionTerms(key, prioritySqlText(options.priorities)),
+      ["p.name ASC", "p.id ASC"],
+    )}
     LIMIT ${options.perPage} OFFSET ${offset}
   `.execute(db);
-  // A page past the end has no rows, hence no total, and paginate() refuses it.
-  const pagination = paginate(options.page, options.perPage, result.rows[0]?.total ?? 0);
-  if (pagination === null) throw notFound("No such page");
+  const ids = pageIds.rows.map((row) => row.id);
+  const result =
+    ids.length === 0
+      ? { rows: [] as PackageRowSql[] }
+      : await sql<PackageRowSql>`
+          SELECT ${PACKAGE_COLUMNS}, ${priorityExpression(options.priorities)} AS current_priority
+          FROM package p
+          JOIN collection c ON c.id = p.collection_id
+          LEFT JOIN build lb ON lb.id = p.last_build_id
+          WHERE p.id IN (${sql.join(ids.map((id) => sql`${id}`))})
+        `.execute(db);
+  const position = new Map(ids.map((id, index) => [id, index]));
+  result.rows.sort((a, b) => position.get(a.id)! - position.get(b.id)!);
   return {
     view: "collection",
     collections: [collection],

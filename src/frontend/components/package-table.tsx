@@ -178,7 +178,7 @@ function CollectionTable({ ctx, list }: { ctx: PageContext; list: PackageList })
                 <a href={packageHref(row.name, collection.name)}>{row.name}</a>
               </Td>
               <Td label="State">
-                <span class="kk-hidden-text">{cell.state}</span>
+                <span class="pf-v6-screen-reader">{cell.state}</span>
                 <PackageStateIcon ctx={ctx} state={cell.state} />
               </Td>
               <Td label="Running">

@@ -38,7 +38,7 @@ export function StateChart({ history, title }: { history: StateHistory; title: s
   const ticks = [...new Set([0, Math.round(max / 2), max])];
   const dayLabels = days === 0 ? [] : [...new Set([0, Math.floor(last / 2), last])];
   return (
-    <figure class="kk-chart">
+    <figure class="kk-state-chart">
       <svg
         xmlns="http://www.w3.org/2000/svg"
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}

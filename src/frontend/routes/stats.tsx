@@ -9,6 +9,7 @@ import { StateChart } from "../components/state-chart.js";
 import { notFound } from "../errors.js";
 import { formatDate, intcomma, naturalDelta, naturalTime, percentage } from "../format.js";
 import { Layout, PageTitle } from "../layout.js";
+import { withoutJit } from "../package-query.js";
 import { pageContext, type PageContext } from "../page-context.js";
 import { paginate, parsePage, type Pagination } from "../pagination.js";
 import { sendPage } from "../render.js";
@@ -24,6 +25,31 @@ import {
 
 const RESOURCES_PER_PAGE = 20;
 const HISTORY_DAYS = 30;
+/** The history changes slowly (the snapshot numbers refresh every 20 minutes by default). */
+const HISTORY_CACHE_MS = 10 * 60 * 1000;
+
+/** Recent histories per database (tests run several), by collection id. */
+const historyCache = new WeakMap<object, Map<number, { at: number; history: StateHistory }>>();
+
+async function cachedHistory(deps: FrontendDeps, collectionId: number): Promise<StateHistory> {
+  let cache = historyCache.get(deps.database);
+  if (cache === undefined) {
+    cache = new Map();
+    historyCache.set(deps.database, cache);
+  }
+  const now = Date.now();
+  const hit = cache.get(collectionId);
+  const today = new Date(now).toISOString().slice(0, 10);
+  const hitDay = hit?.history.days.at(-1)?.toISOString().slice(0, 10);
+  if (hit !== undefined && now - hit.at < HISTORY_CACHE_MS && hitDay === today) {
+    return hit.history;
+  }
+  const history = await withoutJit(deps.database.db, (trx) =>
+    stateHistory(trx, collectionId, HISTORY_DAYS),
+  );
+  cache.set(collectionId, { at: now, history });
+  return history;
+}
 
 function Card({ title, children }: { title: string; children: ComponentChildren }) {
   return (
@@ -162,7 +188,7 @@ export function registerStatsRoutes(app: FastifyInstance, deps: FrontendDeps): v
     const usage = await resourceUsage(db, page, RESOURCES_PER_PAGE);
     const pagination = paginate(page, RESOURCES_PER_PAGE, usage.total);
     if (pagination === null) throw notFound("No such page");
-    const history = await stateHistory(db, collection.id, HISTORY_DAYS);
+    const history = await cachedHistory(deps, collection.id);
     return sendPage(
       reply,
       <StatsPage
