@@ -75,44 +75,67 @@ export async function collectionDiffJson(
   return rows[0]!.json;
 }
 
+interface SharedAnswer<T> {
+  value?: T;
+  /** When the query that computed `value` started. */
+  computedAt: number;
+  pending?: Promise<T>;
+}
+
 /**
- * Answers shared between requests, so that the big ones (every package: 60,000 elements) cost
- * one query however many clients ask: requests for a key being computed wait for that
- * computation, and a finished answer is reused for `maxAgeMs` from the moment its query started
- * unless the request wants a fresh one. Failures are not kept; at most `maxEntries` keys are,
- * the least recently computed dropped first.
+ * Answers shared between requests, so that the big ones (every package: 60,000 elements, 14 MB)
+ * cost one query however many clients ask. An answer is served as it is for `maxAgeMs` after its
+ * query started; for `staleMs` more it is still served while one query refreshes it in the
+ * background; after that, requests wait for the refresh. A request that wants a fresh answer
+ * waits for the running query or starts one. At most `maxKeys` keys are kept, the least
+ * recently added dropped first.
  */
-export class SharedAnswers {
-  readonly #entries = new Map<
-    string,
-    { started: number; pending: boolean; answer: Promise<Buffer> }
-  >();
+export class SharedAnswers<T> {
+  readonly #entries = new Map<string, SharedAnswer<T>>();
 
-  constructor(
-    readonly maxAgeMs: number,
-    readonly maxEntries: number,
-  ) {}
+  constructor(readonly limits: { maxAgeMs: number; staleMs: number; maxKeys: number }) {}
 
-  get(key: string, options: { fresh: boolean }, compute: () => Promise<Buffer>): Promise<Buffer> {
-    const known = this.#entries.get(key);
-    const now = performance.now();
-    if (known && (known.pending || (!options.fresh && now - known.started < this.maxAgeMs))) {
-      return known.answer;
+  get(key: string, options: { fresh: boolean }, compute: () => Promise<T>): Promise<T> {
+    const entry = this.#entries.get(key) ?? this.#add(key);
+    const age = performance.now() - entry.computedAt;
+    const usable = !options.fresh && entry.value !== undefined;
+    if (usable && age < this.limits.maxAgeMs) return Promise.resolve(entry.value!);
+    const pending = entry.pending ?? this.#refresh(entry, compute);
+    if (usable && age < this.limits.maxAgeMs + this.limits.staleMs) {
+      return Promise.resolve(entry.value!);
     }
-    const entry = { started: now, pending: true, answer: compute() };
-    this.#entries.delete(key);
+    return pending;
+  }
+
+  #add(key: string): SharedAnswer<T> {
+    const entry: SharedAnswer<T> = { computedAt: -Infinity };
     this.#entries.set(key, entry);
     for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.maxEntries) break;
+      if (this.#entries.size <= this.limits.maxKeys) break;
       this.#entries.delete(oldest);
     }
-    entry.answer.then(
-      () => (entry.pending = false),
-      () => {
-        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+    return entry;
+  }
+
+  #refresh(entry: SharedAnswer<T>, compute: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const pending = compute().then(
+      (value) => {
+        entry.value = value;
+        entry.computedAt = started;
+        entry.pending = undefined;
+        return value;
+      },
+      (error: unknown) => {
+        entry.pending = undefined;
+        throw error;
       },
     );
-    return entry.answer;
+    // A background refresh has no request to report its failure to; the next one that waits
+    // for a refresh of this key does.
+    pending.catch(() => undefined);
+    entry.pending = pending;
+    return pending;
   }
 }
 

@@ -3,6 +3,9 @@
 // hostile parameters.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
+import { SharedAnswers } from "../../src/frontend/api-query.js";
 import { clearPackages, insertBuild, insertPackage } from "./api-seed.js";
 import { insertCollection, webWorld, type WebWorld } from "./web-world.js";
 
@@ -335,6 +338,26 @@ describe("JSON API", () => {
       assert.equal(response.status, 431);
     });
 
+    it("gzips shared answers for clients that accept it", async () => {
+      const inject = (headers: Record<string, string>) =>
+        world.app.inject({ method: "GET", url: "/api/v1/packages", headers });
+      const plain = await inject({ "cache-control": "no-cache" });
+      assert.equal(plain.headers["content-encoding"], undefined);
+      assert.deepEqual(plain.json(), all());
+      for (const [acceptEncoding, gzipped] of [
+        ["gzip, deflate, br", true],
+        ["deflate, GZIP;q=0.5", true],
+        ["gzip;q=0", false],
+        ["identity", false],
+      ] as const) {
+        const response = await inject({ "accept-encoding": acceptEncoding });
+        assert.equal(response.headers["content-encoding"], gzipped ? "gzip" : undefined);
+        assert.equal(response.headers.vary, "accept-encoding");
+        const body = gzipped ? gunzipSync(response.rawPayload) : response.rawPayload;
+        assert.equal(body.toString(), plain.body, acceptEncoding);
+      }
+    });
+
     it("shares an answer without names for a few seconds unless asked for a fresh one", async () => {
       const first = await api("/api/v1/packages?collection=f25", { shared: true });
       await insertPackage(world.db, "zzz", f25);
@@ -444,5 +467,62 @@ describe("JSON API without collections", () => {
     const body = (await response.json()) as { status: number; message: string };
     assert.equal(body.status, 503);
     assert.match(body.message, /create-collection/);
+  });
+});
+
+describe("shared answers", () => {
+  /** Answers "1", "2", … one per computation, each after `ms`; counts the computations. */
+  function counter(ms = 20) {
+    let computations = 0;
+    return {
+      get count() {
+        return computations;
+      },
+      compute: async () => {
+        const value = Buffer.from(String(++computations));
+        await sleep(ms);
+        return value;
+      },
+    };
+  }
+  const text = async (answer: Promise<Buffer>) => (await answer).toString();
+  const shared = { fresh: false };
+
+  it("lets concurrent requests share one computation, also fresh ones", async () => {
+    const answers = new SharedAnswers<Buffer>({ maxAgeMs: 1000, staleMs: 0, maxKeys: 4 });
+    const source = counter();
+    const all = await Promise.all([
+      text(answers.get("k", shared, source.compute)),
+      text(answers.get("k", shared, source.compute)),
+      text(answers.get("k", { fresh: true }, source.compute)),
+    ]);
+    assert.deepEqual(all, ["1", "1", "1"]);
+    assert.equal(await text(answers.get("other", shared, source.compute)), "2");
+  });
+
+  it("reuses an answer for maxAgeMs, serves it stale while refreshing, then waits", async () => {
+    const answers = new SharedAnswers<Buffer>({ maxAgeMs: 400, staleMs: 400, maxKeys: 4 });
+    const source = counter();
+    assert.equal(await text(answers.get("k", shared, source.compute)), "1");
+    assert.equal(await text(answers.get("k", shared, source.compute)), "1");
+    assert.equal(await text(answers.get("k", { fresh: true }, source.compute)), "2");
+    await sleep(450);
+    assert.equal(await text(answers.get("k", shared, source.compute)), "2", "stale, refreshing");
+    await sleep(150);
+    assert.equal(await text(answers.get("k", shared, source.compute)), "3", "refreshed");
+    await sleep(900);
+    assert.equal(await text(answers.get("k", shared, source.compute)), "4", "too old: waits");
+    assert.equal(source.count, 4);
+  });
+
+  it("keeps no failure and at most maxKeys keys", async () => {
+    const answers = new SharedAnswers<Buffer>({ maxAgeMs: 1000, staleMs: 0, maxKeys: 2 });
+    const failing = () => Promise.reject(new Error("database down"));
+    await assert.rejects(answers.get("k", shared, failing), /database down/);
+    const source = counter(0);
+    assert.equal(await text(answers.get("k", shared, source.compute)), "1");
+    await answers.get("b", shared, source.compute);
+    await answers.get("c", shared, source.compute);
+    assert.equal(await text(answers.get("k", shared, source.compute)), "4", "k was dropped");
   });
 });

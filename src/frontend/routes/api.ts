@@ -2,6 +2,8 @@
 // OpenAPI document. The routes live in their own plugin scope so that every error under
 // /api/v1 — including the global `collection` check of request-state.ts, which runs before
 // them — answers JSON with a message instead of an HTML page, and never a stack trace.
+import { promisify } from "node:util";
+import { gzip } from "node:zlib";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { collectionDiffJson, packageListJson, SharedAnswers } from "../api-query.js";
 import { HttpError, notFound } from "../errors.js";
@@ -9,9 +11,24 @@ import { openApiDocument } from "../openapi.js";
 import type { FrontendDeps } from "../request-state.js";
 
 export const API_PREFIX = "/api/v1";
-/** How long an answer without a name filter may be reused (spec 09 has no freshness rule). */
-export const SHARED_ANSWER_MAX_AGE_MS = 5000;
-const SHARED_ANSWER_KEYS = 16;
+/**
+ * How long an answer without a name filter is reused (5 s), and served while it is refreshed
+ * (25 s more); spec 09 has no freshness rule.
+ */
+const SHARED_ANSWER_LIMITS = { maxAgeMs: 5000, staleMs: 25_000, maxKeys: 16 };
+
+/** A shared answer as it is and gzipped (level 1: 14 MB of packages become 2 MB in ~60 ms). */
+interface EncodedAnswer {
+  json: Buffer;
+  gzip: Buffer;
+}
+
+const gzipAsync = promisify(gzip);
+
+async function encode(json: string): Promise<EncodedAnswer> {
+  const buffer = Buffer.from(json);
+  return { json: buffer, gzip: await gzipAsync(buffer, { level: 1 }) };
+}
 
 export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): void {
   void app.register(
@@ -22,7 +39,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): voi
       );
 
       const db = deps.database.db;
-      const answers = new SharedAnswers(SHARED_ANSWER_MAX_AGE_MS, SHARED_ANSWER_KEYS);
+      const answers = new SharedAnswers<EncodedAnswer>(SHARED_ANSWER_LIMITS);
 
       api.get("/packages", async (request, reply) => {
         const names = queryValues(request, "name");
@@ -36,9 +53,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): voi
         const answer = answers.get(
           `packages ${JSON.stringify(existing)}`,
           freshness(request),
-          async () => Buffer.from(await packageListJson(db, { collections: existing })),
+          async () => encode(await packageListJson(db, { collections: existing })),
         );
-        return sendJson(reply, await answer);
+        return sendShared(request, reply, await answer);
       });
 
       api.get<{ Params: { first: string; second: string } }>(
@@ -53,9 +70,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): voi
           const answer = answers.get(
             `diff ${first!.id} ${second!.id}`,
             freshness(request),
-            async () => Buffer.from(await collectionDiffJson(db, first!, second!)),
+            async () => encode(await collectionDiffJson(db, first!, second!)),
           );
-          return sendJson(reply, await answer);
+          return sendShared(request, reply, await answer);
         },
       );
 
@@ -91,6 +108,20 @@ function queryValues(request: FastifyRequest, key: string): string[] | undefined
  */
 function sendJson(reply: FastifyReply, json: string | Buffer): FastifyReply {
   return reply.type("application/json").send(typeof json === "string" ? Buffer.from(json) : json);
+}
+
+function sendShared(request: FastifyRequest, reply: FastifyReply, answer: EncodedAnswer) {
+  reply.header("vary", "accept-encoding");
+  if (!acceptsGzip(request)) return sendJson(reply, answer.json);
+  return sendJson(reply.header("content-encoding", "gzip"), answer.gzip);
+}
+
+/** Whether Accept-Encoding lists gzip without `q=0`. */
+function acceptsGzip(request: FastifyRequest): boolean {
+  return (request.headers["accept-encoding"] ?? "").split(",").some((item) => {
+    const [coding, ...parameters] = item.split(";").map((part) => part.trim().toLowerCase());
+    return coding === "gzip" && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter));
+  });
 }
 
 function sendError(reply: FastifyReply, status: number, message: string): FastifyReply {
