@@ -1,0 +1,275 @@
+// `npm run bench:web`: the web frontend and the JSON API under load (issue #12 item 6). A fresh
+// PostgreSQL database is seeded by web-seed.ts (30,000 base packages in two collections, about
+// 200,000 builds and 1,000,000 dependency changes), `koschei frontend` serves it as a child
+// process, and autocannon requests each URL with 16 connections for a while. Prints p50, p95
+// and p99 latency and requests per second per URL beside the target (p95 < 150 ms).
+//
+//   npm run bench:web [-- --duration SECONDS] [--keep] [--database-url URL]
+//
+// The database server is KOSCHEI_BENCH_DATABASE_URL's, else KOSCHEI_TEST_DATABASE_URL's; the
+// database is dropped afterwards unless --keep. --database-url measures an already seeded
+// database (e.g. one left by --keep) instead.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { sql } from "kysely";
+import { migrate, openDatabase, type Database } from "../src/db/index.js";
+import { koschei, option, s, timed } from "./debian-sim.js";
+import { BENCH_COLLECTIONS, seedWebBench } from "./web-seed.js";
+
+const CONNECTIONS = 16;
+const TARGET_P95_MS = 150;
+const DEFAULT_DURATION_S = 10;
+/** What browsers and HTTP libraries (python-requests, curl --compressed) send. */
+const CLIENT_HEADERS = { "accept-encoding": "gzip, deflate" };
+
+/** The part of autocannon's programmatic API used here (it ships no types). */
+interface AutocannonInstance {
+  on(
+    event: "response",
+    listener: (client: unknown, status: number, bytes: number, ms: number) => void,
+  ): void;
+}
+type Autocannon = (
+  options: {
+    url: string;
+    connections: number;
+    duration: number;
+    timeout: number;
+    headers: Record<string, string>;
+  },
+  done: (error: Error | null, result: { requests: { average: number }; non2xx: number }) => void,
+) => AutocannonInstance;
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+interface Measurement {
+  label: string;
+  path: string;
+  p50: number;
+  p95: number;
+  p99: number;
+  requestsPerSecond: number;
+  failures: number;
+}
+
+function serverUrl(): string {
+  return (
+    process.env.KOSCHEI_BENCH_DATABASE_URL ??
+    process.env.KOSCHEI_TEST_DATABASE_URL ??
+    "postgresql://postgres@127.0.0.1:5432/postgres"
+  );
+}
+
+function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+/** Runs one statement on the server's maintenance database (CREATE/DROP DATABASE). */
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl() });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startFrontend(
+  databaseUrl: string,
+  configDir: string,
+): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const configFile = join(configDir, "frontend.yaml");
+  writeFileSync(configFile, "flask:\n  SECRET_KEY: bench-web-secret-0123456789abcdef\n");
+  const child = spawn(koschei, ["frontend", "--listen", `127.0.0.1:${port}`], {
+    env: { ...process.env, KOSCHEI_DATABASE_URL: databaseUrl, KOSCHEI_CONFIG: configFile },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  // Its request log is not part of the report; the tail is shown if it fails to start.
+  let logTail = "";
+  child.stderr!.on(
+    "data",
+    (chunk: Buffer) => (logTail = (logTail + chunk.toString()).slice(-4000)),
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) {
+      throw new Error(`koschei frontend exited (${child.exitCode}):\n${logTail}`);
+    }
+    const ready = await fetch(`${baseUrl}/api/v1/openapi.json`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { child, baseUrl };
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  child.kill();
+  throw new Error(`koschei frontend did not answer within 20 s:\n${logTail}`);
+}
+
+/** Waits until the server has finished the requests the last run left behind. */
+async function settle(baseUrl: string): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const start = performance.now();
+    await fetch(`${baseUrl}/api/v1/openapi.json`).then((response) => response.arrayBuffer());
+    if (performance.now() - start < 20) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** The URLs measured: package lists, package details (busiest and typical) and the API. */
+async function benchPaths(database: Database): Promise<Array<[string, string]>> {
+  const [rawhide, branch] = BENCH_COLLECTIONS;
+  const byBuilds = await database.db
+    .selectFrom("package")
+    .innerJoin("build", "build.package_id", "package.id")
+    .where("package.collection_id", "=", (qb) =>
+      qb.selectFrom("collection").select("id").where("name", "=", rawhide),
+    )
+    .groupBy("package.name")
+    .select(["package.name", sql<number>`count(*)`.as("builds")])
+    .orderBy("builds", "desc")
+    .orderBy("package.name")
+    .execute();
+  const busiest = byBuilds[0]!.name;
+  const typical = byBuilds[Math.floor(byBuilds.length / 2)]!.name;
+  const some = byBuilds.slice(100, 105).map((row) => `name=${encodeURIComponent(row.name)}`);
+  return [
+    ["package list, unified (default)", "/packages"],
+    ["package list, collection view", `/packages?collection=${rawhide}`],
+    ["package list, collection view, page 200", `/packages?collection=${rawhide}&page=200`],
+    [
+      "package list, sorted by priority",
+      `/packages?collection=${rawhide}&order_by=-current_priority`,
+    ],
+    ["package list, unified, untracked, page 50", "/packages?untracked=1&page=50"],
+    [`package detail, busiest (${busiest})`, `/package/${encodeURIComponent(busiest)}`],
+    [`package detail, typical (${typical})`, `/package/${encodeURIComponent(typical)}`],
+    ["API packages, all", "/api/v1/packages"],
+    [
+      "API packages, 5 names in one collection",
+      `/api/v1/packages?collection=${rawhide}&${some.join("&")}`,
+    ],
+    ["API collections diff", `/api/v1/collections/diff/${rawhide}/${branch}`],
+  ];
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
+}
+
+async function measure(baseUrl: string, label: string, path: string, duration: number) {
+  await fetch(baseUrl + path).then((response) => response.arrayBuffer()); // warm-up
+  const latencies: number[] = [];
+  const result = await new Promise<{ requests: { average: number }; non2xx: number }>(
+    (resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: baseUrl + path,
+          connections: CONNECTIONS,
+          duration,
+          timeout: 30,
+          headers: CLIENT_HEADERS,
+        },
+        (error, outcome) => (error ? reject(error) : resolve(outcome)),
+      );
+      instance.on("response", (_client, _status, _bytes, ms) => latencies.push(ms));
+    },
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    label,
+    path,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    requestsPerSecond: result.requests.average,
+    failures: result.non2xx,
+  } satisfies Measurement;
+}
+
+function printTable(rows: Measurement[]): void {
+  const ms = (value: number) => `${value.toFixed(0)} ms`;
+  const table = rows.map((row) => ({
+    URL: row.label,
+    p50: ms(row.p50),
+    p95: ms(row.p95),
+    p99: ms(row.p99),
+    "req/s": row.requestsPerSecond.toFixed(1),
+    target: `p95 < ${TARGET_P95_MS} ms`,
+    result:
+      row.failures > 0
+        ? `ERROR (${row.failures} non-2xx)`
+        : row.p95 < TARGET_P95_MS
+          ? "OK"
+          : "MISSED",
+  }));
+  console.table(table);
+  for (const row of rows) console.log(`  ${row.label}: ${row.path}`);
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    console.log("npm run bench:web [-- --duration SECONDS] [--keep] [--database-url URL]");
+    return;
+  }
+  const duration = Number(option("--duration") ?? DEFAULT_DURATION_S);
+  const given = option("--database-url");
+  const name = `koschei_bench_web_${process.pid}`;
+  const databaseUrl = given ?? withDatabaseName(serverUrl(), name);
+  const keep = given !== undefined || process.argv.includes("--keep");
+  const configDir = mkdtempSync(join(tmpdir(), "koschei-bench-web-"));
+  if (given === undefined) await onServer(`CREATE DATABASE ${name}`);
+  let database: Database | undefined;
+  let child: ChildProcess | undefined;
+  try {
+    database = await openDatabase({ kind: "postgresql", url: databaseUrl });
+    if (given === undefined) {
+      await migrate(database);
+      const [counts, seconds] = await timed(() => seedWebBench(database!.db));
+      console.log(
+        `seeded in ${s(seconds)}: ${counts.packages} packages, ${counts.builds} builds, ` +
+          `${counts.appliedChanges} applied and ${counts.unappliedChanges} unapplied changes`,
+      );
+    }
+    const paths = await benchPaths(database);
+    const frontend = await startFrontend(databaseUrl, configDir);
+    child = frontend.child;
+    console.log(
+      `${CONNECTIONS} connections, ${duration} s per URL; load average before: ` +
+        loadavg()
+          .map((load) => load.toFixed(2))
+          .join(" "),
+    );
+    const rows: Measurement[] = [];
+    for (const [label, path] of paths) {
+      await settle(frontend.baseUrl);
+      rows.push(await measure(frontend.baseUrl, label, path, duration));
+    }
+    printTable(rows);
+  } finally {
+    child?.kill("SIGTERM");
+    await database?.close();
+    if (!keep) await onServer(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    else console.log(`database kept: ${databaseUrl}`);
+    rmSync(configDir, { recursive: true, force: true });
+  }
+}
+
+await main();
