@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
+import { sql } from "kysely";
 import pino from "pino";
 import { runBuildResolverPass } from "../../src/backend/build-resolver.js";
 import { runRepoResolverPass } from "../../src/backend/repo-resolver.js";
@@ -85,6 +86,23 @@ describe("repo resolver", () => {
     await runRepoResolverPass(world.context(session));
     assert.equal(world.collectionEvents.length, 2);
     assert.equal((await world.unappliedChanges(foo)).length, 3);
+  });
+
+  test("a new repo that changes nothing for a package leaves its row and history unwritten", async () => {
+    const { foo } = await fooWithResolvedBuild();
+    await runRepoResolverPass(world.context());
+    const xmin = () =>
+      world.db
+        .selectFrom("package")
+        .select(sql<string>`xmin::text`.as("xmin"))
+        .where("id", "=", foo)
+        .executeTakeFirstOrThrow();
+    const before = await xmin();
+    await world.regenRepo();
+    await runRepoResolverPass(world.context());
+    assert.deepEqual(await xmin(), before);
+    assert.deepEqual(await world.history(foo), [{ resolved: true, problems: [] }]);
+    assert.deepEqual(world.packageEvents, []);
   });
 
   test("while the package's last build runs there is nothing to compare with", async () => {
