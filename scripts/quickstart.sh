@@ -21,8 +21,9 @@ debian_packages=(nodejs npm g++ make python3 pkg-config libsolv-dev libsolvext-d
 fedora_packages=(nodejs npm gcc-c++ make python3 pkgconf libsolv-devel)
 if [ "$mode" = test ]; then
   # chromium: the browser tests drive it through playwright-core (KOSCHEI_CHROMIUM overrides
-  # its path).
-  debian_packages+=(postgresql rabbitmq-server openssl chromium)
+  # its path). nginx-light, apache2 and its OpenID Connect module: the reverse-proxy examples
+  # of deploy/ are tested in the real servers (skipped where they are missing).
+  debian_packages+=(postgresql rabbitmq-server openssl chromium nginx-light apache2 libapache2-mod-auth-openidc)
   fedora_packages+=(postgresql-server postgresql-contrib rabbitmq-server openssl chromium)
 fi
 
