@@ -635,6 +635,8 @@ describe("package detail pages", () => {
 
     it("answers 404 for unknown packages, packages without a finished build and blocked ones", async () => {
       await insertPackage(world.db, "nobuild", f25);
+      const page = await (await world.client().get("/package/nobuild")).text();
+      assert.ok(!page.includes("/bugreport/"), "no link to a report without a build");
       const blocked = await insertPackage(world.db, "blocked", f25, { blocked: true });
       await insertBuild(world.db, blocked.id, "complete");
       for (const name of ["nope", "nobuild", "blocked"]) {

@@ -163,6 +163,19 @@ interface PackagePageData {
   now: Date;
 }
 
+/**
+ * Bugzilla needs the collection's product and version, and the report a finished build (the
+ * original offered the link without one, which led to a 404).
+ */
+function canReportBug(pkg: PackageRow, collection: Collection): boolean {
+  return (
+    collection.bugzilla_product !== null &&
+    collection.bugzilla_version !== null &&
+    !pkg.blocked &&
+    pkg.last_complete_build_id !== null
+  );
+}
+
 function PackageInformation({ ctx, data }: { ctx: PageContext; data: PackagePageData }) {
   const { pkg, collection } = data;
   const state = packageState(pkg);
@@ -187,7 +200,7 @@ function PackageInformation({ ctx, data }: { ctx: PageContext; data: PackagePage
           <Problems problems={data.problems} />
         </>
       )}
-      {collection.bugzilla_product !== null && collection.bugzilla_version !== null && (
+      {canReportBug(pkg, collection) && (
         <p>
           <a
             class="pf-v6-c-button pf-m-secondary pf-m-small"
