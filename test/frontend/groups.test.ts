@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { MAX_PACKAGES } from "../../src/frontend/group-forms.js";
+import { GroupExists, nameGroup, webTransaction } from "../../src/frontend/group-query.js";
 import { userPackageSources } from "../../src/frontend/routes/user-packages.js";
 import {
   auditLines,
@@ -179,6 +180,38 @@ describe("creating a group (§5.10)", () => {
     assert.ok(page.includes("Create new group"));
     assert.equal((await readGroup(world.db, "jdoe", "foo"))!.packages.join(), "maven");
     assert.deepEqual(await auditLines(world.db), []);
+  });
+
+  it("answers two simultaneous creations of one name with one group and one flash, never a 500", async () => {
+    const client = await loggedIn("jdoe");
+    const token = await csrfTokenFor(client);
+    const responses = await Promise.all(
+      [1, 2, 3].map(() => client.post("/add-group", { ...fooForm, csrf_token: token })),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    assert.deepEqual(statuses, [200, 200, 302]);
+    for (const response of responses.filter((r) => r.status === 200)) {
+      assert.ok((await response.text()).includes("Group already exists"));
+    }
+    assert.ok(await readGroup(world.db, "jdoe", "foo"));
+  });
+
+  it("turns the unique index's refusal of a concurrent creation into GroupExists", async () => {
+    await loggedIn("jdoe");
+    const user = await world.db
+      .selectFrom("user")
+      .selectAll()
+      .where("name", "=", "jdoe")
+      .executeTakeFirstOrThrow();
+    const target = { namespace: "jdoe", name: "raced" };
+    let second: Promise<unknown> | undefined;
+    await webTransaction(world.db, user, async (tx) => {
+      await nameGroup(tx, undefined, target);
+      // The second transaction finds no group yet; its insert waits for this one's commit.
+      second = webTransaction(world.db, user, (other) => nameGroup(other, undefined, target));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    await assert.rejects(second!, GroupExists);
   });
 
   it("allows the same name in another namespace", async () => {
@@ -460,6 +493,20 @@ describe("hostile input", () => {
     );
     assert.ok(Date.now() - started < 5000);
     assert.equal(await readGroup(world.db, "jdoe", "foo"), undefined);
+  });
+
+  it("escapes and encodes a user name with markup and a slash as the group's namespace", async () => {
+    const name = `<b>o'k/x</b>`;
+    const client = await loggedIn(name);
+    const response = await submitForm(client, "/add-group", { ...fooForm, owners: "jdoe" });
+    const location = response.headers.get("location")!;
+    assert.equal(location, `/groups/${encodeURIComponent(name)}/foo`);
+    const group = await client.get(location);
+    assert.equal(group.status, 200);
+    const page = await group.text();
+    assert.ok(page.includes("&lt;b>o'k/x&lt;/b>/foo"));
+    assert.ok(!page.includes("<b>o'k"));
+    assert.ok(await readGroup(world.db, name, "foo"));
   });
 
   it("takes the first of repeated fields", async () => {
