@@ -52,6 +52,8 @@ export interface ServiceContext {
    * services, the Koji sessions the service's own (see `serviceSessions` in command.ts).
    */
   session(): Promise<BackendSession>;
+  /** `--once`: one pass, then the process exits (the watcher handles what is queued, then returns). */
+  readonly once?: boolean;
   /**
    * For passes that never return (the watcher waits for messages): touches the watchdog file
    * and checks the memory limit, as the runner does around every pass.

@@ -115,6 +115,7 @@ async function runService(
     log,
     events: options.events,
     stopping: halt,
+    once: options.once ?? false,
     session: () => options.session(service.name),
     heartbeat: () => {
       touchWatchdog();

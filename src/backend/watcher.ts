@@ -33,6 +33,9 @@ import { notifyChannel, REPO_DONE_CHANNEL } from "./wake.js";
 /** The topics under `fedmsg.topic` the watcher acts on (and binds when nothing is configured). */
 export const WATCHED_TOPICS = ["task.state.change", "tag", "repo.done"] as const;
 
+/** With `--once`, the pass ends when no message came for this long. */
+const DRAIN_IDLE_MS = 2000;
+
 export interface WatcherOptions {
   /** Between tries of a message that met an outage (default 1 s doubling to 60 s). */
   retry?: BackOff;
@@ -66,6 +69,8 @@ export function createWatcherService(options: WatcherOptions = {}): WatcherServi
         beforeMessage: context.heartbeat,
         stopping: context.stopping,
         counters,
+        // --once: what the queue holds, then return.
+        ...(context.once ? { drainIdleMs: DRAIN_IDLE_MS } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
       });

@@ -76,6 +76,11 @@ export interface ConsumerOptions {
   reconnect?: BackOff;
   /** Counters to add to (a service keeps them across runs). */
   counters?: ConsumerCounters;
+  /**
+   * Handle what the queue holds, then return once no message came for this many milliseconds
+   * (`--once`). A broker that cannot be reached, or a connection lost, is then thrown.
+   */
+  drainIdleMs?: number;
 }
 
 const DEFAULT_BACK_OFF: BackOff = { firstDelayMs: 1000, maxDelayMs: 60_000 };
@@ -100,6 +105,7 @@ export async function consumeMessages(options: ConsumerOptions): Promise<Consume
     try {
       link = await BrokerLink.open(options);
     } catch (error) {
+      if (options.drainIdleMs !== undefined) throw error;
       failures++;
       const delay = backOff(failures, reconnect);
       options.log.warn(
@@ -114,10 +120,15 @@ export async function consumeMessages(options: ConsumerOptions): Promise<Consume
       options.log.info({ broker: where, queue: link.queue }, "consuming from the broker again");
     }
     failures = 0;
+    let drained: boolean;
     try {
-      await new MessageLoop(options, counters, link).run();
+      drained = await new MessageLoop(options, counters, link).run();
     } finally {
       await link.close();
+    }
+    if (drained) return counters;
+    if (!options.stopping.aborted && options.drainIdleMs !== undefined) {
+      throw new Error(`lost the connection to the broker ${where}`);
     }
     if (!options.stopping.aborted) {
       failures++;
@@ -274,10 +285,16 @@ class MessageLoop {
     this.retry = options.retry ?? DEFAULT_BACK_OFF;
   }
 
-  async run(): Promise<void> {
+  /** Handles deliveries until the link is lost or stopping (false), or drained (true). */
+  async run(): Promise<boolean> {
+    const { drainIdleMs } = this.options;
     for (;;) {
-      const delivery = await this.link.next(this.options.stopping, IDLE_HEARTBEAT_MS);
-      if (!delivery) return;
+      const delivery = await this.link.next(
+        this.options.stopping,
+        drainIdleMs === undefined ? IDLE_HEARTBEAT_MS : Math.min(drainIdleMs, IDLE_HEARTBEAT_MS),
+      );
+      if (!delivery) return false;
+      if (delivery === "idle" && drainIdleMs !== undefined) return true;
       // A quiet queue is no reason for the watchdog to think the service hangs.
       if (delivery === "idle") this.options.beforeMessage?.();
       else await this.process(delivery);

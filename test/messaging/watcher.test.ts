@@ -396,15 +396,14 @@ describe("the watcher", () => {
     }
   });
 
-  test("koschei backend watcher, as a process, records a finished build; SIGTERM ends it with 0", async () => {
-    const w = await newWorld();
-    await w.setUpCollection();
+  /** `koschei backend ARGS…` against the world's configuration and database. */
+  async function startBackend(w: WatcherWorld, args: string[]) {
     const configDir = join(w.world.dir, "config");
     // The process runs on the wall clock, not the hub's (years earlier): its builds must not
     // look timed out (koji_config.task_timeout) to it. config.yaml is read before, and merged
     // with, config-backend.yaml.
     writeFileSync(join(configDir, "config.yaml"), "koji_config:\n  task_timeout: 315360000\n");
-    const child = spawn(process.execPath, [join(BIN_DIR, "koschei"), "backend", "watcher"], {
+    const child = spawn(process.execPath, [join(BIN_DIR, "koschei"), "backend", ...args], {
       env: {
         ...process.env,
         KOSCHEI_CONFIG_DIR: configDir,
@@ -414,9 +413,15 @@ describe("the watcher", () => {
       },
       stdio: ["ignore", "ignore", "pipe"],
     });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const exited = once(child, "exit");
+    const process_ = { child, stderr: "", exited: once(child, "exit") };
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (process_.stderr += chunk));
+    return process_;
+  }
+
+  test("koschei backend watcher, as a process, records a finished build; SIGTERM ends it with 0", async () => {
+    const w = await newWorld();
+    await w.setUpCollection();
+    const backend = await startBackend(w, ["watcher"]);
     try {
       const { buildId } = await w.startBuild("delta");
       await w.advance(BUILD_SECONDS);
@@ -426,13 +431,28 @@ describe("the watcher", () => {
         15_000,
       );
     } catch (error) {
-      throw new Error(`${(error as Error).message}; its stderr:\n${stderr}`);
+      throw new Error(`${(error as Error).message}; its stderr:\n${backend.stderr}`);
     } finally {
-      child.kill("SIGTERM");
+      backend.child.kill("SIGTERM");
     }
-    const [code] = (await exited) as [number | null];
-    assert.equal(code, 0, stderr);
-    assert.match(stderr, /watcher started/);
+    const [code] = (await backend.exited) as [number | null];
+    assert.equal(code, 0, backend.stderr);
+    assert.match(backend.stderr, /watcher started/);
+  });
+
+  test("koschei backend watcher --once handles what the queue holds, then exits with 0", async () => {
+    const w = await newWorld();
+    await w.setUpCollection();
+    const { buildId } = await w.startBuild("delta");
+    await w.advance(BUILD_SECONDS);
+    assert.ok((await queueDepth(w.queue)) >= 3, "the task's messages wait in the queue");
+
+    const backend = await startBackend(w, ["watcher", "--once"]);
+    const [code] = (await backend.exited) as [number | null];
+
+    assert.equal(code, 0, backend.stderr);
+    assert.equal(await w.buildState(buildId), COMPLETE);
+    assert.equal(await queueDepth(w.queue), 0);
   });
 
   test("a session that cannot be opened for a reason other than an outage ends the service with 1; the message stays queued", async () => {
