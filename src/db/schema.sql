@@ -837,6 +837,12 @@ CREATE INDEX ix_outbox_unpublished ON public.outbox USING btree (id) WHERE (publ
 
 CREATE INDEX ix_package_collection_id ON public.package USING btree (collection_id, tracked) WHERE (NOT blocked);
 
+CREATE INDEX ix_package_collection_view ON public.package USING btree (collection_id, ((last_complete_build_id = last_build_id)), resolved, (
+CASE
+    WHEN (last_build_id IS DISTINCT FROM last_complete_build_id) THEN 2
+    ELSE last_complete_build_state
+END) DESC, name, id) WHERE (tracked AND (NOT blocked));
+
 CREATE UNIQUE INDEX ix_package_group_name ON public.package_group USING btree (namespace, name);
 
 CREATE INDEX ix_package_group_relation_base_id ON public.package_group_relation USING btree (base_id);

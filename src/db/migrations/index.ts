@@ -3,6 +3,7 @@ import { sql as buildTriggers } from "./0002_build_triggers.js";
 import { sql as rpmvercmp } from "./0003_rpmvercmp.js";
 import { sql as stats } from "./0004_stats.js";
 import { sql as outbox } from "./0005_outbox.js";
+import { sql as frontendIndexes } from "./0006_frontend_indexes.js";
 
 export interface Migration {
   /** Sortable identifier recorded in schema_migrations once applied, e.g. "0001_tables". */
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { id: "0003_rpmvercmp", sql: rpmvercmp },
   { id: "0004_stats", sql: stats },
   { id: "0005_outbox", sql: outbox },
+  { id: "0006_frontend_indexes", sql: frontendIndexes },
 ];
