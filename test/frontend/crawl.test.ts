@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { HtmlValidate, type Message } from "html-validate";
 import { seedSite } from "./browser-support.js";
-import { loginAs, webWorld, type WebClient, type WebWorld } from "./web-world.js";
+import { insertCollection, loginAs, webWorld, type WebClient, type WebWorld } from "./web-world.js";
 
 const MAX_PAGES = 400;
 /**
@@ -16,7 +16,14 @@ const MAX_VARIANTS_PER_PATH = 6;
 
 const validator = new HtmlValidate({
   extends: ["html-validate:recommended"],
-  rules: {},
+  rules: {
+    // preact-render-to-string writes void elements as <input/>: valid HTML, so the rule only
+    // asks that it be done the same way everywhere.
+    "void-style": ["error", { style: "selfclose" }],
+    // The renderer escapes < and & in every text, which is what HTML needs; the rule would
+    // also want > escaped (as in "foo >= 2"), which HTML allows raw in text.
+    "no-raw-characters": "off",
+  },
 });
 
 /** Paths the crawl must not follow, and why. */
@@ -86,7 +93,7 @@ async function crawl(world: WebWorld, client: WebClient): Promise<CrawlResult> {
 }
 
 function formatMessage(message: Message): string {
-  return `  ${message.line}:${message.column} ${message.ruleId}: ${message.message}`;
+  return `  ${message.selector ?? `${message.line}:${message.column}`} ${message.ruleId}: ${message.message}`;
 }
 
 describe("site crawl", () => {
@@ -98,18 +105,44 @@ describe("site crawl", () => {
   after(() => world.close());
 
   for (const who of ["anonymous", "admin"] as const) {
-    it(`finds no broken link and no invalid page (${who})`, async () => {
+    it(`finds no broken link and no invalid page (${who})`, async (t) => {
       const client = world.client();
       if (who === "admin") await loginAs(world, client, "root-user", { admin: true });
       const result = await crawl(world, client);
+      t.diagnostic(`${result.pages} pages crawled`);
       assert.ok(result.pages > 20, `only ${result.pages} pages reached`);
-      assert.deepEqual(result.broken, [], "broken links");
-      assert.deepEqual(result.invalid, [], "invalid pages");
+      assert.deepEqual(
+        { broken: result.broken, invalid: result.invalid },
+        { broken: [], invalid: [] },
+      );
       for (const page of ["/packages", "/collections", "/groups", "/stats", "/documentation"]) {
         assert.ok(result.visited.has(page), `${page} is linked from the site`);
       }
     });
   }
+
+  it("renders error pages and the demo login form as valid HTML", async () => {
+    const demo = await webWorld({
+      configure: (config) => (config.frontend.auth.demo_login = true),
+    });
+    try {
+      await insertCollection(demo.db, "f29");
+      const client = demo.client();
+      for (const [path, status] of [
+        ["/login", 200],
+        ["/no/such/page", 404],
+        ["/collections?collection=nope", 404],
+        ["/login/oidc/callback", 404],
+      ] as const) {
+        const response = await client.get(path);
+        assert.equal(response.status, status, path);
+        const report = await validator.validateString(await response.text(), path);
+        assert.ok(report.valid, JSON.stringify(report.results, null, 1));
+      }
+    } finally {
+      await demo.close();
+    }
+  });
 
   it("documents how Koschei works", async () => {
     const response = await world.client().get("/documentation");
