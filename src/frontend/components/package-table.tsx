@@ -52,7 +52,7 @@ export function PackageTable(props: {
   }
   return (
     <div class="kk-package-list">
-      <PaginationRow ctx={ctx} pagination={list.pagination} what={what}>
+      <PaginationRow ctx={ctx} pagination={list.pagination} what={what} position="top">
         {toggle}
       </PaginationRow>
       {list.view === "collection" ? (
@@ -60,7 +60,7 @@ export function PackageTable(props: {
       ) : (
         <UnifiedTable ctx={ctx} list={list} />
       )}
-      <PaginationRow ctx={ctx} pagination={list.pagination} what={what} />
+      <PaginationRow ctx={ctx} pagination={list.pagination} what={what} position="bottom" />
     </div>
   );
 }

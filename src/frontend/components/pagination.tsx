@@ -9,6 +9,8 @@ export function PaginationRow(props: {
   ctx: PageContext;
   pagination: Pagination;
   what: string;
+  /** Names the page links apart when a list has a row above and one below it. */
+  position?: "top" | "bottom";
   /** Shown after the text, e.g. the `Show untracked` button. */
   children?: ComponentChildren;
 }) {
@@ -19,7 +21,10 @@ export function PaginationRow(props: {
       <span class="kk-pagination-text">{paginationText(props.what, pagination)}</span>
       {props.children}
       {pagination.pages > 0 && (
-        <nav class="kk-pages" aria-label="Pages">
+        <nav
+          class="kk-pages"
+          aria-label={props.position === undefined ? "Pages" : `Pages (${props.position})`}
+        >
           <ul>
             <li>
               {pagination.hasPrevious ? (
