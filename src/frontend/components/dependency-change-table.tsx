@@ -24,12 +24,13 @@ function affectedByUrl(change: DependencyChangeRow, collectionName: string): str
 
 function EvrCell({ parts }: { parts: EvrParts | null }) {
   if (parts === null) return null;
+  // One element per cell: PatternFly's phone-width grid lays out each child separately.
   return (
-    <>
+    <span class="kk-evr">
       {parts.before}
       {parts.highlighted !== "" && <span class="kk-evr-diff">{parts.highlighted}</span>}
       {parts.after}
-    </>
+    </span>
   );
 }
 
@@ -42,6 +43,17 @@ function changeKind(change: DependencyChangeRow): { symbol: string; title: strin
     : { symbol: "↓", title: `${depName} was downgraded to lower version` };
 }
 
+function Pill(props: { color?: "blue" | "teal"; title: string; text: string }) {
+  const color = props.color === undefined ? "" : ` pf-m-${props.color}`;
+  return (
+    <span class={`pf-v6-c-label pf-m-compact${color}`} title={props.title}>
+      <span class="pf-v6-c-label__content">
+        <span class="pf-v6-c-label__text">{props.text}</span>
+      </span>
+    </span>
+  );
+}
+
 function DistanceLabel({
   change,
   packageName,
@@ -51,33 +63,26 @@ function DistanceLabel({
 }) {
   const { distance } = change;
   if (distance === 1) {
-    return (
-      <span
-        class="pf-v6-c-label pf-m-blue pf-m-compact"
-        title={`direct build-dependency of ${packageName}`}
-      >
-        1
-      </span>
-    );
+    return <Pill color="blue" title={`direct build-dependency of ${packageName}`} text="1" />;
   }
   if (distance !== null) {
     return (
-      <span
-        class="pf-v6-c-label pf-m-teal pf-m-compact"
-        title={`indirect build-dependency of ${packageName}; shortest distance in the dependency graph is equal to ${distance}`}
-      >
-        {distance}
-      </span>
+      <Pill
+        color="teal"
+        title={
+          `indirect build-dependency of ${packageName}; shortest distance in the ` +
+          `dependency graph is equal to ${distance}`
+        }
+        text={String(distance)}
+      />
     );
   }
   if (change.curr === null) return null;
   return (
-    <span
-      class="pf-v6-c-label pf-m-compact"
+    <Pill
       title="distant dependency, buildroot dependency or other dependency in the build transaction"
-    >
-      B
-    </span>
+      text="B"
+    />
   );
 }
 
@@ -93,14 +98,16 @@ function ChangeRow(props: {
   return (
     <tr class="pf-v6-c-table__tr">
       <td class="pf-v6-c-table__td" data-label="Dependency">
-        <a
-          class="kk-affected-link"
-          href={affectedByUrl(change, props.collectionName)}
-          title="Find other packages that are possibly affected by this dependency change"
-        >
-          ?
-        </a>{" "}
-        {change.depName}
+        <span>
+          <a
+            class="kk-affected-link"
+            href={affectedByUrl(change, props.collectionName)}
+            title="Find other packages that are possibly affected by this dependency change"
+          >
+            ?
+          </a>{" "}
+          {change.depName}
+        </span>
       </td>
       <td class="pf-v6-c-table__td" data-label="Previous">
         <EvrCell parts={parts.previous} />

@@ -525,7 +525,7 @@ function History({ ctx, data }: { ctx: PageContext; data: PackagePageData }) {
       <h2 class="pf-v6-c-title pf-m-xl">
         {data.lastSeen === undefined ? "Most recent builds" : "Historical builds"}
       </h2>
-      <table class="pf-v6-c-table pf-m-compact pf-m-grid-md" aria-label="Build history">
+      <table class="pf-v6-c-table pf-m-compact kk-history-table" aria-label="Build history">
         <thead class="pf-v6-c-table__thead">
           <tr class="pf-v6-c-table__tr">
             <th class="pf-v6-c-table__th" scope="col">
@@ -640,7 +640,7 @@ async function loadPackagePageData(
     unappliedChanges(db, pkg.id),
     packageHistory(db, pkg.id, deps.config.frontend.builds_per_page, before),
     chartBuilds(db, pkg.id, CHART_BUILDS),
-    currentProblems(db, pkg.id),
+    pkg.resolved === false ? currentProblems(db, pkg.id) : [],
     pkg.last_build_id === null
       ? undefined
       : db
