@@ -12,6 +12,7 @@ import { createOidcLogin, oidcSettings, OIDC_CALLBACK_PATH } from "./oidc.js";
 import { pageContext } from "./page-context.js";
 import { sendPage } from "./render.js";
 import { firstQueryValue, type FrontendDeps, type User } from "./request-state.js";
+import { isUserName } from "./user-name.js";
 
 /** Raised by a route that needs a login: the error handler redirects to /login?next=…. */
 export class LoginRequired extends Error {
@@ -62,9 +63,6 @@ export function userNameFromIdentity(config: KoscheiConfig, identity: string): s
   const name = match?.[1];
   return name === undefined || name === "" ? undefined : name;
 }
-
-/** User names the pages accept (spec 08 §6.1). */
-const USER_NAME = /^[a-zA-Z0-9.+_-]+$/;
 
 /** The user row of that name, created on first login (an admin only when `admin` says so). */
 export async function findOrCreateUser(
@@ -145,7 +143,7 @@ async function demoLogin(
   const name = typeof submitted === "string" ? submitted.trim() : "";
   const csrf = formCsrfProblem(request, deps.config, form);
   if (csrf !== undefined) return showForm(400, csrf, name);
-  if (!USER_NAME.test(name)) {
+  if (!isUserName(name)) {
     return showForm(400, "A user name is letters, digits and . + _ - only.", name);
   }
   await logIn(request, deps, name, name);

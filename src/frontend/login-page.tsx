@@ -3,6 +3,7 @@ import { Alert } from "./components/alerts.js";
 import { CSRF_FIELD } from "./csrf.js";
 import { Layout, PageTitle } from "./layout.js";
 import type { PageContext } from "./page-context.js";
+import { USER_NAME_PATTERN } from "./user-name.js";
 
 export function DemoLoginPage(props: {
   ctx: PageContext;
@@ -32,7 +33,7 @@ export function DemoLoginPage(props: {
             name="username"
             value={props.userName ?? ""}
             required
-            pattern="[a-zA-Z0-9.+_\-]+"
+            pattern={USER_NAME_PATTERN}
             autocomplete="username"
           />
         </div>

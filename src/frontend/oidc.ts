@@ -8,11 +8,9 @@ import * as client from "openid-client";
 import type { KoscheiConfig, OidcConfig } from "../config/index.js";
 import { HttpError, badRequest, forbidden } from "./errors.js";
 import type { PendingLogin } from "./session.js";
+import { isUserName } from "./user-name.js";
 
 export const OIDC_CALLBACK_PATH = "/login/oidc/callback";
-
-/** User names the pages accept everywhere (spec 08 §6.1). */
-const USER_NAME = /^[a-zA-Z0-9.+_-]+$/;
 
 /** The checked OIDC settings, or undefined when no issuer is configured. */
 export interface OidcSettings {
@@ -69,7 +67,7 @@ export function userNameFromClaims(claims: Record<string, unknown>, claim: strin
   if (typeof value !== "string" || value === "") {
     throw forbidden(`The login provider did not tell this user's name (no "${claim}" claim).`);
   }
-  if (!USER_NAME.test(value)) {
+  if (!isUserName(value)) {
     throw forbidden(`The login provider's user name "${value}" is not a valid Koschei user name.`);
   }
   return value;

@@ -73,6 +73,14 @@ describe("OpenID Connect login against a local provider", () => {
     for (const key of ["state", "nonce", "code_challenge"]) assert.ok(query.get(key), key);
   });
 
+  it("leaves the login to a trusted proxy's identity header when there is one", async () => {
+    const response = await world
+      .client()
+      .request("/login?next=%2Fcollections", { headers: { "X-Remote-User": "proxied" } });
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get("location"), "/collections");
+  });
+
   it("logs in through the provider, creating the user on first login", async () => {
     const client = world.client();
     const callback = await throughProvider(provider, await startLogin(client), "alice");

@@ -1,0 +1,9 @@
+// What a user name may be (spec 08 §6.1's name rule), for every login method.
+const USER_NAME = /^[a-zA-Z0-9.+_-]+$/;
+
+/** The same characters as an HTML `pattern`, for the demo login form. */
+export const USER_NAME_PATTERN = "[a-zA-Z0-9.+_\\-]+";
+
+export function isUserName(name: string): boolean {
+  return USER_NAME.test(name);
+}
