@@ -77,9 +77,12 @@ export async function findPackage(db: Kysely<Schema>, name: string, collectionId
     .executeTakeFirst();
 }
 
-/** The package's rows in every collection (any state), for the state overview. */
-export async function packageRowsOfBase(db: Kysely<Schema>, baseId: number) {
-  return db.selectFrom("package").selectAll().where("base_id", "=", baseId).execute();
+/**
+ * The package's rows in every collection (any state), for the state overview; by name, which
+ * a package shares with its base package (index ix_package_name).
+ */
+export async function packageRowsByName(db: Kysely<Schema>, name: string) {
+  return db.selectFrom("package").selectAll().where("name", "=", name).execute();
 }
 
 interface RawChange {

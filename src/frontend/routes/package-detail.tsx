@@ -38,7 +38,7 @@ import {
   appliedChanges,
   packageGroups,
   packageHistory,
-  packageRowsOfBase,
+  packageRowsByName,
   unappliedChanges,
   type AffectedPackage,
   type BuildEntry,
@@ -635,7 +635,7 @@ async function loadPackagePageData(
   const state = request.koschei;
   const before = lastSeen === undefined ? undefined : new Date(lastSeen * 1000);
   const [rows, groups, unapplied, history, chart, problems, lastBuild] = await Promise.all([
-    packageRowsOfBase(db, pkg.base_id),
+    packageRowsByName(db, pkg.name),
     packageGroups(db, pkg.base_id, state.user),
     unappliedChanges(db, pkg.id),
     packageHistory(db, pkg.id, deps.config.frontend.builds_per_page, before),
