@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "kysely";
+import { queryPackageList, type PackageFilter } from "../../src/frontend/package-query.js";
 import { stateHistory } from "../../src/frontend/stats-query.js";
 import { insertCollection, loginAs, webWorld, type WebWorld } from "./web-world.js";
 import {
@@ -518,3 +519,90 @@ describe("collections, collection detail, badges and stats", () => {
     assert.deepEqual(hist.counts.unknown, [3, 2, 2, 2, 2, 2, 2]);
   });
 });
+
+describe("package lists: front page setting and query filters", () => {
+  let world: WebWorld;
+  let f25: number;
+  before(async () => {
+    world = await webWorld({
+      configure: (config) => {
+        config.frontend.frontpage = "collection_list";
+      },
+    });
+    f25 = await insertCollection(world.db, "f25", {
+      display_name: "Fedora 25",
+      latest_repo_resolved: true,
+    });
+    const rnv = await seedPackage(world.db, "rnv", f25);
+    await seedBuild(world.db, rnv, "complete");
+    const fop = await seedPackage(world.db, "fop", f25);
+    await seedBuild(world.db, fop, "failed");
+    await seedPackage(world.db, "ant", f25, { resolved: false });
+    await seedPackage(world.db, "xpp3", f25, { tracked: false });
+    await seedGroup(world.db, "java", ["rnv", "ant", "xpp3"]);
+  });
+  after(() => world.close());
+
+  it("frontend.frontpage: collection_list shows the collections at /", async () => {
+    const html = await pageText(await world.client().get("/"));
+    assert.ok(html.includes("Uncategorized"));
+    assert.ok(!html.includes("Package summary"));
+  });
+
+  it("narrows by names, group, name pattern and states, in both views", async () => {
+    const collections = await world.db.selectFrom("collection").selectAll().execute();
+    const query = (filter: PackageFilter, untracked = false) =>
+      queryPackageList(world.db, {
+        collections,
+        untracked,
+        orderBy: "name",
+        page: 1,
+        perPage: 10,
+        filter,
+        priorities: world.config.priorities,
+      }).then((list) => list.rows.map((row) => row.name));
+    assert.deepEqual(await query({ names: ["rnv", "xpp3", "nope"] }), ["rnv"]);
+    assert.deepEqual(await query({ names: ["rnv", "xpp3"] }, true), ["rnv", "xpp3"]);
+    assert.deepEqual(await query({ names: [] }), []);
+    assert.deepEqual(await query({ groupId: await groupId(world, "java") }, true), [
+      "ant",
+      "rnv",
+      "xpp3",
+    ]);
+    assert.deepEqual(await query({ nameLike: "%N%" }), ["ant", "rnv"]);
+    assert.deepEqual(await query({ states: ["failing", "unresolved"] }), ["ant", "fop"]);
+    assert.deepEqual(await query({ states: ["untracked"] }, true), ["xpp3"]);
+    assert.deepEqual(await query({ states: [] }), []);
+    // A second collection makes it the unified view: states match in any shown collection.
+    const f26 = await insertCollection(world.db, "f26", { display_name: "Fedora 26" });
+    const both = await world.db.selectFrom("collection").selectAll().execute();
+    const unified = await queryPackageList(world.db, {
+      collections: both,
+      untracked: false,
+      orderBy: "name",
+      page: 1,
+      perPage: 10,
+      filter: { states: ["ok", "unresolved"], groupId: await groupId(world, "java") },
+      priorities: world.config.priorities,
+    });
+    assert.equal(unified.view, "unified");
+    assert.deepEqual(
+      unified.rows.map((row) => row.name),
+      ["ant", "rnv"],
+    );
+    assert.equal(unified.rows[0]!.cells.length, 2);
+    assert.equal(
+      unified.rows[0]!.cells.find((cell) => cell?.collection.id === f26),
+      undefined,
+    );
+  });
+});
+
+async function groupId(world: WebWorld, name: string): Promise<number> {
+  const group = await world.db
+    .selectFrom("package_group")
+    .select("id")
+    .where("name", "=", name)
+    .executeTakeFirstOrThrow();
+  return group.id;
+}

@@ -1,7 +1,7 @@
 // Collections (spec 08 §5.3) and collection detail (§5.4) with its edit stub. This module
 // also registers the package-list routes of package-lists.tsx (front page, /packages,
 // /search, /stats, badges), so that routes/index.ts keeps one entry for both.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { requireUser } from "../auth.js";
 import { CollectionStateIcon } from "../components/icons.js";
 import { HttpError, forbidden, notFound } from "../errors.js";
@@ -147,35 +147,42 @@ function CollectionDetailPage({ ctx, collection }: { ctx: PageContext; collectio
   );
 }
 
+/** The collection list; also the front page with `frontend.frontpage: collection_list`. */
+export async function collectionListPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: FrontendDeps,
+): Promise<FastifyReply> {
+  const ctx = await pageContext(request, deps);
+  const db = deps.database.db;
+  const groups = await db
+    .selectFrom("collection_group")
+    .select(["id", "name", "display_name"])
+    .orderBy("name")
+    .execute();
+  const relations = await db
+    .selectFrom("collection_group_relation")
+    .select(["group_id", "collection_id"])
+    .execute();
+  // allCollections is already ordered by `order` then name, both descending.
+  const all = ctx.state.allCollections;
+  const cards: CollectionGroupCard[] = groups.map((group) => ({
+    name: group.name,
+    displayName: group.display_name,
+    members: all.filter((collection) =>
+      relations.some((r) => r.group_id === group.id && r.collection_id === collection.id),
+    ),
+  }));
+  const grouped = new Set(relations.map((r) => r.collection_id));
+  const uncategorized = all.filter((collection) => !grouped.has(collection.id));
+  if (uncategorized.length > 0) {
+    cards.push({ name: "", displayName: "Uncategorized", members: uncategorized });
+  }
+  return sendPage(reply, <CollectionsPage ctx={ctx} cards={cards} />);
+}
+
 export function registerCollectionRoutes(app: FastifyInstance, deps: FrontendDeps): void {
-  app.get("/collections", async (request, reply) => {
-    const ctx = await pageContext(request, deps);
-    const db = deps.database.db;
-    const groups = await db
-      .selectFrom("collection_group")
-      .select(["id", "name", "display_name"])
-      .orderBy("name")
-      .execute();
-    const relations = await db
-      .selectFrom("collection_group_relation")
-      .select(["group_id", "collection_id"])
-      .execute();
-    // allCollections is already ordered by `order` then name, both descending.
-    const all = ctx.state.allCollections;
-    const cards: CollectionGroupCard[] = groups.map((group) => ({
-      name: group.name,
-      displayName: group.display_name,
-      members: all.filter((collection) =>
-        relations.some((r) => r.group_id === group.id && r.collection_id === collection.id),
-      ),
-    }));
-    const grouped = new Set(relations.map((r) => r.collection_id));
-    const uncategorized = all.filter((collection) => !grouped.has(collection.id));
-    if (uncategorized.length > 0) {
-      cards.push({ name: "", displayName: "Uncategorized", members: uncategorized });
-    }
-    return sendPage(reply, <CollectionsPage ctx={ctx} cards={cards} />);
-  });
+  app.get("/collections", (request, reply) => collectionListPage(request, reply, deps));
 
   app.get<{ Params: { name: string } }>("/collection/:name", async (request, reply) => {
     const collection = request.koschei.allCollections.find((c) => c.name === request.params.name);

@@ -10,13 +10,18 @@ import { pageContext } from "../page-context.js";
 import { sendPage } from "../render.js";
 import { firstQueryValue, type FrontendDeps } from "../request-state.js";
 import { packageState } from "../../model/states.js";
+import { collectionListPage } from "./collections.js";
 import { registerStatsRoutes } from "./stats.js";
 
 export function registerPackageListRoutes(app: FastifyInstance, deps: FrontendDeps): void {
+  // The front page shows the view `frontend.frontpage` names: the package list (default) or
+  // the collection list in place; the group list and the login, which other modules serve,
+  // by a redirect. `frontend.frontpage_kwargs` has nothing to pass: these views take no
+  // arguments besides the query string, which the package list reads as /packages does.
   app.get("/", async (request, reply) => {
     switch (deps.config.frontend.frontpage) {
       case "collection_list":
-        return reply.redirect("/collections");
+        return collectionListPage(request, reply, deps);
       case "groups_overview":
         return reply.redirect("/groups");
       case "login":
