@@ -60,10 +60,6 @@ export interface GroupMembership {
   editable: boolean;
 }
 
-export function fullGroupName(group: Pick<GroupRow, "namespace" | "name">): string {
-  return group.namespace === null ? group.name : `${group.namespace}/${group.name}`;
-}
-
 export async function findBasePackage(db: Kysely<Schema>, name: string) {
   return db.selectFrom("base_package").selectAll().where("name", "=", name).executeTakeFirst();
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { compareEvr } from "@koschei/koji-protocol/evr.js";
 import type { AuditedChanges } from "../../admin/admin-command.js";
-import { setGroupContent } from "../../admin/groups.js";
+import { fullGroupName, setGroupContent } from "../../admin/groups.js";
 import { selectPackages, setPackageAttribute } from "../../admin/packages.js";
 import type { Schema } from "../../db/schema.js";
 import { currentPriority, meetsBuildThreshold, timePriority } from "../../model/priority.js";
@@ -22,7 +22,7 @@ import { CSRF_FIELD } from "../csrf.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { evrText, formatDate, naturalTime } from "../format.js";
 import { validationMessage } from "../group-forms.js";
-import { webChanges } from "../group-query.js";
+import { canEditGroup, groupPath, webChanges } from "../group-query.js";
 import { buildKojiUrls, kojiRealBuildUrl } from "../koji-links.js";
 import { Layout, PageTitle } from "../layout.js";
 import {
@@ -33,7 +33,6 @@ import {
   findBasePackage,
   findBuild,
   findPackage,
-  fullGroupName,
   kojiTasks,
   appliedChanges,
   packageGroups,
@@ -58,7 +57,12 @@ import {
 import { bugReportUrl, externalLinks } from "../package-links.js";
 import { pageContext, type PageContext } from "../page-context.js";
 import { sendPage } from "../render.js";
-import { firstQueryValue, type Collection, type FrontendDeps } from "../request-state.js";
+import {
+  firstQueryValue,
+  type Collection,
+  type FrontendDeps,
+  type User,
+} from "../request-state.js";
 import type { ComponentChildren } from "preact";
 
 /** How many builds the chart draws. */
@@ -73,10 +77,6 @@ function packageUrl(name: string, collection?: Collection): string {
   return collection === undefined
     ? path
     : `${path}?collection=${encodeURIComponent(collection.name)}`;
-}
-
-function groupUrl(group: { namespace: string | null; name: string }): string {
-  return `/groups/${fullGroupName(group).split("/").map(encodeURIComponent).join("/")}`;
 }
 
 function trueFalse(value: boolean): string {
@@ -404,7 +404,7 @@ function Groups({ ctx, data }: { ctx: PageContext; data: PackagePageData }) {
         <ul class="kk-plain-list">
           {shown.map(({ group }) => (
             <li>
-              <a href={groupUrl(group)}>{fullGroupName(group)}</a>
+              <a href={groupPath(group)}>{fullGroupName(group)}</a>
             </li>
           ))}
         </ul>
@@ -706,7 +706,7 @@ async function sendPackagePage(
 /** Adds the package to or removes it from each group whose checkbox changed; audited. */
 async function applyGroupChanges(
   changes: AuditedChanges,
-  user: { id: number; admin: boolean },
+  user: User,
   pkg: PackageRow,
   groups: ReturnType<typeof changedGroups>,
 ) {
@@ -720,13 +720,7 @@ async function applyGroupChanges(
             .where("id", "=", checkbox.groupId)
             .executeTakeFirst();
     if (group === undefined) throw notFound("Group not found");
-    const maintainer = await changes.db
-      .selectFrom("group_acl")
-      .select("user_id")
-      .where("group_id", "=", group.id)
-      .where("user_id", "=", user.id)
-      .executeTakeFirst();
-    if (!user.admin && maintainer === undefined) {
+    if (!(await canEditGroup(changes.db, user, group))) {
       throw forbidden(`You may not change the packages of group ${fullGroupName(group)}.`);
     }
     if (checkbox.checked) {
