@@ -4,6 +4,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 export const SESSION_COOKIE = "session";
+const MAX_FLASH_CHARACTERS = 300;
+const MAX_FLASHES = 5;
 
 export type FlashCategory = "success" | "danger" | "info";
 
@@ -51,8 +53,19 @@ export class Session {
     this.changed = true;
   }
 
+  /**
+   * Queues a message for the next page. Browsers drop cookies over about 4 KB (and with it the
+   * login), so a message is cut to MAX_FLASH_CHARACTERS and only the last MAX_FLASHES are kept.
+   */
   flash(category: FlashCategory, message: string): void {
-    this.set("flashes", [...(this.data.flashes ?? []), { category, message }]);
+    const text =
+      message.length > MAX_FLASH_CHARACTERS
+        ? `${message.slice(0, MAX_FLASH_CHARACTERS - 1)}…`
+        : message;
+    this.set(
+      "flashes",
+      [...(this.data.flashes ?? []), { category, message: text }].slice(-MAX_FLASHES),
+    );
   }
 
   /** The pending flash messages, removed from the session (they are shown once). */

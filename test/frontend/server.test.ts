@@ -73,3 +73,28 @@ describe("frontend server", () => {
     assert.match(await robots.text(), /Disallow: \/login/);
   });
 });
+
+describe("flash messages", () => {
+  let world: WebWorld;
+  before(async () => {
+    world = await webWorld();
+    await insertCollection(world.db, "f29");
+  });
+  after(() => world.close());
+
+  it("stay small enough for the session cookie, so that a long one does not end the login", async () => {
+    const client = world.client();
+    const name = "u".repeat(255);
+    const login = await client.request("/login", { headers: { "X-Remote-User": name } });
+    assert.equal(login.status, 302);
+    const cookie = login.headers.getSetCookie().find((line) => line.startsWith("session=")) ?? "";
+    assert.ok(cookie.length < 4096, `cookie of ${cookie.length} bytes`);
+    const page = await (await client.get("/collections")).text();
+    assert.match(
+      page,
+      /Logged in as user &quot;u+&quot; with identity &quot;u+…<\/div>/,
+      "the long flash is cut",
+    );
+    assert.ok(page.includes(`<summary>${name}</summary>`), "still logged in");
+  });
+});
