@@ -77,7 +77,10 @@ export async function collectionDiffJson(
 
 interface SharedAnswer<T> {
   value?: T;
-  /** When the query that computed `value` started. */
+  /**
+   * When `value` was computed. Counting from its end, not its start, keeps a slow query (seconds
+   * on a loaded machine) from being rerun back to back: the data is then up to that much older.
+   */
   computedAt: number;
   pending?: Promise<T>;
 }
@@ -85,7 +88,7 @@ interface SharedAnswer<T> {
 /**
  * Answers shared between requests, so that the big ones (every package: 60,000 elements, 14 MB)
  * cost one query however many clients ask. An answer is served as it is for `maxAgeMs` after its
- * query started; for `staleMs` more it is still served while one query refreshes it in the
+ * query finished; for `staleMs` more it is still served while one query refreshes it in the
  * background; after that, requests wait for the refresh. A request that wants a fresh answer
  * waits for the running query or starts one. At most `maxKeys` keys are kept, the least
  * recently added dropped first.
@@ -118,11 +121,10 @@ export class SharedAnswers<T> {
   }
 
   #refresh(entry: SharedAnswer<T>, compute: () => Promise<T>): Promise<T> {
-    const started = performance.now();
     const pending = compute().then(
       (value) => {
         entry.value = value;
-        entry.computedAt = started;
+        entry.computedAt = performance.now();
         entry.pending = undefined;
         return value;
       },

@@ -98,8 +98,9 @@ export function openApiDocument(prefix: string) {
       description:
         "Read-only and anonymous. Every endpoint also takes the site-wide `collection` " +
         "parameter: its first value, split on commas, must name existing collections, else 404. " +
-        "Answers without a `name` filter are shared between clients: up to 5 s old, or up to " +
-        "30 s while a newer one is computed; send `Cache-Control: no-cache` for a fresh one.",
+        "Answers without a `name` filter are shared between clients: computed up to 5 s ago, or " +
+        "up to 30 s ago while a newer one is computed; send `Cache-Control: no-cache` for a " +
+        "fresh one.",
     },
     paths: {
       [`${prefix}/packages`]: {
