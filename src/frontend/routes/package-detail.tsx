@@ -686,13 +686,16 @@ async function sendPackagePage(
 ) {
   const db = deps.database.db;
   const lastSeen = submitted === undefined ? parseLastSeen(request) : undefined;
-  if ((await findBasePackage(db, name)) === undefined) throw notFound("Package not found");
   const pkg = await findPackage(db, name, collection.id);
-  const data =
+  if (pkg === undefined && (await findBasePackage(db, name)) === undefined) {
+    throw notFound("Package not found");
+  }
+  const [data, ctx] = await Promise.all([
     pkg === undefined
       ? undefined
-      : await loadPackagePageData(db, deps, request, pkg, collection, lastSeen);
-  const ctx = await pageContext(request, deps, { collections: [collection] });
+      : loadPackagePageData(db, deps, request, pkg, collection, lastSeen),
+    pageContext(request, deps, { collections: [collection] }),
+  ]);
   // A refused form is shown at the page's own address, so that its links stay valid.
   if (submitted !== undefined) ctx.url = packageUrl(name, collection);
   return sendPage(
