@@ -283,7 +283,11 @@ export const demoCommand: Command = {
       { kind: "pglite", dataDir: paths.database },
       { logger: log },
     );
+    // Ctrl-C at any moment, set-up included, stops everything cleanly.
     const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
     const timers: NodeJS.Timeout[] = [];
     const cleanups: (() => void)[] = [];
     const sessions = serviceSessions(config, log, database);
@@ -335,16 +339,18 @@ export const demoCommand: Command = {
       if (!restored) move(1);
       timers.push(setInterval(() => move(), MOVE_INTERVAL_S * 1000));
       timers.push(setInterval(() => saveSimulator(sim, paths.simulator), SAVE_INTERVAL_S * 1000));
-      await new Promise<void>((done) => {
-        process.once("SIGINT", done);
-        process.once("SIGTERM", done);
-        stop.signal.addEventListener("abort", () => done());
-        void runner.finally(done);
-      });
+      if (!stop.signal.aborted) {
+        await new Promise<void>((done) => {
+          stop.signal.addEventListener("abort", () => done());
+          void runner.finally(done);
+        });
+      }
       log.info("stopping the demo");
     } finally {
       for (const timer of timers) clearInterval(timer);
       for (const cleanup of cleanups) cleanup();
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
       stop.abort();
       await runner;
       await app?.close();

@@ -61,7 +61,7 @@ export function safeNext(next: string | undefined): string {
 export function userNameFromIdentity(config: KoscheiConfig, identity: string): string | undefined {
   const match = new RegExp(`^(?:${config.frontend.auth.user_re})$`).exec(identity);
   const name = match?.[1];
-  return name === undefined || name === "" ? undefined : name;
+  return name === undefined || !isUserName(name) ? undefined : name;
 }
 
 /** The user row of that name, created on first login (an admin only when `admin` says so). */

@@ -80,6 +80,21 @@ describe("login through a trusted reverse proxy", () => {
     assert.equal(response.status, 501);
   });
 
+  it("refuses identities that name no acceptable user (too long, odd characters)", async () => {
+    for (const identity of ["u".repeat(256), "bob smith", "<script>"]) {
+      const response = await world
+        .client()
+        .request("/login", { headers: { "X-Remote-User": identity } });
+      assert.equal(response.status, 403, identity);
+    }
+    const names = await world.db
+      .selectFrom("user")
+      .select("name")
+      .where("name", "like", "u%")
+      .execute();
+    assert.deepEqual(names, []);
+  });
+
   it("returns only to local paths after login", () => {
     assert.equal(safeNext("/package/rnv?collection=f29"), "/package/rnv?collection=f29");
     for (const hostile of [
