@@ -1,8 +1,8 @@
 // The queries behind the package, build and affected-by pages (spec 08 §5.5, §5.6, §5.12).
 // Every query is bounded by the page: the history reads at most one page of builds and of
-// resolution changes by their indexes (ix_build_composite, ix_resolution_change_package_id),
-// and the dependency changes, Koji tasks and problems of exactly the entries shown, each in
-// one query whatever the page size.
+// resolution changes (with their problems) by their indexes (ix_build_composite,
+// ix_resolution_change_package_id), and the dependency changes and Koji tasks of exactly the
+// builds shown, each in one query whatever the page size.
 import { sql, type Kysely, type Selectable } from "kysely";
 import type { BuildTable, PackageGroupTable, PackageTable, Schema } from "../db/schema.js";
 import { BuildState } from "../model/states.js";
@@ -182,6 +182,23 @@ export async function kojiTasks(
   return byBuild;
 }
 
+/** A package's resolution changes, newest first, each with its problems (one query). */
+function resolutionChanges(db: Kysely<Schema>, packageId: number, limit: number) {
+  return db
+    .selectFrom("resolution_change as change")
+    .select([
+      "change.id",
+      "change.resolved",
+      "change.timestamp",
+      sql<string[]>`ARRAY(SELECT problem FROM resolution_problem
+        WHERE resolution_id = change.id ORDER BY problem)`.as("problems"),
+    ])
+    .where("change.package_id", "=", packageId)
+    .orderBy("change.timestamp", "desc")
+    .orderBy("change.id", "desc")
+    .limit(limit);
+}
+
 /**
  * The newest `limit` entries of the package's history (builds by start, resolution changes by
  * time), only those before `before` when given, newest first (spec 08 §5.5).
@@ -199,70 +216,35 @@ export async function packageHistory(
     .orderBy("started", "desc")
     .orderBy("id", "desc")
     .limit(limit);
-  let resolutions = db
-    .selectFrom("resolution_change")
-    .select(["id", "resolved", "timestamp"])
-    .where("package_id", "=", packageId)
-    .orderBy("timestamp", "desc")
-    .orderBy("id", "desc")
-    .limit(limit);
+  let resolutions = resolutionChanges(db, packageId, limit);
   if (before !== undefined) {
     builds = builds.where("started", "<", before);
-    resolutions = resolutions.where("timestamp", "<", before);
+    resolutions = resolutions.where("change.timestamp", "<", before);
   }
   const [buildRows, resolutionRows] = await Promise.all([builds.execute(), resolutions.execute()]);
   const entries: HistoryEntry[] = [
     ...buildRows.map((build): HistoryEntry => ({ kind: "build", build, tasks: [], changes: [] })),
-    ...resolutionRows.map((row): HistoryEntry => ({ kind: "resolution", ...row, problems: [] })),
+    ...resolutionRows.map((row): HistoryEntry => ({ kind: "resolution", ...row })),
   ]
     .sort((a, b) => entryTime(b).getTime() - entryTime(a).getTime())
     .slice(0, limit);
   const buildIds = entries.flatMap((entry) => (entry.kind === "build" ? [entry.build.id] : []));
-  const resolutionIds = entries.flatMap((entry) => (entry.kind === "resolution" ? [entry.id] : []));
-  const [changes, tasks, problems] = await Promise.all([
+  const [changes, tasks] = await Promise.all([
     appliedChanges(db, buildIds),
     kojiTasks(db, buildIds),
-    resolutionProblems(db, resolutionIds),
   ]);
   for (const entry of entries) {
-    if (entry.kind === "build") {
-      entry.changes = changes.get(entry.build.id)!;
-      entry.tasks = tasks.get(entry.build.id)!;
-    } else {
-      entry.problems = problems.get(entry.id)!;
-    }
+    if (entry.kind !== "build") continue;
+    entry.changes = changes.get(entry.build.id)!;
+    entry.tasks = tasks.get(entry.build.id)!;
   }
   return entries;
 }
 
-async function resolutionProblems(
-  db: Kysely<Schema>,
-  resolutionIds: number[],
-): Promise<Map<number, string[]>> {
-  const byResolution = new Map<number, string[]>(resolutionIds.map((id) => [id, []]));
-  if (resolutionIds.length === 0) return byResolution;
-  const rows = await db
-    .selectFrom("resolution_problem")
-    .select(["resolution_id", "problem"])
-    .where("resolution_id", "in", resolutionIds)
-    .orderBy("problem")
-    .execute();
-  for (const row of rows) byResolution.get(row.resolution_id)!.push(row.problem);
-  return byResolution;
-}
-
 /** The problems of the package's latest resolution, when it failed. */
 export async function currentProblems(db: Kysely<Schema>, packageId: number): Promise<string[]> {
-  const latest = await db
-    .selectFrom("resolution_change")
-    .select(["id", "resolved"])
-    .where("package_id", "=", packageId)
-    .orderBy("timestamp", "desc")
-    .orderBy("id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  if (latest === undefined || latest.resolved) return [];
-  return (await resolutionProblems(db, [latest.id])).get(latest.id)!;
+  const latest = await resolutionChanges(db, packageId, 1).executeTakeFirst();
+  return latest === undefined || latest.resolved ? [] : latest.problems;
 }
 
 /** What the build chart draws: the package's most recent builds, oldest first. */
