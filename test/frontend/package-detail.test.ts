@@ -131,6 +131,33 @@ describe("package detail pages", () => {
       assert.ok(html.includes("was added to dependency set"));
     });
 
+    it("shows the priority's parts of a schedulable package, real and untagged builds", async () => {
+      const rnv = await insertPackage(world.db, "rnv", f25, { manual_priority: 300 });
+      const real = await insertBuild(world.db, rnv.id, "complete", {
+        real: true,
+        started: new Date(Date.now() - 2 * 86_400_000),
+      });
+      const old = await insertBuild(world.db, rnv.id, "failed", { started: new Date(1000) });
+      await world.db
+        .updateTable("build")
+        .set({ untagged: true })
+        .where("id", "=", old.id)
+        .execute();
+      const html = await (await world.client().get("/package/rnv")).text();
+      assert.ok(html.includes("Its priority reaches the build threshold (256)"));
+      assert.ok(!html.includes("ineligible for scheduling"));
+      assert.match(html, /Manual priority<\/span><\/dt><dd[^>]*><div[^>]*>300</);
+      assert.match(html, /Time priority<\/span><\/dt><dd[^>]*><div[^>]*>\d+</);
+      assert.ok(
+        html.includes(
+          "https://primary-koji.test/koji/search?match=exact&amp;type=build&amp;terms=rnv-1-1.fc25",
+        ),
+      );
+      assert.ok(html.includes("Real build:"));
+      assert.ok(html.includes("This build is no longer tagged in koji."));
+      assert.ok(html.includes(`/build/${real.id}`));
+    });
+
     it("answers 404 for an unknown package and a note for a package of another collection", async () => {
       assert.equal((await world.client().get("/package/nope")).status, 404);
       await insertCollection(world.db, "f26", { order: 1 });
