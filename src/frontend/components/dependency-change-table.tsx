@@ -8,6 +8,7 @@ import { evrText } from "../format.js";
 import type { DependencyChangeRow, Evr } from "../package-detail-query.js";
 
 const VISIBLE_ROWS = 10;
+const COLUMNS = ["Dependency", "Previous", "Current", "Change", "Distance"] as const;
 
 function affectedByUrl(change: DependencyChangeRow, collectionName: string): string {
   const query = new URLSearchParams({
@@ -138,6 +139,15 @@ function ChangeRows(props: {
       class="pf-v6-c-table pf-m-compact pf-m-grid-md kk-change-table"
       aria-label="Dependency changes"
     >
+      <thead class="pf-v6-c-table__thead">
+        <tr class="pf-v6-c-table__tr">
+          {COLUMNS.map((column) => (
+            <th class="pf-v6-c-table__th" scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
       <tbody class="pf-v6-c-table__tbody">
         {props.changes.map((change) => (
           <ChangeRow
