@@ -495,18 +495,17 @@ describe("hostile input", () => {
     assert.equal(await readGroup(world.db, "jdoe", "foo"), undefined);
   });
 
-  it("escapes and encodes a user name with markup and a slash as the group's namespace", async () => {
-    const name = `<b>o'k/x</b>`;
-    const client = await loggedIn(name);
-    const response = await submitForm(client, "/add-group", { ...fooForm, owners: "jdoe" });
-    const location = response.headers.get("location")!;
-    assert.equal(location, `/groups/${encodeURIComponent(name)}/foo`);
-    const group = await client.get(location);
+  it("escapes and encodes a namespace with markup and a slash (logins refuse such names, old rows may hold them)", async () => {
+    const namespace = `<b>o'k/x</b>`;
+    await insertGroup(world.db, { namespace, name: "foo", owners: ["jdoe"] });
+    const client = await loggedIn("jdoe");
+    const list = await (await client.get("/groups")).text();
+    assert.ok(!list.includes("<b>o'k"));
+    const group = await client.get(`/groups/${encodeURIComponent(namespace)}/foo`);
     assert.equal(group.status, 200);
     const page = await group.text();
     assert.ok(page.includes("&lt;b>o'k/x&lt;/b>/foo"));
     assert.ok(!page.includes("<b>o'k"));
-    assert.ok(await readGroup(world.db, name, "foo"));
   });
 
   it("takes the first of repeated fields", async () => {
