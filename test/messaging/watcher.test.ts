@@ -204,7 +204,7 @@ describe("the watcher", () => {
     });
     try {
       w.run([fastWatcher(), resolver], { wake });
-      await waitFor("the first pass", async () => passes.length === 1, 5000);
+      await waitFor("the first pass", async () => passes.length === 1, 60_000);
       // Listening before Koji makes the repo (the interval is an hour: only a wake-up helps).
       await waitFor("the LISTEN", async () => {
         const rows = await w.world.fresh.database.query<{ n: number }>(
@@ -228,7 +228,7 @@ describe("the watcher", () => {
       };
       await w.world.sim.publisher!.flush();
       const sent = Date.now();
-      await waitFor("a pass after the new repo", async () => passes.length === 2, 5000);
+      await waitFor("a pass after the new repo", async () => passes.length === 2, 60_000);
 
       assert.ok(passes[1]! - sent < 1000, `${passes[1]! - sent} ms`);
       assert.ok(repoId > 0);
@@ -259,7 +259,7 @@ describe("the watcher", () => {
     );
     // From another Koji instance: not ours, ignored (and not malformed).
     await publish(topic, { instance: "secondary", attribute: "state", id: 1, new: "CLOSED" });
-    await waitFor("four malformed", async () => watcher.counters.malformed === 4, 5000);
+    await waitFor("four malformed", async () => watcher.counters.malformed === 4, 60_000);
 
     // Still consuming: a build finishes as usual.
     const { buildId } = await w.startBuild("beta");
@@ -358,7 +358,7 @@ describe("the watcher", () => {
 
       proxy.cut();
       await w.advance(BUILD_SECONDS);
-      await waitFor("retries", async () => watcher.counters.retried >= 2, 5000);
+      await waitFor("retries", async () => watcher.counters.retried >= 2, 60_000);
       assert.equal(await w.buildState(beta.buildId), RUNNING);
       assert.equal(await w.buildState(broken.buildId), RUNNING);
       proxy.restore();
