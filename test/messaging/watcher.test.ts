@@ -336,7 +336,11 @@ describe("the watcher", () => {
     const w = await newWorld();
     await w.setUpCollection();
     const target = new URL(w.world.fresh.url);
-    const proxy: TcpProxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const proxy: TcpProxy = await startTcpProxy(
+      decodeURIComponent(target.hostname),
+      Number(target.port || 5432),
+    );
+    target.hostname = "127.0.0.1";
     target.port = String(proxy.port);
     let proxied: Database | undefined;
     try {

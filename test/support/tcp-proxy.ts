@@ -14,6 +14,7 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
+/** `targetHost` may be a Unix socket directory (PostgreSQL's `.s.PGSQL.<port>` in it). */
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let up = true;
@@ -24,7 +25,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return;
     }
     connections++;
-    const upstream = net.connect(targetPort, targetHost);
+    // A PostgreSQL URL may name a Unix socket directory instead of a host.
+    const upstream = targetHost.startsWith("/")
+      ? net.connect(`${targetHost}/.s.PGSQL.${targetPort}`)
+      : net.connect(targetPort, targetHost);
     open.add(client);
     open.add(upstream);
     const drop = () => {
