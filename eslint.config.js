@@ -85,6 +85,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["static/**/*.js"],
+    languageOptions: { globals: { document: "readonly" } },
+  },
+  {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },
   },

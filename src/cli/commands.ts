@@ -14,7 +14,8 @@ export const koscheiCommands: CommandEntry[] = [
   },
   {
     name: "demo",
-    summary: "run Koschei on a simulated Koji with every service and the web interface in one process",
+    summary:
+      "run Koschei on a simulated Koji with every service and the web interface in one process",
     load: async () => (await import("./demo.js")).demoCommand,
   },
   {
