@@ -9,6 +9,8 @@ import { openDatabase, type Database } from "../db/index.js";
 import { KojiSessions } from "../koji/sessions.js";
 import { createLogger, type Logger } from "../log/logger.js";
 import { installOutbox } from "../messaging/outbox.js";
+import { installPluginListeners, withPluginServices } from "../plugins/backend.js";
+import { loadPlugins } from "../plugins/registry.js";
 import { EventBus } from "./events.js";
 import { prettyDestination } from "./log-format.js";
 import { backendServices, findServices, type ServiceDefinition } from "./registry.js";
@@ -42,14 +44,16 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
       if (args.positionals.length === 0) {
         throw new UsageError(`name a service to run. ${knownServices(registry)}`);
       }
-      const lookup = findServices(registry, args.positionals);
+      const config = loadConfig("backend");
+      const plugins = await loadPlugins(config);
+      const services = withPluginServices(registry, plugins);
+      const lookup = findServices(services, args.positionals);
       if ("unknown" in lookup) {
         process.stderr.write(
-          `koschei backend: No such service: ${lookup.unknown.join(", ")}. ${knownServices(registry)}\n`,
+          `koschei backend: No such service: ${lookup.unknown.join(", ")}. ${knownServices(services)}\n`,
         );
         return USAGE_EXIT_CODE;
       }
-      const config = loadConfig("backend");
       const log = backendLogger(flagOption(args, "debug"));
       const stop = new AbortController();
       const onSignal = (signal: string) => {
@@ -58,6 +62,12 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
       };
       for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
       const session = serviceSessions(config, log);
+      installPluginListeners(plugins, {
+        config,
+        log,
+        events: session.events,
+        openSession: session.open,
+      });
       const wake = wakeSignals(config, lookup.found, log);
       try {
         return await runServices({
@@ -97,9 +107,8 @@ function wakeSignals(
 }
 
 function knownServices(registry: readonly ServiceDefinition[]): string {
-  if (registry.length === 0) return "No services are registered yet.";
   const lines = registry.map((service) => `  ${service.name.padEnd(16)} ${service.summary}`);
-  return `Services:\n${lines.join("\n")}`;
+  return `Services:\n${lines.join("\n")}\nEnabled plugins add their own (copr: copr-resolver, copr-scheduler).`;
 }
 
 function backendLogger(debug: boolean): Logger {

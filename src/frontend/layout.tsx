@@ -7,7 +7,15 @@ import type { PageContext } from "./page-context.js";
 
 /** The navigation tab a page belongs to (spec 08 §2.5); none for the others. */
 export type TabName =
-  "collections" | "packages" | "groups" | "my-packages" | "add-packages" | "stats" | "none";
+  | "collections"
+  | "packages"
+  | "groups"
+  | "my-packages"
+  | "add-packages"
+  | "stats"
+  | "none"
+  /** A plugin's page, named by its user tab's label. */
+  | `plugin:${string}`;
 
 interface Tab {
   name: TabName;
@@ -94,6 +102,17 @@ export function Layout(props: {
                   <ul>
                     {USER_TABS.map((tab) => (
                       <NavItem tab={tab} active={props.tab} user={user.name} />
+                    ))}
+                    {ctx.userTabs.map((tab) => (
+                      <NavItem
+                        tab={{
+                          ...tab,
+                          name: `plugin:${tab.label}`,
+                          href: (name) => tab.href(name),
+                        }}
+                        active={props.tab}
+                        user={user.name}
+                      />
                     ))}
                     <li>
                       <a href="/logout">Log out</a>

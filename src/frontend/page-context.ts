@@ -5,6 +5,7 @@ import type { KoscheiConfig } from "../config/index.js";
 import { csrfToken } from "./csrf.js";
 import type { Collection, FrontendDeps, RequestState } from "./request-state.js";
 import type { Flash } from "./session.js";
+import type { UserTab } from "../plugins/plugin.js";
 
 export interface BuildrootWarning {
   collection: Collection;
@@ -22,6 +23,8 @@ export interface PageContext {
   /** Current collections whose base buildroot cannot be installed. */
   buildrootWarnings: BuildrootWarning[];
   csrfToken: string;
+  /** The user-menu links the enabled plugins add. */
+  userTabs: readonly UserTab[];
 }
 
 export async function pageContext(
@@ -65,6 +68,7 @@ export async function pageContext(
         .map((problem) => problem.problem),
     })),
     csrfToken: csrfToken(state.session, deps.config.flask.SECRET_KEY),
+    userTabs: deps.extensions.userTabs,
   };
 }
 

@@ -6,6 +6,8 @@ import type { Selectable } from "kysely";
 import type { CollectionTable, Database, UserTable } from "../db/index.js";
 import type { KoscheiConfig } from "../config/index.js";
 import { HttpError, notFound } from "./errors.js";
+import type { UserTab } from "../plugins/plugin.js";
+import type { UserPackageSource } from "./routes/user-packages.js";
 import type { Session } from "./session.js";
 
 export type Collection = Selectable<CollectionTable>;
@@ -24,6 +26,15 @@ export interface RequestState {
 export interface FrontendDeps {
   database: Database;
   config: KoscheiConfig;
+  /** What the enabled plugins add to the pages. */
+  extensions: FrontendExtensions;
+}
+
+export interface FrontendExtensions {
+  /** Links in the user menu after the core ones. */
+  userTabs: readonly UserTab[];
+  /** Accounts of a user's packages besides the groups the user maintains. */
+  userPackageSources: readonly UserPackageSource[];
 }
 
 declare module "fastify" {

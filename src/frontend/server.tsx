@@ -12,6 +12,7 @@ import { LoginRequired, loginUrl, registerAuthRoutes } from "./auth.js";
 import { HttpError } from "./errors.js";
 import { ErrorPage, sendPage } from "./render.js";
 import { loadRequestState, type FrontendDeps } from "./request-state.js";
+import { loadPlugins } from "../plugins/registry.js";
 import { routeModules } from "./routes/index.js";
 import { Session } from "./session.js";
 
@@ -28,7 +29,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   "cross-origin-opener-policy": "same-origin",
 };
 
-export interface FrontendOptions extends FrontendDeps {
+export interface FrontendOptions extends Omit<FrontendDeps, "extensions"> {
   logger: Logger;
 }
 
@@ -39,7 +40,15 @@ function patternflyDirectory(): string {
 
 export async function createFrontend(options: FrontendOptions): Promise<FastifyInstance> {
   const { config, logger } = options;
-  const deps: FrontendDeps = { database: options.database, config };
+  const plugins = await loadPlugins(config);
+  const deps: FrontendDeps = {
+    database: options.database,
+    config,
+    extensions: {
+      userTabs: plugins.flatMap((plugin) => plugin.frontend?.userTabs ?? []),
+      userPackageSources: plugins.flatMap((plugin) => plugin.frontend?.userPackageSources ?? []),
+    },
+  };
   const staticUrl = config.directories.static_url;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -83,6 +92,9 @@ export async function createFrontend(options: FrontendOptions): Promise<FastifyI
 
   registerAuthRoutes(app, deps);
   for (const register of routeModules) register(app, deps);
+  for (const plugin of plugins) {
+    for (const register of plugin.frontend?.routes ?? []) register(app, deps);
+  }
 
   app.setNotFoundHandler((request, reply) =>
     sendPage(

@@ -1,7 +1,6 @@
 // A user's packages (spec 08 §5.15): for logged-in visitors, the package table narrowed to
-// the packages some source says the user maintains. The original asked its plugins (pagure's
-// owner aliases); here the source is the groups the user maintains, and a plugin adds its own
-// source to `userPackageSources`.
+// the packages some source says the user maintains: the groups the user maintains, and the
+// sources of enabled plugins (pagure's owner aliases).
 import type { FastifyInstance } from "fastify";
 import { requireUser } from "../auth.js";
 import { CollectionChooser } from "../components/collection-chooser.js";
@@ -16,16 +15,15 @@ import type { FrontendDeps } from "../request-state.js";
 /** Names of the packages a user maintains, by one account of it. */
 export type UserPackageSource = (deps: FrontendDeps, userName: string) => Promise<string[]>;
 
-export const userPackageSources: UserPackageSource[] = [
-  (deps, userName) => packagesOfMaintainedGroups(deps.database.db, userName),
-];
+const maintainedGroups: UserPackageSource = (deps, userName) =>
+  packagesOfMaintainedGroups(deps.database.db, userName);
 
 /** The names all sources give, and the errors of those that failed (the others still count). */
-export async function userPackageNames(
+async function userPackageNames(
   deps: FrontendDeps,
   userName: string,
-  sources: readonly UserPackageSource[] = userPackageSources,
 ): Promise<{ names: string[]; errors: unknown[] }> {
+  const sources = [maintainedGroups, ...deps.extensions.userPackageSources];
   const results = await Promise.allSettled(sources.map((source) => source(deps, userName)));
   const names = new Set<string>();
   const errors: unknown[] = [];

@@ -1,0 +1,3 @@
+import type { KoscheiPlugin } from "../plugin.js";
+
+export const osciPlugin: KoscheiPlugin = { name: "osci", summary: "" };

@@ -1,0 +1,64 @@
+// What a plugin is (spec 11 §1): optional behaviour enabled by the `plugins` configuration
+// key. A plugin declares everything it adds — the backend events it listens to, backend
+// services, web routes and user tabs, user-package sources, admin commands and the tables it
+// keeps — so that the processes can wire it in and a disabled plugin adds nothing.
+import type { CommandEntry } from "../cli/command.js";
+import type { KoscheiConfig } from "../config/index.js";
+import type { BackendEvents, EventName } from "../backend/events.js";
+import type { ServiceDefinition } from "../backend/registry.js";
+import type { BackendSession } from "../backend/session.js";
+import type { UserPackageSource } from "../frontend/routes/user-packages.js";
+import type { RouteModule } from "../frontend/routes/index.js";
+import type { Logger } from "../log/logger.js";
+
+/** What a plugin's backend listener runs with. */
+export interface PluginContext {
+  readonly config: KoscheiConfig;
+  /** Named after the plugin. */
+  readonly log: Logger;
+  /** The plugin's own database and Koji sessions, opened on first use. */
+  session(): Promise<BackendSession>;
+}
+
+/**
+ * Listeners by event name. They run after the change the event describes is committed; one
+ * that throws is logged and the service that dispatched the event goes on.
+ */
+export type PluginListeners = {
+  readonly [N in EventName]?: (
+    payload: BackendEvents[N],
+    context: PluginContext,
+  ) => Promise<unknown>;
+};
+
+/** A link in the logged-in user's menu of the web pages. */
+export interface UserTab {
+  readonly label: string;
+  href(userName: string): string;
+}
+
+export interface KoscheiPlugin {
+  readonly name: string;
+  /** One line for the README and `koschei-admin --help`. */
+  readonly summary: string;
+  /** Loaded by every backend service process and by `koschei-admin cleanup`. */
+  readonly backend?: {
+    readonly listeners?: PluginListeners;
+    /** Services `koschei backend NAME` runs when the plugin is enabled. */
+    readonly services?: readonly ServiceDefinition[];
+  };
+  /** Loaded by the web frontend. */
+  readonly frontend?: {
+    readonly routes?: readonly RouteModule[];
+    readonly userTabs?: readonly UserTab[];
+    /** Accounts of the packages a user maintains, for the user's package page. */
+    readonly userPackageSources?: readonly UserPackageSource[];
+  };
+  /** Commands `koschei-admin` offers when the plugin is enabled. */
+  readonly adminCommands?: readonly CommandEntry[];
+  /**
+   * Tables the plugin keeps. The core migrations create them whether or not the plugin is
+   * enabled, so enabling it later needs no schema change.
+   */
+  readonly tables?: readonly string[];
+}

@@ -1,0 +1,3 @@
+import type { KoscheiPlugin } from "../plugin.js";
+
+export const repoRegenPlugin: KoscheiPlugin = { name: "repo-regen", summary: "" };
