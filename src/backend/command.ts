@@ -67,6 +67,7 @@ pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
         log,
         events: session.events,
         openSession: session.open,
+        openDatabase: session.database,
       });
       const wake = wakeSignals(config, lookup.found, log);
       try {
@@ -146,6 +147,7 @@ export function serviceSessions(config: KoscheiConfig, log: Logger, shared?: Dat
   };
   return {
     events,
+    database: openDatabaseOnce,
     open: (service: string): Promise<BackendSession> => {
       let session = sessions.get(service);
       if (!session) {

@@ -4,6 +4,7 @@ import type { KoscheiConfig } from "../config/index.js";
 import type { BackendEvents, EventBus, EventName } from "../backend/events.js";
 import type { ServiceDefinition } from "../backend/registry.js";
 import type { BackendSession } from "../backend/session.js";
+import type { Database } from "../db/index.js";
 import type { Logger } from "../log/logger.js";
 import type { KoscheiPlugin, PluginContext } from "./plugin.js";
 
@@ -13,6 +14,8 @@ export interface PluginInstallation {
   readonly events: EventBus;
   /** Opens (once) the database and Koji sessions kept under this name. */
   openSession(name: string): Promise<BackendSession>;
+  /** Opens (once) the process's database. */
+  openDatabase(): Promise<Database>;
 }
 
 /** Registers every listener of the plugins; returns a function that removes them all. */
@@ -26,6 +29,7 @@ export function installPluginListeners(
       config: installation.config,
       log: installation.log.child({ plugin: plugin.name }),
       session: () => installation.openSession(`plugin:${plugin.name}`),
+      database: () => installation.openDatabase(),
     };
     const listeners = plugin.backend?.listeners ?? {};
     for (const name of Object.keys(listeners) as EventName[]) {

@@ -6,6 +6,7 @@ import type { CommandEntry } from "../cli/command.js";
 import type { KoscheiConfig } from "../config/index.js";
 import type { BackendEvents, EventName } from "../backend/events.js";
 import type { ServiceDefinition } from "../backend/registry.js";
+import type { Database } from "../db/index.js";
 import type { BackendSession } from "../backend/session.js";
 import type { UserPackageSource } from "../frontend/routes/user-packages.js";
 import type { RouteModule } from "../frontend/routes/index.js";
@@ -16,8 +17,10 @@ export interface PluginContext {
   readonly config: KoscheiConfig;
   /** Named after the plugin. */
   readonly log: Logger;
-  /** The plugin's own database and Koji sessions, opened on first use. */
+  /** The plugin's own database and Koji sessions, opened on first use (logging in to Koji). */
   session(): Promise<BackendSession>;
+  /** The process's database alone, for listeners that need no Koji. */
+  database(): Promise<Database>;
 }
 
 /**
