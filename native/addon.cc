@@ -70,6 +70,14 @@ std::vector<std::string> stringArray(const Napi::Value& value, const char* what)
   return strings;
 }
 
+/** A boolean option; absent (undefined or null) is false. */
+bool optionalBoolean(const Napi::Object& object, const char* key) {
+  Napi::Value value = object.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return false;
+  if (!value.IsBoolean()) invalid(std::string(key) + " must be a boolean");
+  return value.As<Napi::Boolean>().Value();
+}
+
 std::string stringProperty(const Napi::Object& object, const char* key, bool required) {
   Napi::Value value = object.Get(key);
   if (!required && (value.IsUndefined() || value.IsNull())) return "";
@@ -161,12 +169,8 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
     if (poolOptions.arch.empty()) poolOptions.arch = "x86_64";
     poolOptions.repoDirs = stringArray(options.Get("repos"), "repos");
     poolOptions.cacheDir = stringProperty(options, "cacheDir", false);
-    Napi::Value ignoreWeakDeps = options.Get("ignoreWeakDeps");
-    if (ignoreWeakDeps.IsBoolean()) {
-      poolOptions.ignoreWeakDeps = ignoreWeakDeps.As<Napi::Boolean>().Value();
-    } else if (!ignoreWeakDeps.IsUndefined() && !ignoreWeakDeps.IsNull()) {
-      invalid("ignoreWeakDeps must be a boolean");
-    }
+    poolOptions.ignoreWeakDeps = optionalBoolean(options, "ignoreWeakDeps");
+    poolOptions.excludeOlderDuplicates = optionalBoolean(options, "excludeOlderDuplicates");
     return poolOptions;
   }
 
@@ -246,6 +250,7 @@ class PoolWrap : public Napi::ObjectWrap<PoolWrap> {
       Napi::Object entry = Napi::Object::New(env);
       entry.Set("dir", repos[i].dir);
       entry.Set("packages", repos[i].packages);
+      entry.Set("excluded", repos[i].excluded);
       entry.Set("fromCache", repos[i].fromCache);
       entry.Set("cacheFile", repos[i].cacheFile);
       list.Set(i, entry);

@@ -8,12 +8,14 @@
 #include <cstring>
 #include <random>
 #include <string_view>
+#include <unordered_map>
 
 #include "depsolve_error.h"
 #include "solv_handles.h"
 
 extern "C" {
 #include <solv/dataiterator.h>
+#include <solv/evr.h>
 #include <solv/knownid.h>
 #include <solv/pool_parserpmrichdep.h>
 #include <solv/poolarch.h>
@@ -201,6 +203,7 @@ BuildDepPool::BuildDepPool(const PoolOptions& options)
   }
 
   std::vector<std::pair<Repo*, std::string>> toCache;
+  std::vector<Repo*> loaded;  // in the order of repos_
   for (const std::string& dir : options.repoDirs) {
     LoadedRepo info;
     Repo* repo = loadRepo(dir, options.cacheDir, info);
@@ -208,6 +211,7 @@ BuildDepPool::BuildDepPool(const PoolOptions& options)
       toCache.emplace_back(repo, options.cacheDir + "/" + info.cacheFile);
     }
     repos_.push_back(info);
+    loaded.push_back(repo);
   }
 
   // File dependencies (including ones between repositories) become provides; the list of
@@ -220,6 +224,8 @@ BuildDepPool::BuildDepPool(const PoolOptions& options)
   // nothing, so whatprovides (created once, here) never needs rebuilding for it.
   syntheticRepo_ = repo_create(pool_.get(), "@builddeps");
   syntheticSolvable_ = repo_add_solvable(syntheticRepo_);
+  // Before whatprovides is built, which then leaves the excluded packages out.
+  if (options.excludeOlderDuplicates) excludeOlderDuplicates(loaded);
   pool_createwhatprovides(pool_.get());
   mark_.assign(pool_->nsolvables, 0);
   // Without any weak dependency in the repos, ignoring them changes no result but spares
@@ -233,6 +239,41 @@ bool BuildDepPool::hasWeakDependencies() const {
     if (s->repo && (s->recommends || s->suggests || s->supplements || s->enhances)) return true;
   }
   return false;
+}
+
+// What hawkey's add_excludes did for the original: of the installable packages sharing a name,
+// those older than the newest are no longer considered, so whichever repository offers the
+// newer version wins even where libsolv would fall back to an older one (a newer version that
+// cannot be installed makes the resolution fail, as it would on a system updated from that
+// repository). Packages with the newest EVR all stay: the arches of a multilib package, or the
+// same build in two repositories.
+void BuildDepPool::excludeOlderDuplicates(const std::vector<Repo*>& loaded) {
+  Pool* pool = pool_.get();
+  auto isCandidate = [&](Solvable* s) {
+    return s->repo && s->repo != syntheticRepo_ && pool_installable(pool, s);
+  };
+  std::unordered_map<Id, Id> newestEvr;  // by name
+  for (Id p = 2; p < pool->nsolvables; p++) {
+    Solvable* s = pool->solvables + p;
+    if (!isCandidate(s)) continue;
+    auto [entry, first] = newestEvr.try_emplace(s->name, s->evr);
+    if (!first && pool_evrcmp(pool, s->evr, entry->second, EVRCMP_COMPARE) > 0) {
+      entry->second = s->evr;
+    }
+  }
+  map_free(&considered_.map);
+  map_init(&considered_.map, pool->nsolvables);
+  map_setall(&considered_.map);
+  for (Id p = 2; p < pool->nsolvables; p++) {
+    Solvable* s = pool->solvables + p;
+    if (!isCandidate(s) || pool_evrcmp(pool, s->evr, newestEvr[s->name], EVRCMP_COMPARE) >= 0) {
+      continue;
+    }
+    MAPCLR(&considered_.map, p);
+    auto repo = std::find(loaded.begin(), loaded.end(), s->repo);
+    if (repo != loaded.end()) repos_[repo - loaded.begin()].excluded++;
+  }
+  pool->considered = &considered_.map;
 }
 
 Repo* BuildDepPool::loadRepo(const std::string& dir, const std::string& cacheDir,

@@ -24,11 +24,15 @@ struct PoolOptions {
   std::vector<std::string> repoDirs;
   std::string cacheDir;  // empty: no .solv cache
   bool ignoreWeakDeps = false;
+  // Of the packages sharing a name, only those with the highest EVR stay installable
+  // (copr.overriding_by_exclusions): whichever repository has the newer version wins.
+  bool excludeOlderDuplicates = false;
 };
 
 struct LoadedRepo {
   std::string dir;
   int packages = 0;
+  int excluded = 0;  // packages left out by PoolOptions::excludeOlderDuplicates
   bool fromCache = false;
   std::string cacheFile;  // name of its .solv file in the cache directory
 };
@@ -69,6 +73,7 @@ class BuildDepPool {
 
  private:
   bool hasWeakDependencies() const;
+  void excludeOlderDuplicates(const std::vector<Repo*>& loaded);
   Repo* loadRepo(const std::string& dir, const std::string& cacheDir, LoadedRepo& info);
   void writeCache(Repo* repo, const std::string& path, Queue& addedFileProvides);
   Id parseDependency(const std::string& text);
@@ -81,11 +86,15 @@ class BuildDepPool {
   template <typename Visit>
   void forInstalledProviders(Id dep, Visit&& visit);
 
+  // pool_->considered when older duplicates are excluded. Declared before pool_ so that it
+  // outlives the pool, which points to it (pool_free leaves the map alone).
+  ScopedMap considered_;
   PoolPtr pool_;
   Repo* syntheticRepo_ = nullptr;
   Id syntheticSolvable_ = 0;
   bool ignoreWeakDeps_ = false;
   std::vector<LoadedRepo> repos_;
+
   CompsGroups comps_;
   // File paths already looked up in the file lists (their providers are set or known absent).
   std::unordered_set<Id> checkedPaths_;

@@ -6,6 +6,7 @@
 #include <memory>
 
 extern "C" {
+#include <solv/bitmap.h>
 #include <solv/chksum.h>
 #include <solv/dataiterator.h>
 #include <solv/pool.h>
@@ -42,6 +43,15 @@ struct ScopedQueue {
   ~ScopedQueue() { queue_free(&q); }
   ScopedQueue(const ScopedQueue&) = delete;
   ScopedQueue& operator=(const ScopedQueue&) = delete;
+};
+
+/** A libsolv Map (bit set over solvable ids) that frees itself. */
+struct ScopedMap {
+  Map map;
+  ScopedMap() { map_init(&map, 0); }
+  ~ScopedMap() { map_free(&map); }
+  ScopedMap(const ScopedMap&) = delete;
+  ScopedMap& operator=(const ScopedMap&) = delete;
 };
 
 /** A libsolv Dataiterator that frees itself. */

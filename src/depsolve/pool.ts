@@ -87,11 +87,19 @@ export interface PoolOptions {
   cacheCapacity?: number;
   /** `dependency.ignore_weak_deps`: do not install Recommends/Supplements. */
   ignoreWeakDeps?: boolean;
+  /**
+   * `copr.overriding_by_exclusions`: of the packages sharing a name across the repos, only
+   * those with the highest EVR (RPM comparison) can be installed, so whichever repo has the
+   * newer version wins, even when that version cannot be installed.
+   */
+  excludeOlderDuplicates?: boolean;
 }
 
 export interface LoadedRepo {
   dir: string;
   packages: number;
+  /** Its packages that `excludeOlderDuplicates` left out (older than another repo's). */
+  excluded: number;
   fromCache: boolean;
   /** Name of the repo's .solv file in the cache directory. */
   cacheFile: string;

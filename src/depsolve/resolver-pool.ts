@@ -126,6 +126,7 @@ export class ResolverPool {
       cacheDir: options.cacheDir,
       cacheCapacity: options.cacheCapacity,
       ignoreWeakDeps: options.ignoreWeakDeps,
+      excludeOlderDuplicates: options.excludeOlderDuplicates,
     };
     const started: Worker[] = [];
     try {
