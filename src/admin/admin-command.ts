@@ -57,6 +57,8 @@ export interface AdminTransaction extends AuditedChanges {
 export interface AdminCommand extends Command {
   /** The command's work, all in one transaction. */
   execute(tx: AdminTransaction, args: ParsedArgs): Promise<void>;
+  /** Work outside the transaction once it is committed and printed (plugins' cleanup). */
+  afterCommit?(env: AdminEnvironment, args: ParsedArgs): Promise<void>;
 }
 
 /** A command whose `run` executes its body in the environment of this process. */
@@ -101,6 +103,7 @@ export async function runAdminCommand(
     throw kojiMessage === undefined ? error : new Error(kojiMessage);
   }
   for (const line of output) env.print(line);
+  await command.afterCommit?.(env, args);
 }
 
 /** One line for an error of the Koji client; undefined for other errors. */

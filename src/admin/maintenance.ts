@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { UsageError, stringOption, type Command } from "../cli/command.js";
 import { databaseTarget, loadConfig } from "../config/index.js";
 import { adminCommand } from "./admin-command.js";
+import { dispatchToPlugins } from "./plugin-events.js";
 
 const DEFAULT_MONTHS = 6;
 const MINIMAL_MONTHS = 2;
@@ -69,6 +70,10 @@ export const cleanupCommand = adminCommand({
     await tx.audit(`Cleanup: Deleted ${builds.numDeletedRows} builds`);
     await tx.audit(`Cleanup: Deleted ${changes.numDeletedRows} resolution changes`);
     await tx.audit(`Cleanup: Deleted ${messages.numDeletedRows} published messages`);
+  },
+  async afterCommit(env, args) {
+    const months = parseMonths(stringOption(args, "older-than"));
+    await dispatchToPlugins(env, "cleanup", { olderThanMonths: months, userName: env.userName });
   },
 });
 

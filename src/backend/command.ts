@@ -28,11 +28,13 @@ export function backendCommand(registry: readonly ServiceDefinition[] = backendS
     name: "backend",
     summary: "run backend services (polling, scheduler, resolvers, watcher) in this process",
     description: `${knownServices(registry)}
+Enabled plugins add services of their own (copr: copr-resolver, copr-scheduler).
 
 Each service repeats its pass every services.<name>.interval seconds until SIGTERM or SIGINT,
 which let the passes in progress finish. Exit codes: 0 stopped or --once done, 1 a service
 failed with something other than an outage of Koji, the network or the database (or a --once
-pass failed), 2 bad arguments or unknown service, 3 memory limit exceeded.`,
+pass failed, or an enabled plugin does not exist), 2 bad arguments or unknown service, 3 memory
+limit exceeded.`,
     positionals: [
       { name: "SERVICE", help: "service to run (several may be given)", variadic: true },
     ],
@@ -109,7 +111,7 @@ function wakeSignals(
 
 function knownServices(registry: readonly ServiceDefinition[]): string {
   const lines = registry.map((service) => `  ${service.name.padEnd(16)} ${service.summary}`);
-  return `Services:\n${lines.join("\n")}\nEnabled plugins add their own (copr: copr-resolver, copr-scheduler).`;
+  return `Services:\n${lines.join("\n")}`;
 }
 
 function backendLogger(debug: boolean): Logger {

@@ -27,7 +27,7 @@ export interface BackendEvents {
   /** The watcher received a message (the body as published, e.g. a task state change). */
   fedmsg_event: { topic: string; body: unknown };
   /** `koschei-admin cleanup`: data older than this many months is being removed. */
-  cleanup: { olderThanMonths: number };
+  cleanup: { olderThanMonths: number; /** Who runs it, for the audit log. */ userName: string };
 }
 
 export type EventName = keyof BackendEvents;
@@ -69,13 +69,19 @@ export class EventBus {
    * Calls every listener of the event, one after the other. A listener that throws (or
    * rejects) is logged and the others still run: a broken plugin must not stop a service.
    * Call it only after the changes the event describes are committed (see `transaction`).
+   * `onFailure` hears of each failed listener too (a command reports them in its exit code).
    */
-  async dispatch<N extends EventName>(name: N, payload: BackendEvents[N]): Promise<void> {
+  async dispatch<N extends EventName>(
+    name: N,
+    payload: BackendEvents[N],
+    onFailure?: (error: unknown) => void,
+  ): Promise<void> {
     for (const listener of [...(this.listeners.get(name) ?? [])] as EventListener<N>[]) {
       try {
         await listener(payload);
       } catch (error) {
         this.log.error({ err: error, event: name }, `listener of ${name} failed`);
+        onFailure?.(error);
       }
     }
   }

@@ -96,9 +96,9 @@ describe("dispatch", () => {
       "cleanup",
       ({ olderThanMonths }) => void calls.push(`${olderThanMonths}`),
     );
-    await bus.dispatch("cleanup", { olderThanMonths: 6 });
+    await bus.dispatch("cleanup", { olderThanMonths: 6, userName: "admin" });
     remove();
-    await bus.dispatch("cleanup", { olderThanMonths: 7 });
+    await bus.dispatch("cleanup", { olderThanMonths: 7, userName: "admin" });
     assert.deepEqual(calls, ["6"]);
   });
 });
