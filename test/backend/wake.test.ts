@@ -16,11 +16,13 @@ after(async () => {
   await fresh.drop();
 });
 
+// LISTEN takes effect when its statement ends: a session idle after its last LISTEN listens on
+// every channel (one still running it would miss a notification sent now).
 const listening = async () =>
   (
     await fresh.database.query<{ n: number }>(
       "SELECT count(*) AS n FROM pg_stat_activity " +
-        "WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        "WHERE datname = current_database() AND query LIKE 'LISTEN %koschei_b%' AND state = 'idle'",
     )
   )[0]!.n;
 
