@@ -2,12 +2,19 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 // The architecture's import boundaries (see README, "Parts"): the product's services never
-// import the simulator, pure domain logic imports nothing with I/O, and the two workspace
+// import the simulators, pure domain logic imports nothing with I/O, and the workspace
 // packages import nothing of the product.
 const simulatorImport = {
-  group: ["@koschei/koji-sim", "@koschei/koji-sim/*", "**/packages/koji-sim/**"],
+  group: [
+    "@koschei/koji-sim",
+    "@koschei/koji-sim/*",
+    "**/packages/koji-sim/**",
+    "@koschei/copr-sim",
+    "@koschei/copr-sim/*",
+    "**/packages/copr-sim/**",
+  ],
   message:
-    "only the composition roots (src/cli/sim-command.ts, src/cli/demo.ts) may import the simulator",
+    "only the composition roots (src/cli/sim-command.ts, src/cli/demo.ts) may import a simulator",
 };
 const productImport = {
   group: ["**/src/**", "../../*", "koschei", "koschei/*"],
@@ -32,7 +39,10 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { patterns: [simulatorImport] }],
       "no-restricted-syntax": [
         "error",
-        { selector: "ImportExpression[source.value=/koji-sim/]", message: simulatorImport.message },
+        {
+          selector: "ImportExpression[source.value=/(koji|copr)-sim/]",
+          message: simulatorImport.message,
+        },
       ],
     },
   },
@@ -79,6 +89,20 @@ export default tseslint.config(
               group: ["@koschei/*", "!@koschei/koji-protocol"],
               message: "the simulator imports only @koschei/koji-protocol of ours",
             },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["packages/copr-sim/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            productImport,
+            { group: ["@koschei/*"], message: "the Copr simulator imports nothing of ours" },
           ],
         },
       ],
