@@ -13,6 +13,8 @@ import { describe, it } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { adminCommands } from "../../src/admin/commands.js";
 import { backendServices, findServices } from "../../src/backend/registry.js";
+import { withPluginServices } from "../../src/plugins/backend.js";
+import { knownPlugins } from "../../src/plugins/registry.js";
 import { parseArgs, stringOption, type CommandEntry } from "../../src/cli/command.js";
 import { koscheiCommands } from "../../src/cli/commands.js";
 import { builtInDefaults } from "../../src/config/defaults.js";
@@ -170,11 +172,17 @@ async function checkInvocation({ source, argv }: Invocation): Promise<string[]> 
     parseListen(listen);
   }
   if (program === "koschei" && name === "backend") {
-    const lookup = findServices(backendServices, args.positionals);
+    const lookup = findServices(await everyService(), args.positionals);
     assert.ok("found" in lookup, `${source}: unknown service ${JSON.stringify(lookup)}`);
     return args.positionals;
   }
   return [];
+}
+
+/** The core services and those of every plugin this product has. */
+async function everyService() {
+  const plugins = await Promise.all(knownPlugins.map((entry) => entry.load()));
+  return withPluginServices(backendServices, plugins);
 }
 
 function exampleConfigs(): { source: string; values: Mapping }[] {
@@ -222,13 +230,16 @@ describe("deployment files", () => {
   });
 
   it("run every registered backend service, in compose, OpenShift and systemd", async () => {
-    const registered = backendServices.map((service) => service.name).sort();
+    const core = backendServices.map((service) => service.name);
+    const pluginServices = (await everyService()).map((service) => service.name).slice(core.length);
     for (const kind of [composeInvocations, manifestInvocations, systemdInvocations]) {
       const run = new Set<string>();
       for (const invocation of kind()) {
         for (const service of await checkInvocation(invocation)) run.add(service);
       }
-      assert.deepEqual([...run].sort(), registered, kind.name);
+      // Plugin services are offered where an operator may enable them; the core ones everywhere.
+      const runCore = [...run].filter((service) => !pluginServices.includes(service));
+      assert.deepEqual(runCore.sort(), [...core].sort(), kind.name);
       const commands = kind().map(({ argv }) => argv.slice(0, 2).join(" "));
       assert.ok(commands.includes("koschei frontend"), `${kind.name}: no frontend`);
       assert.ok(commands.includes("koschei-admin migrate"), `${kind.name}: no migration`);
@@ -379,10 +390,19 @@ describe("deployment files", () => {
     }
   });
 
-  it("systemd: a hardened unit per service, all wanted by koschei.target", () => {
+  it("systemd: a hardened unit per service, the core ones wanted by koschei.target", () => {
     const target = read("systemd/koschei.target");
     const wanted = [...target.matchAll(/^Wants=(.*)$/gm)].flatMap((m) => m[1]!.split(/\s+/));
-    assert.deepEqual(wanted.sort(), unitFiles());
+    // A plugin's units are enabled by the operator who enables the plugin.
+    const pluginUnits = unitFiles().filter((file) => file.startsWith("koschei-copr-"));
+    assert.deepEqual(pluginUnits, [
+      "koschei-copr-resolver.service",
+      "koschei-copr-scheduler.service",
+    ]);
+    assert.deepEqual(
+      wanted.sort(),
+      unitFiles().filter((file) => !pluginUnits.includes(file)),
+    );
     for (const file of unitFiles()) {
       const settings = new Map(unitSettings(file));
       assert.equal(settings.get("User"), "koschei", file);
