@@ -25,12 +25,16 @@ import {
 import { BuildState } from "../model/states.js";
 import { updateBuildState } from "./build-state.js";
 import { isOutage } from "./outages.js";
+import { loadPlugins } from "../plugins/registry.js";
 import { registerRealBuilds } from "./real-builds.js";
 import type { ServiceContext, ServiceDefinition } from "./registry.js";
 import type { BackendSession } from "./session.js";
 import { notifyChannel, REPO_DONE_CHANNEL } from "./wake.js";
 
-/** The topics under `fedmsg.topic` the watcher acts on (and binds when nothing is configured). */
+/**
+ * The topics under `fedmsg.topic` the watcher acts on and binds when nothing is configured,
+ * besides the topics enabled plugins listen to (Copr's build-end messages).
+ */
 export const WATCHED_TOPICS = ["task.state.change", "tag", "repo.done"] as const;
 
 /** With `--once`, the pass ends when no message came for this long. */
@@ -59,9 +63,15 @@ export function createWatcherService(options: WatcherOptions = {}): WatcherServi
     async runPass(context) {
       const settings = loadMessagingConfig(context.config);
       const prefix = context.config.fedmsg.topic;
+      const pluginTopics = (await loadPlugins(context.config)).flatMap(
+        (plugin) => plugin.backend?.messageTopics?.(context.config) ?? [],
+      );
       await consumeMessages({
         settings,
-        defaultRoutingKeys: WATCHED_TOPICS.map((topic) => `${prefix}.${topic}`),
+        defaultRoutingKeys: [
+          ...WATCHED_TOPICS.map((topic) => `${prefix}.${topic}`),
+          ...pluginTopics,
+        ],
         log: context.log,
         handle: (message) => handleMessage(context, message),
         isTransient: isOutage,

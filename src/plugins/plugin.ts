@@ -47,6 +47,11 @@ export interface KoscheiPlugin {
   /** Loaded by every backend service process and by `koschei-admin cleanup`. */
   readonly backend?: {
     readonly listeners?: PluginListeners;
+    /**
+     * Topics of the fedora-messaging messages its `fedmsg_event` listener acts on; the watcher
+     * binds them when the configuration names no bindings.
+     */
+    messageTopics?(config: KoscheiConfig): string[];
     /** Services `koschei backend NAME` runs when the plugin is enabled. */
     readonly services?: readonly ServiceDefinition[];
   };

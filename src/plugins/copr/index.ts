@@ -18,6 +18,7 @@ export const coprPlugin: KoscheiPlugin = {
       fedmsg_event: (message, context) => onCoprMessage(message, context),
       cleanup: (payload, context) => cleanupOldRequests(payload.olderThanMonths, context),
     },
+    messageTopics: (config) => [config.copr.fedmsg_topic],
     services: [coprResolverService, coprSchedulerService],
   },
   frontend: { routes: [registerCoprRoutes], userTabs: [userRebuildsTab] },
