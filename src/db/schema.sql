@@ -15,6 +15,30 @@ CREATE TYPE public.rebuild_request_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION public.refresh_base_package_flags(affected integer[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE base_package b
+        SET all_blocked = coalesce(f.all_blocked, b.all_blocked),
+            any_running = f.any_running,
+            any_failing = f.any_failing,
+            any_tracked = f.any_tracked
+        FROM (SELECT a.base_id,
+                     bool_and(p.blocked) AS all_blocked,
+                     coalesce(bool_or(p.last_build_id IS DISTINCT FROM p.last_complete_build_id),
+                              false) AS any_running,
+                     coalesce(bool_or(p.last_complete_build_state = 5 OR p.resolved IS FALSE),
+                              false) AS any_failing,
+                     coalesce(bool_or(p.tracked AND NOT p.blocked), false) AS any_tracked
+                  FROM unnest(affected) AS a (base_id)
+                  LEFT JOIN package p ON p.base_id = a.base_id
+                  GROUP BY a.base_id) f
+        WHERE b.id = f.base_id
+          AND (b.all_blocked, b.any_running, b.any_failing, b.any_tracked)
+              IS DISTINCT FROM (coalesce(f.all_blocked, b.all_blocked), f.any_running,
+                                f.any_failing, f.any_tracked);
+$$;
+
 CREATE FUNCTION public.refresh_stats() RETURNS void
     LANGUAGE plpgsql
     AS $$
@@ -152,7 +176,16 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION public.update_all_blocked() RETURNS trigger
+CREATE FUNCTION public.set_last_build_started() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    NEW.last_build_started := (SELECT started FROM build WHERE id = NEW.last_build_id);
+    RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION public.update_base_package_flags() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -164,18 +197,16 @@ BEGIN
         affected := ARRAY(SELECT DISTINCT base_id FROM old_packages);
     ELSE
         affected := ARRAY(
-            SELECT n.base_id FROM new_packages n JOIN old_packages o ON o.id = n.id
-                WHERE n.blocked <> o.blocked OR n.base_id <> o.base_id
-            UNION
-            SELECT o.base_id FROM new_packages n JOIN old_packages o ON o.id = n.id
-                WHERE n.blocked <> o.blocked OR n.base_id <> o.base_id);
+            SELECT DISTINCT unnest(ARRAY[n.base_id, o.base_id])
+                FROM new_packages n JOIN old_packages o ON o.id = n.id
+                WHERE (n.base_id, n.blocked, n.tracked, n.resolved, n.last_build_id,
+                       n.last_complete_build_id, n.last_complete_build_state)
+                      IS DISTINCT FROM
+                      (o.base_id, o.blocked, o.tracked, o.resolved, o.last_build_id,
+                       o.last_complete_build_id, o.last_complete_build_state));
     END IF;
     IF cardinality(affected) > 0 THEN
-        UPDATE base_package b SET all_blocked = p.all_blocked
-            FROM (SELECT base_id, bool_and(blocked) AS all_blocked
-                      FROM package WHERE base_id = ANY (affected)
-                      GROUP BY base_id) p
-            WHERE b.id = p.base_id AND b.all_blocked <> p.all_blocked;
+        PERFORM refresh_base_package_flags(affected);
     END IF;
     RETURN NULL;
 END
@@ -234,6 +265,16 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION public.update_last_build_started() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE package SET last_build_started = NEW.started
+        WHERE id = NEW.package_id AND last_build_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION public.update_last_build_trigger() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -270,7 +311,10 @@ ALTER SEQUENCE public.applied_change_id_seq OWNED BY public.applied_change.id;
 CREATE TABLE public.base_package (
     id integer NOT NULL,
     name character varying NOT NULL,
-    all_blocked boolean DEFAULT true NOT NULL
+    all_blocked boolean DEFAULT true NOT NULL,
+    any_running boolean DEFAULT false NOT NULL,
+    any_failing boolean DEFAULT false NOT NULL,
+    any_tracked boolean DEFAULT false NOT NULL
 );
 
 CREATE SEQUENCE public.base_package_id_seq
@@ -548,6 +592,7 @@ CREATE TABLE public.package (
     tracked boolean DEFAULT false NOT NULL,
     blocked boolean DEFAULT false NOT NULL,
     scheduler_skip_reason integer,
+    last_build_started timestamp with time zone,
     CONSTRAINT package_skip_resolution_check CHECK (((NOT skip_resolution) OR (resolved IS NULL)))
 );
 
@@ -821,6 +866,8 @@ CREATE INDEX ix_applied_change_curr_dep_id ON public.applied_change USING btree 
 
 CREATE INDEX ix_applied_change_prev_dep_id ON public.applied_change USING btree (prev_dep_id);
 
+CREATE INDEX ix_base_package_list ON public.base_package USING btree (any_running DESC, any_failing DESC, name, id) INCLUDE (any_tracked) WHERE (NOT all_blocked);
+
 CREATE INDEX ix_build_composite ON public.build USING btree (package_id, started DESC);
 
 CREATE INDEX ix_buildroot_problem_collection_id ON public.buildroot_problem USING btree (collection_id);
@@ -841,7 +888,7 @@ CREATE INDEX ix_package_collection_view ON public.package USING btree (collectio
 CASE
     WHEN (last_build_id IS DISTINCT FROM last_complete_build_id) THEN 2
     ELSE last_complete_build_state
-END) DESC, name, id) WHERE (tracked AND (NOT blocked));
+END) DESC, name, id) INCLUDE (last_build_id, last_complete_build_id, last_complete_build_state) WHERE (tracked AND (NOT blocked));
 
 CREATE UNIQUE INDEX ix_package_group_name ON public.package_group USING btree (namespace, name);
 
@@ -861,11 +908,15 @@ CREATE INDEX ix_unapplied_change_package_id ON public.unapplied_change USING btr
 
 CREATE INDEX ix_unapplied_change_prev_dep_id ON public.unapplied_change USING btree (prev_dep_id);
 
-CREATE TRIGGER update_all_blocked_trigger_del AFTER DELETE ON public.package REFERENCING OLD TABLE AS old_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_all_blocked();
+CREATE TRIGGER set_last_build_started_trigger BEFORE INSERT OR UPDATE OF last_build_id, last_build_started ON public.package FOR EACH ROW EXECUTE FUNCTION public.set_last_build_started();
 
-CREATE TRIGGER update_all_blocked_trigger_ins AFTER INSERT ON public.package REFERENCING NEW TABLE AS new_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_all_blocked();
+CREATE TRIGGER update_base_package_flags_del AFTER DELETE ON public.package REFERENCING OLD TABLE AS old_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_base_package_flags();
 
-CREATE TRIGGER update_all_blocked_trigger_up AFTER UPDATE ON public.package REFERENCING OLD TABLE AS old_packages NEW TABLE AS new_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_all_blocked();
+CREATE TRIGGER update_base_package_flags_ins AFTER INSERT ON public.package REFERENCING NEW TABLE AS new_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_base_package_flags();
+
+CREATE TRIGGER update_base_package_flags_up AFTER UPDATE ON public.package REFERENCING OLD TABLE AS old_packages NEW TABLE AS new_packages FOR EACH STATEMENT EXECUTE FUNCTION public.update_base_package_flags();
+
+CREATE TRIGGER update_last_build_started_trigger AFTER UPDATE OF started ON public.build FOR EACH ROW WHEN ((old.started IS DISTINCT FROM new.started)) EXECUTE FUNCTION public.update_last_build_started();
 
 CREATE TRIGGER update_last_build_trigger AFTER INSERT ON public.build FOR EACH ROW EXECUTE FUNCTION public.update_last_build_trigger();
 

@@ -50,6 +50,13 @@ export interface BasePackageTable {
   name: string;
   /** Maintained by a trigger: every package row of this base is blocked. */
   all_blocked: Generated<boolean>;
+  /**
+   * Maintained by a trigger, over every package row of this base: a build is running, the
+   * package fails or is unresolvable, it is tracked and not blocked (the unified view's flags).
+   */
+  any_running: Generated<boolean>;
+  any_failing: Generated<boolean>;
+  any_tracked: Generated<boolean>;
 }
 
 export interface PackageTable {
@@ -72,6 +79,8 @@ export interface PackageTable {
   blocked: Generated<boolean>;
   /** 1 = no SRPM found, 2 = no build arch allowed. */
   scheduler_skip_reason: number | null;
+  /** Maintained by a trigger: the start of the last build (`last_build_id`). */
+  last_build_started: Date | null;
 }
 
 export interface BuildTable {

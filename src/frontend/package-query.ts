@@ -3,14 +3,16 @@
 // only or also untracked, optionally narrowed to some base packages (a group, a user's
 // packages, search results) or states, sorted by the keys of §3.8 and cut into pages.
 //
-// Cost on a 30,000-package collection: the collection view is one query over the package
-// rows of the collection (index ix_package_collection_id, a partial index on non-blocked
-// packages) with the last build joined by primary key; the page is cut by the database and
-// the total comes from the same query (count(*) OVER ()). The unified view aggregates the
-// package rows of the chosen collections per base package once (the same index), sorts the
-// base packages, and then reads the page's package rows (ix package_unique_in_collection)
-// and groups (ix_package_group_relation_base_id) in one query each: three queries whatever
-// the page size, never one per row.
+// Cost on a 30,000-package collection: the collection view counts the collection's rows on
+// the partial index ix_package_collection_id and reads the page's ids from
+// ix_package_collection_view (index-only, even for deep pages) in the default order; sorting
+// by current priority computes it for every row of the collection but reads no build row (the
+// last build's start is kept on the package). The page's rows are then read by primary key
+// with their last build. The unified view over every collection reads a page of base packages
+// from ix_base_package_list, whose flags (running, failing, tracked) triggers keep; over some
+// collections, or with a state filter, it aggregates their package rows per base package
+// instead. Either way the page's package rows (ix package_unique_in_collection) and groups
+// (ix_package_group_relation_base_id) are one query each, whatever the page size.
 import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { FastifyRequest } from "fastify";
 import type { Schema } from "../db/schema.js";
@@ -203,6 +205,11 @@ interface OrderTerm {
 }
 
 const PACKAGE_ALIASES = { package: "p", collection: "c", lastBuild: "lb" } as const;
+/**
+ * The same, with the last build's start read from the package row (`last_build_started`, kept
+ * by a trigger) under `lbs`: sorting a collection by priority then reads no build row.
+ */
+const SORT_ALIASES = { ...PACKAGE_ALIASES, lastBuild: "lbs" } as const;
 
 /**
  * The state of the last build, from the package row alone: a last build that is not the last
@@ -214,7 +221,7 @@ const LAST_BUILD_STATE_SQL =
   " ELSE p.last_complete_build_state END)";
 
 /** Sort keys of the collection view that read the last build row (joined as `lb`). */
-const KEYS_NEEDING_LAST_BUILD = new Set(["task_id", "started", "current_priority"]);
+const KEYS_NEEDING_LAST_BUILD = new Set(["task_id"]);
 
 function collectionTerms(key: string, priorityColumn: string): OrderTerm[] {
   switch (key) {
@@ -230,7 +237,7 @@ function collectionTerms(key: string, priorityColumn: string): OrderTerm[] {
     case "task_id":
       return [{ sql: "lb.task_id", ascending: true }];
     case "started":
-      return [{ sql: "lb.started", ascending: true }];
+      return [{ sql: "p.last_build_started", ascending: true }];
     case "current_priority":
       return [{ sql: priorityColumn, ascending: false, nullsLast: true }];
     default:
@@ -238,14 +245,14 @@ function collectionTerms(key: string, priorityColumn: string): OrderTerm[] {
   }
 }
 
-function unifiedTerms(key: string, stateAlias: Map<string, string>): OrderTerm[] {
+function unifiedTerms(key: string, flags: BaseFlags, stateAlias: Map<string, string>): OrderTerm[] {
   switch (key) {
     case "name":
       return [{ sql: "b.name", ascending: true }];
     case "running":
-      return [{ sql: "running", ascending: false }];
+      return [{ sql: flags.running, ascending: false }];
     case "failing":
-      return [{ sql: "failing", ascending: false }];
+      return [{ sql: flags.failing, ascending: false }];
     default: {
       const alias = stateAlias.get(key);
       if (alias === undefined) return [];
@@ -255,6 +262,72 @@ function unifiedTerms(key: string, stateAlias: Map<string, string>): OrderTerm[]
       ];
     }
   }
+}
+
+/** Where the unified view reads a base package `b`'s flags from. */
+interface BaseFlags {
+  /** The flags come from aggregating package rows (`agg`), not from base_package. */
+  aggregated: boolean;
+  /** A WITH clause before the query, and a join after `base_package b`. */
+  with: RawBuilder<unknown>;
+  join: RawBuilder<unknown>;
+  /** SQL expressions (fixed text) of the flags. */
+  running: string;
+  failing: string;
+  tracked: RawBuilder<unknown>;
+}
+
+/** The flags the triggers keep on base_package, over every collection. */
+const STORED_FLAGS: BaseFlags = {
+  aggregated: false,
+  with: sql``,
+  join: sql``,
+  running: "b.any_running",
+  failing: "b.any_failing",
+  tracked: sql`b.any_tracked`,
+};
+
+/**
+ * The flags over the package rows of the given collections that pass the filter, with
+ * `agg.state_match`: some row is in one of the filter's states.
+ */
+function aggregatedFlags(filter: PackageFilter | undefined, collectionIds: RawBuilder<unknown>) {
+  const states = filter?.states;
+  const stateMatch =
+    states === undefined
+      ? sql`TRUE`
+      : states.length === 0
+        ? sql`FALSE`
+        : sql`${sql.raw(packageStateSql("p"))} IN (${sql.join(states.map((s) => sql`${s}`))})`;
+  const packageConditions = [
+    sql`p.collection_id IN (${collectionIds})`,
+    ...filterConditions(filter, sql.raw("p.name"), sql.raw("p.base_id")),
+  ];
+  return {
+    aggregated: true,
+    with: sql`WITH agg AS (
+      SELECT p.base_id,
+             bool_or(p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running,
+             bool_or(p.last_complete_build_state = 5 OR p.resolved IS FALSE) AS failing,
+             bool_or(p.tracked AND NOT p.blocked) AS tracked,
+             bool_or(${stateMatch}) AS state_match
+      FROM package p
+      WHERE ${and(packageConditions)}
+      GROUP BY p.base_id
+    )`,
+    join: sql`LEFT JOIN agg ON agg.base_id = b.id`,
+    running: "coalesce(agg.running, false)",
+    failing: "coalesce(agg.failing, false)",
+    tracked: sql`agg.tracked`,
+  } satisfies BaseFlags;
+}
+
+/** Whether the collections (ids) are all there are: base_package's flags then apply. */
+async function coversEveryCollection(db: Kysely<Schema>, ids: readonly number[]) {
+  const { rows } = await sql<{ every: boolean }>`
+    SELECT count(*) = ${new Set(ids).size} AS every FROM collection
+  `.execute(db);
+  return rows[0]!.every;
 }
 
 function orderBySql(
@@ -334,12 +407,8 @@ const PACKAGE_COLUMNS = sql.raw(
 );
 
 /** The current priority over `p`, `c` and `lb` (built from checked identifiers and numbers). */
-function prioritySqlText(priorities: PriorityConfig): string {
-  return currentPrioritySql(priorities, "statement_timestamp()", PACKAGE_ALIASES);
-}
-
 function priorityExpression(priorities: PriorityConfig) {
-  return sql.raw(prioritySqlText(priorities));
+  return sql.raw(currentPrioritySql(priorities, "statement_timestamp()", PACKAGE_ALIASES));
 }
 
 function packageCell(row: PackageRowSql, collection: Collection): PackageCell {
@@ -423,26 +492,35 @@ async function collectionView(
   const pagination = paginate(options.page, options.perPage, count.rows[0]?.total ?? 0);
   if (pagination === null) throw notFound("No such page");
   // The page's ids: the last build is joined (one primary key probe per package) only when
-  // the order needs it; the database keeps just the top rows of the sort.
+  // the order needs its task id; the database keeps just the top rows of the sort.
   const needsBuild = order.some((k) => KEYS_NEEDING_LAST_BUILD.has(k.key));
+  const needsPriority = order.some((k) => k.key === "current_priority");
+  const sortPriority = currentPrioritySql(
+    options.priorities,
+    "statement_timestamp()",
+    SORT_ALIASES,
+  );
   const pageIds = await sql<{ id: number }>`
     SELECT p.id
     FROM package p
     ${
-      needsBuild
+      needsPriority
         ? sql`JOIN collection c ON c.id = p.collection_id
-              LEFT JOIN LATERAL (
-                SELECT b.id, b.task_id, b.started, b.state FROM build b
-                WHERE b.id = p.last_build_id OFFSET 0
+              CROSS JOIN LATERAL (SELECT p.last_build_started AS started) lbs`
+        : sql``
+    }
+    ${
+      needsBuild
+        ? sql`LEFT JOIN LATERAL (
+                SELECT b.task_id FROM build b WHERE b.id = p.last_build_id OFFSET 0
               ) lb ON TRUE`
         : sql``
     }
     WHERE ${where}
-    ORDER BY ${orderBySql(
-      order,
-      (key) => collectionTerms(key, prioritySqlText(options.priorities)),
-      ["p.name ASC", "p.id ASC"],
-    )}
+    ORDER BY ${orderBySql(order, (key) => collectionTerms(key, sortPriority), [
+      "p.name ASC",
+      "p.id ASC",
+    ])}
     LIMIT ${options.perPage} OFFSET ${offset}
   `.execute(db);
   const ids = pageIds.rows.map((row) => row.id);
@@ -495,46 +573,43 @@ async function unifiedView(db: Kysely<Schema>, options: PackageListOptions): Pro
       sql`LEFT JOIN package ${sql.raw(alias)} ON ${sql.raw(alias)}.base_id = b.id AND ${sql.raw(alias)}.collection_id = ${collection.id}`,
     );
   }
-  const packageConditions = [
-    sql`p.collection_id IN (${idList})`,
-    ...filterConditions(options.filter, sql.raw("p.name"), sql.raw("p.base_id")),
-  ];
   const states = options.filter?.states;
-  const stateMatch =
-    states === undefined
-      ? sql`TRUE`
-      : states.length === 0
-        ? sql`FALSE`
-        : sql`${sql.raw(packageStateSql("p"))} IN (${sql.join(states.map((s) => sql`${s}`))})`;
+  // Over every collection and without a state filter, the flags base_package keeps are the
+  // aggregate's: a page is then an index scan of ix_base_package_list and the total a count
+  // of base packages, never a pass over every package row.
+  const flags =
+    states === undefined && (await coversEveryCollection(db, ids))
+      ? STORED_FLAGS
+      : aggregatedFlags(options.filter, idList);
   const baseConditions = [
     sql`NOT b.all_blocked`,
-    ...(options.untracked ? [] : [sql`agg.tracked`]),
+    ...(options.untracked ? [] : [flags.tracked]),
     ...(states === undefined ? [] : [sql`agg.state_match`]),
     ...filterConditions(options.filter, sql.raw("b.name"), sql.raw("b.id")),
   ];
-  const result = await sql<{ id: number; name: string; running: boolean; total: number }>`
-    WITH agg AS (
-      SELECT p.base_id,
-             bool_or(p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running,
-             bool_or(p.last_complete_build_state = 5 OR p.resolved IS FALSE) AS failing,
-             bool_or(p.tracked AND NOT p.blocked) AS tracked,
-             bool_or(${stateMatch}) AS state_match
-      FROM package p
-      WHERE ${and(packageConditions)}
-      GROUP BY p.base_id
-    )
-    SELECT b.id, b.name,
-           coalesce(agg.running, false) AS running,
-           coalesce(agg.failing, false) AS failing,
-           CAST(count(*) OVER () AS integer) AS total
+  const where = and(baseConditions);
+  const terms = (key: string) => unifiedTerms(key, flags, stateAlias);
+  const result = await sql<{ id: number; name: string; running: boolean; total?: number }>`
+    ${flags.with}
+    SELECT b.id, b.name, ${sql.raw(flags.running)} AS running
+           ${flags.aggregated ? sql`, CAST(count(*) OVER () AS integer) AS total` : sql``}
     FROM base_package b
-    LEFT JOIN agg ON agg.base_id = b.id
+    ${flags.join}
     ${sql.join(stateJoins, sql` `)}
-    WHERE ${and(baseConditions)}
-    ORDER BY ${orderBySql(order, (key) => unifiedTerms(key, stateAlias), ["b.name ASC", "b.id ASC"])}
+    WHERE ${where}
+    ORDER BY ${orderBySql(order, terms, ["b.name ASC", "b.id ASC"])}
     LIMIT ${options.perPage} OFFSET ${offset}
   `.execute(db);
-  const pagination = paginate(options.page, options.perPage, result.rows[0]?.total ?? 0);
+  // The aggregate is counted by a window over it; base packages by a count of their own (a
+  // window there would read every row of the index scan).
+  const total = flags.aggregated
+    ? (result.rows[0]?.total ?? 0)
+    : ((
+        await sql<{ total: number }>`
+          SELECT CAST(count(*) AS integer) AS total FROM base_package b WHERE ${where}
+        `.execute(db)
+      ).rows[0]?.total ?? 0);
+  const pagination = paginate(options.page, options.perPage, total);
   if (pagination === null) throw notFound("No such page");
   const baseIds = result.rows.map((row) => row.id);
   const cells = new Map<number, (PackageCell | null)[]>();

@@ -4,6 +4,7 @@ import { sql as rpmvercmp } from "./0003_rpmvercmp.js";
 import { sql as stats } from "./0004_stats.js";
 import { sql as outbox } from "./0005_outbox.js";
 import { sql as frontendIndexes } from "./0006_frontend_indexes.js";
+import { sql as packageListSpeed } from "./0007_package_list_speed.js";
 
 export interface Migration {
   /** Sortable identifier recorded in schema_migrations once applied, e.g. "0001_tables". */
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { id: "0004_stats", sql: stats },
   { id: "0005_outbox", sql: outbox },
   { id: "0006_frontend_indexes", sql: frontendIndexes },
+  { id: "0007_package_list_speed", sql: packageListSpeed },
 ];
