@@ -130,6 +130,31 @@ describe("backend wiring", () => {
   });
 });
 
+describe("plugin tables", () => {
+  it("exist after migrate with no plugin enabled", async () => {
+    const fresh = await freshDatabase();
+    try {
+      const tables = new Set(
+        (
+          await fresh.database.query<{ table_name: string }>(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
+          )
+        ).map((row) => row.table_name),
+      );
+      let declared = 0;
+      for (const entry of knownPlugins) {
+        for (const table of (await entry.load()).tables ?? []) {
+          declared++;
+          assert.ok(tables.has(table), `${entry.name}: no table ${table}`);
+        }
+      }
+      assert.ok(declared >= 3, "the copr plugin alone keeps three tables");
+    } finally {
+      await fresh.drop();
+    }
+  });
+});
+
 describe("processes", () => {
   let home: string;
   before(() => {
