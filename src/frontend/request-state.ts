@@ -6,7 +6,7 @@ import type { Selectable } from "kysely";
 import type { CollectionTable, Database, UserTable } from "../db/index.js";
 import type { KoscheiConfig } from "../config/index.js";
 import { HttpError, notFound } from "./errors.js";
-import type { UserTab } from "../plugins/plugin.js";
+import type { DocumentationSection, UserTab } from "../plugins/plugin.js";
 import type { UserPackageSource } from "./routes/user-packages.js";
 import type { Session } from "./session.js";
 
@@ -35,6 +35,8 @@ export interface FrontendExtensions {
   userTabs: readonly UserTab[];
   /** Accounts of a user's packages besides the groups the user maintains. */
   userPackageSources: readonly UserPackageSource[];
+  /** Sections of the documentation page. */
+  documentation: readonly DocumentationSection[];
 }
 
 declare module "fastify" {

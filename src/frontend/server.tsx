@@ -47,6 +47,7 @@ export async function createFrontend(options: FrontendOptions): Promise<FastifyI
     extensions: {
       userTabs: plugins.flatMap((plugin) => plugin.frontend?.userTabs ?? []),
       userPackageSources: plugins.flatMap((plugin) => plugin.frontend?.userPackageSources ?? []),
+      documentation: plugins.flatMap((plugin) => plugin.frontend?.documentation ?? []),
     },
   };
   const staticUrl = config.directories.static_url;

@@ -2,6 +2,7 @@
 // key. A plugin declares everything it adds — the backend events it listens to, backend
 // services, web routes and user tabs, user-package sources, admin commands and the tables it
 // keeps — so that the processes can wire it in and a disabled plugin adds nothing.
+import type { VNode } from "preact";
 import type { CommandEntry } from "../cli/command.js";
 import type { KoscheiConfig } from "../config/index.js";
 import type { BackendEvents, EventName } from "../backend/events.js";
@@ -34,6 +35,15 @@ export type PluginListeners = {
   ) => Promise<unknown>;
 };
 
+/** A section of the user documentation page about what a plugin adds. */
+export interface DocumentationSection {
+  /** The section's anchor. */
+  readonly id: string;
+  readonly title: string;
+  /** What this installation's configuration makes of it (limits, URLs). */
+  readonly Content: (props: { config: KoscheiConfig }) => VNode;
+}
+
 /** A link in the logged-in user's menu of the web pages. */
 export interface UserTab {
   readonly label: string;
@@ -61,6 +71,8 @@ export interface KoscheiPlugin {
     readonly userTabs?: readonly UserTab[];
     /** Accounts of the packages a user maintains, for the user's package page. */
     readonly userPackageSources?: readonly UserPackageSource[];
+    /** Sections of the documentation page, after the core ones. */
+    readonly documentation?: readonly DocumentationSection[];
   };
   /** Commands `koschei-admin` offers when the plugin is enabled. */
   readonly adminCommands?: readonly CommandEntry[];

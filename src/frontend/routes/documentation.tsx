@@ -8,6 +8,7 @@ import { Layout, PageTitle } from "../layout.js";
 import { pageContext, type PageContext } from "../page-context.js";
 import { sendPage } from "../render.js";
 import type { FrontendDeps } from "../request-state.js";
+import type { DocumentationSection } from "../../plugins/plugin.js";
 
 function Section(props: { id: string; title: string; children: ComponentChildren }) {
   return (
@@ -51,7 +52,13 @@ const SECTIONS: [id: string, title: string][] = [
   ["repos", "What repos does it use?"],
 ];
 
-function DocumentationPage({ ctx }: { ctx: PageContext }) {
+function DocumentationPage({
+  ctx,
+  pluginSections,
+}: {
+  ctx: PageContext;
+  pluginSections: readonly DocumentationSection[];
+}) {
   const { config } = ctx;
   const p = config.priorities;
   const methods = loginMethods(config);
@@ -64,11 +71,13 @@ function DocumentationPage({ ctx }: { ctx: PageContext }) {
     >
       <nav class="kk-doc-contents" aria-label="Contents">
         <ul>
-          {SECTIONS.map(([id, title]) => (
-            <li>
-              <a href={`#${id}`}>{title}</a>
-            </li>
-          ))}
+          {[...SECTIONS, ...pluginSections.map((section) => [section.id, section.title])].map(
+            ([id, title]) => (
+              <li>
+                <a href={`#${id}`}>{title}</a>
+              </li>
+            ),
+          )}
         </ul>
       </nav>
       <div class="kk-doc">
@@ -236,6 +245,11 @@ function DocumentationPage({ ctx }: { ctx: PageContext }) {
             another one needs another installation.
           </p>
         </Section>
+        {pluginSections.map((section) => (
+          <Section id={section.id} title={section.title}>
+            <section.Content config={config} />
+          </Section>
+        ))}
       </div>
     </Layout>
   );
@@ -244,6 +258,9 @@ function DocumentationPage({ ctx }: { ctx: PageContext }) {
 export function registerDocumentationRoutes(app: FastifyInstance, deps: FrontendDeps): void {
   app.get("/documentation", async (request, reply) => {
     const ctx = await pageContext(request, deps);
-    return sendPage(reply, <DocumentationPage ctx={ctx} />);
+    return sendPage(
+      reply,
+      <DocumentationPage ctx={ctx} pluginSections={deps.extensions.documentation} />,
+    );
   });
 }
