@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { HtmlValidate } from "html-validate";
+import { renderToString } from "preact-render-to-string";
 import type { RebuildRequestState } from "../../src/db/index.js";
+import { userRebuildsSection } from "../../src/plugins/copr/frontend/documentation.js";
 import {
   buildLogUrl,
   coprBuildUrl,
@@ -905,6 +907,17 @@ describe("the plugin's pages in the site", () => {
       }
       assert.ok(seen.has(`/rebuild-request/${id}`), who);
     }
+  });
+});
+
+describe("the documentation section", () => {
+  it("tells this site's default count and whether only admins may create requests", () => {
+    const text = () => renderToString(userRebuildsSection.Content({ config: world.config }));
+    assert.equal(userRebuildsSection.id, "user-rebuilds");
+    assert.ok(text().includes("by default 8; 0 starts none"));
+    assert.ok(!text().includes("only administrators may create requests"));
+    world.config.copr.require_admin = true;
+    assert.ok(text().includes("only administrators may create requests"));
   });
 });
 

@@ -1,6 +1,7 @@
-// User rebuilds explained: the paragraph the request lists open with, and the section of the
-// user documentation (the documentation page places it when the copr plugin is enabled).
+// User rebuilds explained: the paragraph the request lists open with, and the plugin's section
+// of the user documentation page.
 import type { KoscheiConfig } from "../../../config/index.js";
+import type { DocumentationSection } from "../../plugin.js";
 
 /** What user rebuilds are for, in one paragraph. */
 export function UserRebuildsIntro() {
@@ -15,9 +16,6 @@ export function UserRebuildsIntro() {
     </p>
   );
 }
-
-/** The documentation section's anchor and title. */
-export const USER_REBUILDS_SECTION = { id: "user-rebuilds", title: "What are user rebuilds?" };
 
 /** The body of the documentation section on user rebuilds. */
 export function UserRebuildsDocumentation({ config }: { config: KoscheiConfig }) {
@@ -53,3 +51,9 @@ export function UserRebuildsDocumentation({ config }: { config: KoscheiConfig })
     </>
   );
 }
+
+export const userRebuildsSection: DocumentationSection = {
+  id: "user-rebuilds",
+  title: "What are user rebuilds?",
+  Content: UserRebuildsDocumentation,
+};
