@@ -627,6 +627,11 @@ describe("build group admin commands", () => {
     ]);
     assert.deepEqual(created, { output: ["Build group 1 created: collection side against f30"] });
     assert.deepEqual(await admin(["list-build-groups"]), { output: ["1 side f30 - -"] });
+    assert.equal(
+      (await admin(["create-build-group", "--collection", "side", "--base-collection", "f30"]))
+        .error,
+      "Build group already exists: 1",
+    );
 
     await db().updateTable("build_group").set({ state: "passed", repo_id: SIDE_REPO }).execute();
     await db().deleteFrom("collection").where("name", "=", "f30").execute();

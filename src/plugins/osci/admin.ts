@@ -41,12 +41,21 @@ export const createBuildGroupCommand = adminCommand({
     const side = stringOption(args, "collection")!;
     const base = stringOption(args, "base-collection")!;
     if (side === base) throw new Error("A build group compares two different collections");
+    const pair = {
+      collection_id: await collectionId(tx.db, side),
+      base_collection_id: await collectionId(tx.db, base),
+    };
+    const existing = await tx.db
+      .selectFrom("build_group")
+      .select("id")
+      .where("collection_id", "=", pair.collection_id)
+      .where("base_collection_id", "=", pair.base_collection_id)
+      .executeTakeFirst();
+    // Two groups of one pair would report every change twice.
+    if (existing) throw new Error(`Build group already exists: ${existing.id}`);
     const { id } = await tx.db
       .insertInto("build_group")
-      .values({
-        collection_id: await collectionId(tx.db, side),
-        base_collection_id: await collectionId(tx.db, base),
-      })
+      .values(pair)
       .returning("id")
       .executeTakeFirstOrThrow();
     await tx.audit(`Build group ${id} created: collection ${side} against ${base}`);
