@@ -3,6 +3,7 @@
 // in one transaction, its messages go into the outbox and its row takes the new state and
 // repo. The publisher service sends the messages; a Koji outage ends the pass before anything
 // is written, so the next pass reports the same change.
+import type { FedoraMessage } from "@koschei/koji-protocol/messages.js";
 import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
 import { kojiConfig } from "../../config/index.js";
 import type { BackendSession } from "../../backend/session.js";
@@ -21,7 +22,6 @@ import {
   type MessageSettings,
   type OsciArtifact,
 } from "./messages.js";
-import type { FedoraMessage } from "@koschei/koji-protocol/messages.js";
 
 type BuildGroupRow = Selectable<BuildGroupTable>;
 
