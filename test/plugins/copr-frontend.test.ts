@@ -879,6 +879,52 @@ describe("cancelling and rescheduling a request", () => {
   });
 });
 
+describe("a request a service is working on", () => {
+  it("asks to try again instead of waiting for the service's lock", async () => {
+    const id = await insertRequest({ state: "in progress" });
+    await insertRebuilds(id, [["rnv", 3, null]]);
+    const client = await loggedIn("jdoe");
+    const token = await tokenOf(client, id);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Plays the resolver, which holds the row while it resolves.
+    const service = world.db.transaction().execute(async (trx) => {
+      await trx
+        .selectFrom("copr_rebuild_request")
+        .select("id")
+        .where("id", "=", id)
+        .forUpdate()
+        .execute();
+      locked();
+      await released;
+    });
+    await isLocked;
+    try {
+      const cancel = await client.post(`/rebuild-request/${id}/cancel`, { csrf_token: token });
+      assert.equal(cancel.status, 302);
+      const page = await followRedirect(client, cancel);
+      assert.ok(page.includes("Koschei is working on this request right now"));
+      const edit = await client.post("/rebuild-request/edit-rebuild", {
+        csrf_token: token,
+        request_id: String(id),
+        package_id: String(packages.rnv),
+        action: "remove",
+      });
+      assert.ok(
+        (await followRedirect(client, edit)).includes("Koschei is working on this request"),
+      );
+    } finally {
+      release();
+      await service;
+    }
+    assert.equal((await requestRow(id)).state, "in progress");
+    assert.equal((await queueOf(id)).length, 1);
+    assert.deepEqual(await auditLines(world.db), []);
+  });
+});
+
 describe("the plugin's pages in the site", () => {
   it("links 'My user rebuilds' from the user menu, and every page reached from it is valid HTML", async () => {
     const id = await insertRequest({ state: "failed", error: "Cancelled by jdoe" });

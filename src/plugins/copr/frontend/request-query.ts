@@ -85,6 +85,32 @@ export async function findRequestDetail(db: Db, id: number): Promise<RequestDeta
   return { request: row, requesterName, changes, rebuilds };
 }
 
+/** PostgreSQL's lock_not_available, which a lock wait beyond lock_timeout raises. */
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/** The service working on the request holds its row: the form asks the user to try again. */
+export const BUSY = "busy";
+
+/**
+ * A web transaction whose locks wait a few seconds at most: the resolver holds a request's
+ * row for as long as resolving takes (minutes), and a form should not hang that long.
+ */
+async function lockingTransaction<T>(
+  db: Db,
+  user: User,
+  body: (tx: AuditedChanges) => Promise<T>,
+): Promise<T | typeof BUSY> {
+  try {
+    return await webTransaction(db, user, async (tx) => {
+      await sql`SET LOCAL lock_timeout = '3s'`.execute(tx.db);
+      return body(tx);
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) return BUSY;
+    throw error;
+  }
+}
+
 /** The request row, locked until the transaction ends. */
 async function lockedRequest(tx: AuditedChanges, id: number): Promise<RebuildRequest | undefined> {
   return tx.db
@@ -126,7 +152,7 @@ export async function createRequest(
 }
 
 /** Why an edit of the queue did not happen; the route turns each into its answer. */
-export type EditRefusal = "not found" | "forbidden" | "submitted";
+export type EditRefusal = "not found" | "forbidden" | "submitted" | typeof BUSY;
 
 /**
  * Moves a queued rebuild to the top of its request's queue or removes it (spec 11 §2.2). The
@@ -139,7 +165,7 @@ export async function editRebuild(
   edit: EditRebuildValues,
   mayEdit: (request: RebuildRequest) => boolean,
 ): Promise<EditRefusal | undefined> {
-  return webTransaction(db, user, async (tx) => {
+  return lockingTransaction(db, user, async (tx) => {
     const request = await lockedRequest(tx, edit.requestId);
     if (request === undefined) return "not found";
     const rebuilds = await tx.db
@@ -195,9 +221,19 @@ export async function editRebuild(
 
 /** A cancel or reschedule: refused like a queue edit, or done from a state to another. */
 export type StateChange =
-  | { refused: Exclude<EditRefusal, "submitted"> }
+  | { refused: "not found" | "forbidden" | typeof BUSY }
   | { refused: "state"; state: RebuildRequestState }
   | { from: RebuildRequestState; to: RebuildRequestState };
+
+/** A cancel or reschedule in a locking transaction. */
+async function changeState(
+  db: Db,
+  user: User,
+  body: (tx: AuditedChanges) => Promise<StateChange>,
+): Promise<StateChange> {
+  const change = await lockingTransaction(db, user, body);
+  return change === BUSY ? { refused: BUSY } : change;
+}
 
 /**
  * Cancels a request: it fails with `Cancelled by <user>`, so neither the resolver nor the
@@ -209,7 +245,7 @@ export async function cancelRequest(
   id: number,
   mayEdit: (request: RebuildRequest) => boolean,
 ): Promise<StateChange> {
-  return webTransaction(db, user, async (tx) => {
+  return changeState(db, user, async (tx) => {
     const request = await lockedRequest(tx, id);
     if (request === undefined) return { refused: "not found" };
     if (!mayEdit(request)) return { refused: "forbidden" };
@@ -236,7 +272,7 @@ export async function rescheduleRequest(
   id: number,
   mayEdit: (request: RebuildRequest) => boolean,
 ): Promise<StateChange> {
-  return webTransaction(db, user, async (tx) => {
+  return changeState(db, user, async (tx) => {
     const request = await lockedRequest(tx, id);
     if (request === undefined) return { refused: "not found" };
     if (!mayEdit(request)) return { refused: "forbidden" };

@@ -26,6 +26,7 @@ import {
   repoSource,
 } from "./rebuild-logic.js";
 import {
+  BUSY,
   cancelRequest,
   createRequest,
   editRebuild,
@@ -41,6 +42,7 @@ export const userRebuildsTab: UserTab = {
   href: userRequestsPath,
 };
 
+const BUSY_MESSAGE = "Koschei is working on this request right now; try again in a moment.";
 const requestNotFound = () => notFound("Rebuild request not found");
 const notEditable = () => forbidden("Only the requester and admins may change this request.");
 
@@ -106,6 +108,8 @@ function stateChangeReply(
     session.flash("success", `Rebuild request ${verb} (now ${change.to})`);
   } else if (change.refused === "state") {
     session.flash("danger", `A request in state ${change.state} cannot be ${verb}.`);
+  } else if (change.refused === BUSY) {
+    session.flash("danger", BUSY_MESSAGE);
   } else {
     throw change.refused === "not found" ? requestNotFound() : notEditable();
   }
@@ -180,6 +184,8 @@ export const registerCoprRoutes: RouteModule = (app, deps) => {
     if (refusal === "forbidden") throw notEditable();
     if (refusal === "submitted") {
       request.koschei.session.flash("danger", "This rebuild has already been submitted to Copr.");
+    } else if (refusal === BUSY) {
+      request.koschei.session.flash("danger", BUSY_MESSAGE);
     }
     return reply.redirect(requestPath(edit.requestId));
   });
