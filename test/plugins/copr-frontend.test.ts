@@ -79,42 +79,44 @@ describe("repoSource", () => {
 });
 
 describe("parseNewRequestForm", () => {
-  it("trims the fields and makes an empty description null", () => {
-    const parsed = parseNewRequestForm({
-      collection: " f29 ",
-      copr_name: " proj ",
-      description: "  ",
-      schedule_count: " 3 ",
-    });
+  it("trims the fields, names the user's own project and makes an empty description null", () => {
+    const parsed = parseNewRequestForm(
+      { collection: " f29 ", copr_name: " proj ", description: "  ", schedule_count: " 3 " },
+      "jdoe",
+    );
     assert.deepEqual(parsed, {
-      values: { collection: "f29", coprName: "proj", description: null, scheduleCount: 3 },
+      values: {
+        collection: "f29",
+        repoSource: "copr:jdoe/proj",
+        description: null,
+        scheduleCount: 3,
+      },
       errors: [],
     });
   });
 
-  it("requires a name and a whole count from 0 within the database's integers", () => {
+  it("requires a Copr name and a whole count from 0 within the database's integers", () => {
     const countError = "Max scheduled builds must be a whole number from 0 to 2147483647";
-    assert.deepEqual(parseNewRequestForm({ copr_name: "", schedule_count: "0" }).errors, [
+    const errors = (form: Record<string, string>) => parseNewRequestForm(form, "jdoe").errors;
+    assert.deepEqual(errors({ copr_name: "", schedule_count: "0" }), [
       "Copr repo name is required",
     ]);
+    assert.match(errors({ copr_name: "a/b/c", schedule_count: "0" })[0]!, /^Invalid copr repo/);
     for (const count of ["", "-1", "1.5", "1e30", "2147483648", "x"]) {
-      assert.deepEqual(parseNewRequestForm({ copr_name: "p", schedule_count: count }).errors, [
-        countError,
-      ]);
+      assert.deepEqual(errors({ copr_name: "p", schedule_count: count }), [countError]);
     }
-    assert.deepEqual(
-      parseNewRequestForm({ copr_name: "p", schedule_count: "2147483647" }).errors,
-      [],
-    );
+    assert.deepEqual(errors({ copr_name: "p", schedule_count: "2147483647" }), []);
   });
 
   it("refuses overlong names and descriptions", () => {
-    const parsed = parseNewRequestForm({
-      copr_name: "p".repeat(201),
-      description: "d".repeat(5001),
-      schedule_count: "1",
-    });
-    assert.equal(parsed.errors.length, 2);
+    const parsed = parseNewRequestForm(
+      { copr_name: "p".repeat(201), description: "d".repeat(5001), schedule_count: "1" },
+      "jdoe",
+    );
+    assert.deepEqual(parsed.errors, [
+      "Copr repo name too long (at most 200 characters)",
+      "Description too long (at most 5000 characters)",
+    ]);
   });
 });
 

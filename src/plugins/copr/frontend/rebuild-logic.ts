@@ -116,15 +116,20 @@ export function repoSource(coprName: string, userName: string): string | undefin
 
 export interface NewRequestValues {
   collection: string;
-  coprName: string;
+  /** `copr:<owner>/<name>`; "" when the name is refused. */
+  repoSource: string;
   /** Null when left empty. */
   description: string | null;
   scheduleCount: number;
 }
 
-/** The new-request form (spec 11 §2.2); `repoSource` checks the name's characters. */
-export function parseNewRequestForm(form: SubmittedForm): Parsed<NewRequestValues> {
+/** The new-request form (spec 11 §2.2) of the user `userName`. */
+export function parseNewRequestForm(
+  form: SubmittedForm,
+  userName: string,
+): Parsed<NewRequestValues> {
   const coprName = formText(form, "copr_name");
+  const source = repoSource(coprName, userName);
   const description = formText(form, "description");
   const countText = formText(form, "schedule_count");
   const scheduleCount = /^\d+$/.test(countText) ? parseInt32(countText) : undefined;
@@ -132,7 +137,9 @@ export function parseNewRequestForm(form: SubmittedForm): Parsed<NewRequestValue
     coprName === "" ? "Copr repo name is required" : undefined,
     coprName.length > MAX_COPR_NAME
       ? `Copr repo name too long (at most ${MAX_COPR_NAME} characters)`
-      : undefined,
+      : coprName !== "" && source === undefined
+        ? "Invalid copr repo name (owner/name of letters, digits, - _ and ., the owner may be a @group)"
+        : undefined,
     description.length > MAX_DESCRIPTION
       ? `Description too long (at most ${MAX_DESCRIPTION} characters)`
       : undefined,
@@ -143,7 +150,7 @@ export function parseNewRequestForm(form: SubmittedForm): Parsed<NewRequestValue
   return {
     values: {
       collection: formText(form, "collection"),
-      coprName,
+      repoSource: source ?? "",
       description: description === "" ? null : description,
       scheduleCount: scheduleCount ?? 0,
     },

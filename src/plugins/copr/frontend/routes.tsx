@@ -23,7 +23,6 @@ import {
   mayEditRequest,
   parseEditRebuildForm,
   parseNewRequestForm,
-  repoSource,
 } from "./rebuild-logic.js";
 import {
   BUSY,
@@ -68,16 +67,10 @@ async function createFromForm(request: FastifyRequest, reply: FastifyReply, deps
   }
   const session = request.koschei.session;
   const form = submittedForm(request.body);
-  const { values, errors } = parseNewRequestForm(form);
-  const source = repoSource(values.coprName, user.name);
-  if (values.coprName !== "" && source === undefined) {
-    errors.push(
-      "Invalid copr repo name (owner/name of letters, digits, - _ and ., the owner may be a @group)",
-    );
-  }
+  const { values, errors } = parseNewRequestForm(form, user.name);
   const csrfProblem = formCsrfProblem(request, deps.config, form);
   if (csrfProblem !== undefined) errors.push(csrfProblem);
-  if (errors.length > 0 || source === undefined) {
+  if (errors.length > 0) {
     session.flash("danger", validationMessage(errors));
     return reply.redirect(userRequestsPath(user.name));
   }
@@ -87,7 +80,7 @@ async function createFromForm(request: FastifyRequest, reply: FastifyReply, deps
   if (collection === undefined) throw notFound("Collection not found");
   const id = await createRequest(deps.database.db, user, {
     collection,
-    repoSource: source,
+    repoSource: values.repoSource,
     description: values.description,
     scheduleCount: values.scheduleCount,
   });
