@@ -105,31 +105,36 @@ function toChange(row: RawChange): DependencyChangeRow {
   };
 }
 
+/**
+ * A change's columns with both sides' dependency rows, each read by its primary key: joined
+ * plainly, PostgreSQL merge-joins all 20,000 dependencies with a busy package's few dozen
+ * changes (15 ms instead of 0.3 ms).
+ */
+const CHANGE_WITH_DEPENDENCIES = sql`
+  change.distance,
+  prev.name AS prev_name, prev.epoch AS prev_epoch,
+  prev.version AS prev_version, prev.release AS prev_release,
+  curr.name AS curr_name, curr.epoch AS curr_epoch,
+  curr.version AS curr_version, curr.release AS curr_release
+`;
+const DEPENDENCY_SIDES = sql`
+  LEFT JOIN LATERAL (SELECT d.name, d.epoch, d.version, d.release FROM dependency d
+                     WHERE d.id = change.prev_dep_id OFFSET 0) prev ON TRUE
+  LEFT JOIN LATERAL (SELECT d.name, d.epoch, d.version, d.release FROM dependency d
+                     WHERE d.id = change.curr_dep_id OFFSET 0) curr ON TRUE
+`;
+
 /** The package's unapplied changes, by distance with unknown distances last. */
 export async function unappliedChanges(
   db: Kysely<Schema>,
   packageId: number,
 ): Promise<DependencyChangeRow[]> {
-  const rows = await db
-    .selectFrom("unapplied_change as change")
-    .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
-    .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
-    .select([
-      "change.package_id as owner_id",
-      "change.distance",
-      "prev.name as prev_name",
-      "prev.epoch as prev_epoch",
-      "prev.version as prev_version",
-      "prev.release as prev_release",
-      "curr.name as curr_name",
-      "curr.epoch as curr_epoch",
-      "curr.version as curr_version",
-      "curr.release as curr_release",
-    ])
-    .where("change.package_id", "=", packageId)
-    .orderBy("change.distance", (order) => order.asc().nullsLast())
-    .orderBy("change.id")
-    .execute();
+  const { rows } = await sql<RawChange>`
+    SELECT change.package_id AS owner_id, ${CHANGE_WITH_DEPENDENCIES}
+    FROM unapplied_change change ${DEPENDENCY_SIDES}
+    WHERE change.package_id = ${packageId}
+    ORDER BY change.distance ASC NULLS LAST, change.id
+  `.execute(db);
   return rows.map(toChange);
 }
 
@@ -140,26 +145,12 @@ export async function appliedChanges(
 ): Promise<Map<number, DependencyChangeRow[]>> {
   const byBuild = new Map<number, DependencyChangeRow[]>(buildIds.map((id) => [id, []]));
   if (buildIds.length === 0) return byBuild;
-  const rows = await db
-    .selectFrom("applied_change as change")
-    .leftJoin("dependency as prev", "prev.id", "change.prev_dep_id")
-    .leftJoin("dependency as curr", "curr.id", "change.curr_dep_id")
-    .select([
-      "change.build_id as owner_id",
-      "change.distance",
-      "prev.name as prev_name",
-      "prev.epoch as prev_epoch",
-      "prev.version as prev_version",
-      "prev.release as prev_release",
-      "curr.name as curr_name",
-      "curr.epoch as curr_epoch",
-      "curr.version as curr_version",
-      "curr.release as curr_release",
-    ])
-    .where("change.build_id", "in", buildIds)
-    .orderBy("change.distance", (order) => order.asc().nullsLast())
-    .orderBy("change.id")
-    .execute();
+  const { rows } = await sql<RawChange>`
+    SELECT change.build_id AS owner_id, ${CHANGE_WITH_DEPENDENCIES}
+    FROM applied_change change ${DEPENDENCY_SIDES}
+    WHERE change.build_id IN (${sql.join(buildIds.map((id) => sql`${id}`))})
+    ORDER BY change.distance ASC NULLS LAST, change.id
+  `.execute(db);
   for (const row of rows) byBuild.get(row.owner_id)!.push(toChange(row));
   return byBuild;
 }
