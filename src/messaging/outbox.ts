@@ -32,7 +32,11 @@ export function installOutbox(bus: EventBus, config: KoscheiConfig): void {
   });
 }
 
-async function insertMessage(trx: Transaction<Schema>, message: FedoraMessage): Promise<void> {
+/** Queues a message for the relay; it is published only if the transaction commits. */
+export async function insertMessage(
+  trx: Transaction<Schema>,
+  message: FedoraMessage,
+): Promise<void> {
   const { topic, body, ...headers } = message;
   await trx.insertInto("outbox").values({ topic, body, headers }).execute();
 }

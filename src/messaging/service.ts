@@ -62,7 +62,8 @@ async function runPublisherPass(context: ServiceContext): Promise<void> {
 
 export const publisherService: ServiceDefinition = {
   name: "publisher",
-  summary: "sends the fedora-messaging outbox (package and collection state changes) to the broker",
+  summary:
+    "sends the fedora-messaging outbox (package and collection state changes, plugins' messages) to the broker",
   configKey: "publisher",
   runPass: runPublisherPass,
 };

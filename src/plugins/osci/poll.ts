@@ -4,7 +4,7 @@
 // repo. The publisher service sends the messages; a Koji outage ends the pass before anything
 // is written, so the next pass reports the same change.
 import type { FedoraMessage } from "@koschei/koji-protocol/messages.js";
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { sql, type Kysely, type Selectable } from "kysely";
 import { kojiConfig } from "../../config/index.js";
 import type { BackendSession } from "../../backend/session.js";
 import { isOutage } from "../../backend/outages.js";
@@ -12,6 +12,7 @@ import type { Schema } from "../../db/index.js";
 import type { BuildGroupTable } from "../../db/schema.js";
 import type { KojiApi } from "../../koji/api.js";
 import type { Logger } from "../../log/logger.js";
+import { insertMessage } from "../../messaging/outbox.js";
 import { currentPrioritySql } from "../../model/priority.js";
 import { BuildState, packageStateSql } from "../../model/states.js";
 import type { PluginContext } from "../plugin.js";
@@ -75,7 +76,7 @@ async function pollBuildGroup(
       .forUpdate()
       .executeTakeFirst();
     if (!stored || stored.state !== group.state || stored.repo_id !== group.repo_id) return false;
-    for (const message of messages) await insertIntoOutbox(trx, message);
+    for (const message of messages) await insertMessage(trx, message);
     await trx
       .updateTable("build_group")
       .set({ state: current.state, repo_id: current.repoId })
@@ -195,10 +196,4 @@ async function fetchArtifact(
   if (repo === null) return null;
   const builds = await primary.listTagged(destTag, { event: repo.create_event, latest: true });
   return buildGroupArtifact(settings, { id: repoId, tagName: repo.tag_name }, builds);
-}
-
-/** As the outbox stores Koschei's own messages: topic as given, body, the other fields as headers. */
-async function insertIntoOutbox(trx: Transaction<Schema>, message: FedoraMessage): Promise<void> {
-  const { topic, body, ...headers } = message;
-  await trx.insertInto("outbox").values({ topic, body, headers }).execute();
 }
