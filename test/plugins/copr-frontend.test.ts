@@ -16,6 +16,7 @@ import {
   mayEditRequest,
   parseEditRebuildForm,
   parseNewRequestForm,
+  raisedScheduleCount,
   rebuildRowClass,
   repoSource,
   rescheduledState,
@@ -231,6 +232,14 @@ describe("editQueue", () => {
       orders: [{ packageId: 2, order: 0 }],
       removed: 1,
     });
+  });
+});
+
+describe("raisedScheduleCount", () => {
+  it("adds one build, none beyond the database's integers", () => {
+    assert.equal(raisedScheduleCount(null), 1);
+    assert.equal(raisedScheduleCount(8), 9);
+    assert.equal(raisedScheduleCount(2147483647), 2147483647);
   });
 });
 
@@ -701,6 +710,21 @@ describe("editing the queue (POST /rebuild-request/edit-rebuild)", () => {
     assert.equal(row.state, "in progress");
     assert.deepEqual(await auditLines(world.db), [
       `frontend jdoe: copr-request-${id}: rebuild of fop moved to the top of the queue`,
+    ]);
+  });
+
+  it("keeps the largest count when moving to the top", async () => {
+    const id = await insertRequest({ scheduleCount: 2147483647 });
+    await insertRebuilds(id, [
+      ["rnv", 3, null],
+      ["fop", 3, null],
+    ]);
+    const response = await edit(await loggedIn("jdoe"), id, "fop", "move-top");
+    assert.equal(response.status, 302);
+    assert.equal((await requestRow(id)).schedule_count, 2147483647);
+    assert.deepEqual(await queueOf(id), [
+      ["fop", 0],
+      ["rnv", 1],
     ]);
   });
 

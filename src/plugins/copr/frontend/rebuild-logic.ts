@@ -92,6 +92,8 @@ export function isUnschedulable(order: number, scheduleCount: number | null): bo
 /** Longest copr_name field accepted: Copr's own names are far shorter. */
 const MAX_COPR_NAME = 200;
 const MAX_DESCRIPTION = 5000;
+/** The largest count the database holds. */
+const MAX_SCHEDULE_COUNT = 2 ** 31 - 1;
 /** Copr's project and user names: letters, digits, `-`, `_`, `.`; groups are `@name`. */
 const COPR_OWNER = /^@?[A-Za-z0-9_.-]+$/;
 const COPR_PROJECT = /^[A-Za-z0-9_.-]+$/;
@@ -144,7 +146,7 @@ export function parseNewRequestForm(
       ? `Description too long (at most ${MAX_DESCRIPTION} characters)`
       : undefined,
     scheduleCount === undefined
-      ? "Max scheduled builds must be a whole number from 0 to 2147483647"
+      ? `Max scheduled builds must be a whole number from 0 to ${MAX_SCHEDULE_COUNT}`
       : undefined,
   ];
   return {
@@ -224,6 +226,11 @@ export function editQueue(
   // The smallest queued order after the shift: the others behind it cannot be smaller.
   const first = shifted.reduce((least, rebuild) => Math.min(least, rebuild.order), target.order);
   return { orders: [...shifted, { packageId, order: first - 1 }] };
+}
+
+/** The count after a move to the top: one more build, unless the count has no room left. */
+export function raisedScheduleCount(scheduleCount: number | null): number {
+  return Math.min((scheduleCount ?? 0) + 1, MAX_SCHEDULE_COUNT);
 }
 
 /** States a request may be cancelled from: the resolver or scheduler still has work on it. */

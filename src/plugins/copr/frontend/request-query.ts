@@ -10,6 +10,7 @@ import type { Collection, User } from "../../../frontend/request-state.js";
 import {
   CANCELLABLE_STATES,
   editQueue,
+  raisedScheduleCount,
   requestName,
   RESCHEDULABLE_STATES,
   rescheduledState,
@@ -206,10 +207,7 @@ export async function editRebuild(
       // The moved rebuild is to be built: one more build, and the scheduler looks again.
       await tx.db
         .updateTable("copr_rebuild_request")
-        .set((eb) => ({
-          schedule_count: eb(eb.fn.coalesce("schedule_count", eb.lit(0)), "+", 1),
-          state: "in progress",
-        }))
+        .set({ schedule_count: raisedScheduleCount(request.schedule_count), state: "in progress" })
         .where("id", "=", request.id)
         .execute();
     }
