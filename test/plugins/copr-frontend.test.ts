@@ -109,6 +109,15 @@ describe("parseNewRequestForm", () => {
     assert.deepEqual(errors({ copr_name: "p", schedule_count: "2147483647" }), []);
   });
 
+  it("keeps tabs and newlines of a description", () => {
+    const parsed = parseNewRequestForm(
+      { copr_name: "p", description: "line 1\r\n\tline 2", schedule_count: "1" },
+      "jdoe",
+    );
+    assert.deepEqual(parsed.errors, []);
+    assert.equal(parsed.values.description, "line 1\r\n\tline 2");
+  });
+
   it("refuses overlong names and descriptions", () => {
     const parsed = parseNewRequestForm(
       { copr_name: "p".repeat(201), description: "d".repeat(5001), schedule_count: "1" },
@@ -404,10 +413,12 @@ describe("a user's requests (GET /rebuild-request/user/<name>)", () => {
     await assertValidHtml(page, "/rebuild-request/user/jdoe");
   });
 
-  it("answers 404 for an unknown user", async () => {
-    const response = await world.client().get("/rebuild-request/user/nobody");
-    assert.equal(response.status, 404);
-    assert.ok((await response.text()).includes("User not found"));
+  it("answers 404 for an unknown user and for names no user has", async () => {
+    for (const name of ["nobody", "%00", "a%20b", "x".repeat(300)]) {
+      const response = await world.client().get(`/rebuild-request/user/${name}`);
+      assert.equal(response.status, 404, name);
+      assert.ok((await response.text()).includes("User not found"));
+    }
   });
 
   it("shows the new-request form on the viewer's own page only", async () => {
@@ -490,6 +501,11 @@ describe("creating a request (POST /rebuild-request/new)", () => {
       "a hostile name",
       { copr_name: "../../etc/passwd" },
       "Validation errors: Invalid copr repo name",
+    ],
+    [
+      "a NUL in the description",
+      { description: "new\u0000maven" },
+      "Validation errors: Description may not contain control characters",
     ],
     [
       "a huge count",

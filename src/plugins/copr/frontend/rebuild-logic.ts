@@ -92,6 +92,9 @@ export function isUnschedulable(order: number, scheduleCount: number | null): bo
 /** Longest copr_name field accepted: Copr's own names are far shorter. */
 const MAX_COPR_NAME = 200;
 const MAX_DESCRIPTION = 5000;
+/** What a text column cannot hold (NUL) or a page should not show; tabs and newlines are fine. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 /** The largest count the database holds. */
 const MAX_SCHEDULE_COUNT = 2 ** 31 - 1;
 /** Copr's project and user names: letters, digits, `-`, `_`, `.`; groups are `@name`. */
@@ -144,7 +147,9 @@ export function parseNewRequestForm(
         : undefined,
     description.length > MAX_DESCRIPTION
       ? `Description too long (at most ${MAX_DESCRIPTION} characters)`
-      : undefined,
+      : CONTROL_CHARACTER.test(description)
+        ? "Description may not contain control characters"
+        : undefined,
     scheduleCount === undefined
       ? `Max scheduled builds must be a whole number from 0 to ${MAX_SCHEDULE_COUNT}`
       : undefined,

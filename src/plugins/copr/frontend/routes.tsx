@@ -10,6 +10,7 @@ import { pageContext } from "../../../frontend/page-context.js";
 import { sendPage } from "../../../frontend/render.js";
 import type { FrontendDeps, User } from "../../../frontend/request-state.js";
 import type { RouteModule } from "../../../frontend/routes/index.js";
+import { isUserName } from "../../../frontend/user-name.js";
 import type { UserTab } from "../../plugin.js";
 import {
   RequestDetailPage,
@@ -122,7 +123,9 @@ export const registerCoprRoutes: RouteModule = (app, deps) => {
   app.get<{ Params: { username: string } }>(
     "/rebuild-request/user/:username",
     async (request, reply) => {
-      const owner = await findUserByName(db, request.params.username);
+      const name = request.params.username;
+      // A name no login gives (a NUL, say) is nobody's, and must not reach the database.
+      const owner = isUserName(name) ? await findUserByName(db, name) : undefined;
       if (owner === undefined) throw notFound("User not found");
       const viewer = request.koschei.user;
       const [requests, ctx] = await Promise.all([
