@@ -386,7 +386,7 @@ async function loggedIn(name: string): Promise<WebClient> {
   return client;
 }
 
-/** A CSRF token for a logged-in client: every page of the list that has a form carries one. */
+/** The CSRF token of a request's page, which has forms for those who may edit the request. */
 function tokenOf(client: WebClient, requestId: number): Promise<string> {
   return csrfTokenFor(client, `/rebuild-request/${requestId}`);
 }
