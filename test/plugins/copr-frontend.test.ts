@@ -647,6 +647,18 @@ describe("a request's page (GET /rebuild-request/<id>)", () => {
     const page = await (await world.client().get(`/rebuild-request/${id}`)).text();
     assert.ok(page.includes(">failed<"));
     assert.ok(page.includes("Cannot download user repo"));
+    assert.ok(!page.includes("No package of the collection"));
+  });
+
+  it("says when nothing is resolved yet, or nothing is affected", async () => {
+    const fresh = await insertRequest({ state: "new" });
+    const waiting = await (await world.client().get(`/rebuild-request/${fresh}`)).text();
+    assert.ok(waiting.includes("Koschei has not resolved the collection"));
+    const finished = await insertRequest({ state: "finished" });
+    const done = await (await world.client().get(`/rebuild-request/${finished}`)).text();
+    assert.ok(done.includes("No package of the collection changes its dependencies"));
+    assert.ok(!done.includes("Executed rebuilds"));
+    assert.ok(!done.includes("Rebuild queue"));
   });
 
   it("shows the queue, grey beyond the count, with forms for the requester and admins only", async () => {

@@ -447,6 +447,23 @@ function RebuildQueue(props: {
   );
 }
 
+/** Why a request has neither resolution changes nor rebuilds, when its state tells. */
+function NothingAffected({ state }: { state: RebuildRequest["state"] }) {
+  if (state === "new") {
+    return (
+      <p class="kk-muted">Koschei has not resolved the collection with this repository yet.</p>
+    );
+  }
+  if (state === "finished") {
+    return (
+      <p class="kk-muted">
+        No package of the collection changes its dependencies with this repository.
+      </p>
+    );
+  }
+  return null;
+}
+
 export function RequestDetailPage(props: {
   ctx: PageContext;
   detail: RequestDetail;
@@ -487,6 +504,9 @@ export function RequestDetailPage(props: {
           collection={collection}
           editable={props.editable}
         />
+      )}
+      {detail.changes.length === 0 && detail.rebuilds.length === 0 && (
+        <NothingAffected state={request.state} />
       )}
     </Layout>
   );
