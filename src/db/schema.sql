@@ -15,6 +15,15 @@ CREATE TYPE public.rebuild_request_state AS ENUM (
     'failed'
 );
 
+CREATE FUNCTION public.advance_package_data_version() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM nextval('package_data_version');
+    RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION public.refresh_base_package_flags(affected integer[]) RETURNS void
     LANGUAGE sql
     AS $$
@@ -596,6 +605,13 @@ CREATE TABLE public.package (
     CONSTRAINT package_skip_resolution_check CHECK (((NOT skip_resolution) OR (resolved IS NULL)))
 );
 
+CREATE SEQUENCE public.package_data_version
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
 CREATE TABLE public.package_group (
     id integer NOT NULL,
     namespace character varying,
@@ -907,6 +923,12 @@ CREATE INDEX ix_unapplied_change_curr_dep_id ON public.unapplied_change USING bt
 CREATE INDEX ix_unapplied_change_package_id ON public.unapplied_change USING btree (package_id);
 
 CREATE INDEX ix_unapplied_change_prev_dep_id ON public.unapplied_change USING btree (prev_dep_id);
+
+CREATE TRIGGER advance_package_data_version_trigger AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.build FOR EACH STATEMENT EXECUTE FUNCTION public.advance_package_data_version();
+
+CREATE TRIGGER advance_package_data_version_trigger AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.collection FOR EACH STATEMENT EXECUTE FUNCTION public.advance_package_data_version();
+
+CREATE TRIGGER advance_package_data_version_trigger AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.package FOR EACH STATEMENT EXECUTE FUNCTION public.advance_package_data_version();
 
 CREATE TRIGGER set_last_build_started_trigger BEFORE INSERT OR UPDATE OF last_build_id, last_build_started ON public.package FOR EACH ROW EXECUTE FUNCTION public.set_last_build_started();
 

@@ -9,6 +9,9 @@
 //   collection by current priority reads no build row (25,000 primary key probes, 230 ms).
 // * ix_package_collection_view carries the columns its expressions read, so that deep pages
 //   of the collection view are index-only scans (page 200: 27 ms → 2.5 ms).
+// * package_data_version: a counter every statement changing packages, builds or collections
+//   advances, so that the API can tell that an answer over every package (1–2 s to compute)
+//   is still right without computing it again. A sequence never blocks concurrent writers.
 export const sql = `
 ALTER TABLE base_package
     ADD COLUMN any_running boolean NOT NULL DEFAULT false,
@@ -131,4 +134,22 @@ CREATE INDEX ix_package_collection_view ON package (
     id
 ) INCLUDE (last_build_id, last_complete_build_id, last_complete_build_state)
     WHERE tracked AND NOT blocked;
+
+CREATE SEQUENCE package_data_version;
+CREATE FUNCTION advance_package_data_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM nextval('package_data_version');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER advance_package_data_version_trigger
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON package
+    FOR EACH STATEMENT EXECUTE FUNCTION advance_package_data_version();
+CREATE TRIGGER advance_package_data_version_trigger
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON build
+    FOR EACH STATEMENT EXECUTE FUNCTION advance_package_data_version();
+CREATE TRIGGER advance_package_data_version_trigger
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON collection
+    FOR EACH STATEMENT EXECUTE FUNCTION advance_package_data_version();
 `;

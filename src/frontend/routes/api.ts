@@ -5,7 +5,16 @@
 import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { collectionDiffJson, packageListJson, SharedAnswers } from "../api-query.js";
+import type { Kysely } from "kysely";
+import {
+  collectionDiffJson,
+  packageListJson,
+  SharedAnswers,
+  unchangedSince,
+  type DataVersion,
+  type VersionedJson,
+} from "../api-query.js";
+import type { Schema } from "../../db/index.js";
 import { HttpError, notFound } from "../errors.js";
 import { openApiDocument } from "../openapi.js";
 import type { FrontendDeps } from "../request-state.js";
@@ -13,21 +22,35 @@ import type { FrontendDeps } from "../request-state.js";
 export const API_PREFIX = "/api/v1";
 /**
  * How long an answer without a name filter is reused (5 s), and served while it is refreshed
- * (25 s more); spec 09 has no freshness rule.
+ * (25 s more); spec 09 has no freshness rule. A refresh finding the data unchanged keeps it.
  */
 const SHARED_ANSWER_LIMITS = { maxAgeMs: 5000, staleMs: 25_000, maxKeys: 16 };
 
-/** A shared answer as it is and gzipped (level 1: 14 MB of packages become 2 MB in ~60 ms). */
+/**
+ * A shared answer as it is and gzipped (level 1: 14 MB of packages become 2 MB in ~60 ms), with
+ * the version of the data it was computed from.
+ */
 interface EncodedAnswer {
   json: Buffer;
   gzip: Buffer;
+  version: DataVersion;
 }
 
 const gzipAsync = promisify(gzip);
 
-async function encode(json: string): Promise<EncodedAnswer> {
+/**
+ * The previous answer when the data has not changed since (a query of a millisecond), else
+ * the query's new one, encoded.
+ */
+async function refreshed(
+  db: Kysely<Schema>,
+  previous: EncodedAnswer | undefined,
+  query: () => Promise<VersionedJson>,
+): Promise<EncodedAnswer> {
+  if (previous !== undefined && (await unchangedSince(db, previous.version))) return previous;
+  const { json, version } = await query();
   const buffer = Buffer.from(json);
-  return { json: buffer, gzip: await gzipAsync(buffer, { level: 1 }) };
+  return { json: buffer, gzip: await gzipAsync(buffer, { level: 1 }), version };
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): void {
@@ -47,13 +70,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): voi
         // A name filter makes a small answer from the name index: never shared. Without one,
         // names that are no collection match nothing, so the key is the existing ones.
         if (names !== undefined) {
-          return sendJson(reply, await packageListJson(db, { names, collections }));
+          return sendJson(reply, (await packageListJson(db, { names, collections })).json);
         }
         const existing = collections && existingCollectionNames(request, collections);
         const answer = answers.get(
           `packages ${JSON.stringify(existing)}`,
           freshness(request),
-          async () => encode(await packageListJson(db, { collections: existing })),
+          (previous) =>
+            refreshed(db, previous, () => packageListJson(db, { collections: existing })),
         );
         return sendShared(request, reply, await answer);
       });
@@ -70,7 +94,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): voi
           const answer = answers.get(
             `diff ${first!.id} ${second!.id}`,
             freshness(request),
-            async () => encode(await collectionDiffJson(db, first!, second!)),
+            (previous) => refreshed(db, previous, () => collectionDiffJson(db, first!, second!)),
           );
           return sendShared(request, reply, await answer);
         },
