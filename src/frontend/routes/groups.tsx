@@ -1,6 +1,7 @@
 // Package groups (spec 08 §5.8–5.11): the group list, a group's page with its package table,
 // creating and editing a group (§6.2), and deleting one. Owners (maintainers) and admins may
 // change a group (§6.6); every change is audit-logged by the admin CLI's helpers.
+import { CsrfInput } from "../components/page-parts.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ComponentChildren } from "preact";
 import { UnknownPackages } from "../../admin/admin-command.js";
@@ -9,7 +10,6 @@ import { formCsrfProblem, requireUser } from "../auth.js";
 import { Alert } from "../components/alerts.js";
 import { CollectionChooser } from "../components/collection-chooser.js";
 import { PackageTable } from "../components/package-table.js";
-import { CSRF_FIELD } from "../csrf.js";
 import { HttpError, notFound } from "../errors.js";
 import {
   flashedNames,
@@ -53,10 +53,6 @@ async function requireGroup(deps: FrontendDeps, params: GroupParams): Promise<Gr
   });
   if (group === undefined) throw notFound("Group not found");
   return group;
-}
-
-function CsrfInput({ ctx }: { ctx: PageContext }) {
-  return <input type="hidden" name={CSRF_FIELD} value={ctx.csrfToken} />;
 }
 
 // ---- The group list (§5.8) ----

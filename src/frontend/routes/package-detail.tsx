@@ -2,6 +2,7 @@
 // package's state, scheduling, dependency changes, groups and build history; its edit form;
 // build details and the admin's build cancelation; the bug-report redirect; and the report of
 // packages a dependency change may have broken.
+import { Card, CsrfInput, Fact, Facts } from "../components/page-parts.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { compareEvr } from "@koschei/koji-protocol/evr.js";
@@ -18,7 +19,6 @@ import { BuildTaskTree, KojiLogLinks } from "../components/build-task-tree.js";
 import { CollectionChooser } from "../components/collection-chooser.js";
 import { DependencyChangeTable } from "../components/dependency-change-table.js";
 import { BuildStateIcon, PackageStateIcon } from "../components/icons.js";
-import { CSRF_FIELD } from "../csrf.js";
 import { badRequest, forbidden, notFound } from "../errors.js";
 import { evrText, formatDate, naturalTime } from "../format.js";
 import { validationMessage } from "../group-forms.js";
@@ -63,7 +63,6 @@ import {
   type FrontendDeps,
   type User,
 } from "../request-state.js";
-import type { ComponentChildren } from "preact";
 
 /** How many builds the chart draws. */
 const CHART_BUILDS = 50;
@@ -85,38 +84,10 @@ function trueFalse(value: boolean): string {
 
 // ---- Small pieces of the pages ----
 
-function Card(props: { title: string; children: ComponentChildren; class?: string }) {
-  return (
-    <section class={`pf-v6-c-card kk-card ${props.class ?? ""}`}>
-      <div class="pf-v6-c-card__title">
-        <h2 class="pf-v6-c-card__title-text">{props.title}</h2>
-      </div>
-      <div class="pf-v6-c-card__body">{props.children}</div>
-    </section>
-  );
-}
-
-function Facts({ children }: { children: ComponentChildren }) {
-  return <dl class="pf-v6-c-description-list pf-m-horizontal pf-m-compact kk-facts">{children}</dl>;
-}
-
-function Fact({ term, children }: { term: string; children: ComponentChildren }) {
-  return (
-    <div class="pf-v6-c-description-list__group">
-      <dt class="pf-v6-c-description-list__term">
-        <span class="pf-v6-c-description-list__text">{term}</span>
-      </dt>
-      <dd class="pf-v6-c-description-list__description">
-        <div class="pf-v6-c-description-list__text">{children}</div>
-      </dd>
-    </div>
-  );
-}
-
 function HiddenFields({ ctx, collection }: { ctx: PageContext; collection: Collection }) {
   return (
     <>
-      <input type="hidden" name={CSRF_FIELD} value={ctx.csrfToken} />
+      <CsrfInput ctx={ctx} />
       <input type="hidden" name="collection_id" value={String(collection.id)} />
     </>
   );
@@ -862,7 +833,7 @@ function BuildPage(props: {
           <Card title="Koji tasks">
             {canCancel ? (
               <form method="post" action={`/build/${build.id}/cancel`}>
-                <input type="hidden" name={CSRF_FIELD} value={ctx.csrfToken} />
+                <CsrfInput ctx={ctx} />
                 <BuildTaskTree
                   ctx={ctx}
                   build={build}

@@ -4,6 +4,7 @@
 // Koschei's own, and the request's page shows what changed, broke or got fixed.
 import type { KoscheiPlugin } from "../plugin.js";
 import { cleanupOldRequests } from "./cleanup.js";
+import { userRebuildsSection } from "./frontend/documentation.js";
 import { registerCoprRoutes, userRebuildsTab } from "./frontend/routes.js";
 import { onCoprMessage, refreshRunningRebuilds } from "./rebuild-refresh.js";
 import { coprResolverService } from "./resolver.js";
@@ -21,6 +22,10 @@ export const coprPlugin: KoscheiPlugin = {
     messageTopics: (config) => [config.copr.fedmsg_topic],
     services: [coprResolverService, coprSchedulerService],
   },
-  frontend: { routes: [registerCoprRoutes], userTabs: [userRebuildsTab] },
+  frontend: {
+    routes: [registerCoprRoutes],
+    userTabs: [userRebuildsTab],
+    documentation: [userRebuildsSection],
+  },
   tables: ["copr_rebuild_request", "copr_resolution_change", "copr_rebuild"],
 };

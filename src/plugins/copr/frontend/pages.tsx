@@ -1,9 +1,15 @@
 // The user-rebuild pages (spec 11 §2.2): a user's requests with the new-request form, and one
 // request with its details, resolution changes, executed rebuilds and editable queue.
-import type { ComponentChildren } from "preact";
+import {
+  Card,
+  CsrfInput,
+  DataTable,
+  Fact,
+  Facts,
+  Td,
+} from "../../../frontend/components/page-parts.js";
 import type { CoprConfig } from "../../../config/index.js";
 import { BuildStateIcon, ResolutionIcon } from "../../../frontend/components/icons.js";
-import { CSRF_FIELD } from "../../../frontend/csrf.js";
 import { formatDate, naturalTime } from "../../../frontend/format.js";
 import { Layout, PageTitle, type TabName } from "../../../frontend/layout.js";
 import type { PageContext } from "../../../frontend/page-context.js";
@@ -40,30 +46,6 @@ function tabFor(ctx: PageContext, ownerName: string): TabName {
   return ctx.state.user?.name === ownerName ? `plugin:${USER_REBUILDS_LABEL}` : "none";
 }
 
-function Card(props: { title: string; children: ComponentChildren }) {
-  return (
-    <section class="pf-v6-c-card kk-card">
-      <div class="pf-v6-c-card__title">
-        <h2 class="pf-v6-c-card__title-text">{props.title}</h2>
-      </div>
-      <div class="pf-v6-c-card__body">{props.children}</div>
-    </section>
-  );
-}
-
-function Fact({ term, children }: { term: string; children: ComponentChildren }) {
-  return (
-    <div class="pf-v6-c-description-list__group">
-      <dt class="pf-v6-c-description-list__term">
-        <span class="pf-v6-c-description-list__text">{term}</span>
-      </dt>
-      <dd class="pf-v6-c-description-list__description">
-        <div class="pf-v6-c-description-list__text">{children}</div>
-      </dd>
-    </div>
-  );
-}
-
 /** When something happened, in words, with the full date as its tooltip. */
 function Moment({ date, now }: { date: Date; now: Date }) {
   return (
@@ -73,38 +55,9 @@ function Moment({ date, now }: { date: Date; now: Date }) {
   );
 }
 
-function CsrfInput({ ctx }: { ctx: PageContext }) {
-  return <input type="hidden" name={CSRF_FIELD} value={ctx.csrfToken} />;
-}
-
-function Table(props: { label: string; columns: string[]; children: ComponentChildren }) {
-  return (
-    <table class="pf-v6-c-table pf-m-compact pf-m-grid-md" aria-label={props.label}>
-      <thead class="pf-v6-c-table__thead">
-        <tr class="pf-v6-c-table__tr">
-          {props.columns.map((column) => (
-            <th class="pf-v6-c-table__th" scope="col">
-              {column}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody class="pf-v6-c-table__tbody">{props.children}</tbody>
-    </table>
-  );
-}
-
 /** A table row's classes: PatternFly's and the rebuild's own, if any. */
 function rowClass(extra: string | undefined): string {
   return extra === undefined ? "pf-v6-c-table__tr" : `pf-v6-c-table__tr ${extra}`;
-}
-
-function Td({ label, children }: { label: string; children?: ComponentChildren }) {
-  return (
-    <td class="pf-v6-c-table__td" data-label={label}>
-      {children}
-    </td>
-  );
 }
 
 // ---- A user's requests ----
@@ -198,7 +151,7 @@ export function RequestListPage(props: {
           {props.requests.length === 0 ? (
             <p class="kk-muted">No rebuild requests yet.</p>
           ) : (
-            <Table
+            <DataTable
               label="User requests"
               columns={["Request", "State", "Submitted", "Copr project"]}
             >
@@ -214,7 +167,7 @@ export function RequestListPage(props: {
                   <Td label="Copr project">{request.repo_source}</Td>
                 </tr>
               ))}
-            </Table>
+            </DataTable>
           )}
         </Card>
         {props.showForm && <NewRequestForm ctx={ctx} copr={ctx.config.copr} />}
@@ -270,7 +223,7 @@ function DetailsCard(props: {
   const { request, requesterName } = props.detail;
   return (
     <Card title="Request details">
-      <dl class="pf-v6-c-description-list pf-m-horizontal pf-m-compact kk-facts">
+      <Facts>
         <Fact term="Submitted">
           <Moment date={request.timestamp} now={props.now} />
         </Fact>
@@ -285,7 +238,7 @@ function DetailsCard(props: {
         <Fact term="Collection">{props.collection.display_name}</Fact>
         <Fact term="Max scheduled builds">{request.schedule_count ?? 0}</Fact>
         <Fact term="Description">{request.description ?? ""}</Fact>
-      </dl>
+      </Facts>
       {props.editable && <RequestActions ctx={props.ctx} request={request} />}
     </Card>
   );
@@ -325,7 +278,7 @@ function ExecutedRebuilds(props: {
   return (
     <section class="kk-card">
       <h2 class="pf-v6-c-title pf-m-xl">Executed rebuilds</h2>
-      <Table
+      <DataTable
         label="Executed rebuilds"
         columns={["Package", "Copr build", "Build log", "Previous state", "Current state"]}
       >
@@ -365,7 +318,7 @@ function ExecutedRebuilds(props: {
             </tr>
           );
         })}
-      </Table>
+      </DataTable>
     </section>
   );
 }
@@ -387,7 +340,7 @@ function RebuildQueue(props: {
         that count and will not be built unless moved to the top of the queue, which also raises the
         count by one.
       </p>
-      <Table
+      <DataTable
         label="Rebuild queue"
         columns={
           props.editable
@@ -442,7 +395,7 @@ function RebuildQueue(props: {
             )}
           </tr>
         ))}
-      </Table>
+      </DataTable>
     </section>
   );
 }
