@@ -27,8 +27,9 @@ export const API_PREFIX = "/api/v1";
 const SHARED_ANSWER_LIMITS = { maxAgeMs: 5000, staleMs: 25_000, maxKeys: 16 };
 
 /**
- * A shared answer as it is and gzipped (level 1: 14 MB of packages become 2 MB in ~60 ms), with
- * the version of the data it was computed from.
+ * A shared answer as it is and gzipped, with the version of the data it was computed from. Level
+ * 6 makes 14 MB of packages 1.7 MB in ~160 ms (level 1: 2.0 MB in ~60 ms): computed once per
+ * change in the thread pool, the 16% less is saved on every client's download.
  */
 interface EncodedAnswer {
   json: Buffer;
@@ -50,7 +51,7 @@ async function refreshed(
   if (previous !== undefined && (await unchangedSince(db, previous.version))) return previous;
   const { json, version } = await query();
   const buffer = Buffer.from(json);
-  return { json: buffer, gzip: await gzipAsync(buffer, { level: 1 }), version };
+  return { json: buffer, gzip: await gzipAsync(buffer, { level: 6 }), version };
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: FrontendDeps): void {
