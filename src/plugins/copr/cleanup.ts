@@ -18,7 +18,6 @@ export async function cleanupOldRequests(
   olderThanMonths: number,
   context: PluginContext,
   auditUserName?: string,
-  copr?: CoprClient,
 ): Promise<void> {
   const { config, log } = context;
   const db = (await context.database()).db;
@@ -33,7 +32,7 @@ export async function cleanupOldRequests(
   const kept = await requestsWithProjectsLeft(
     db,
     old.map((request) => request.id),
-    copr ?? CoprClient.fromConfig(config),
+    CoprClient.fromConfig(config),
     context,
   );
   const deletable = old.map((request) => request.id).filter((id) => !kept.has(id));

@@ -20,10 +20,7 @@ interface RunningRebuild {
 }
 
 /** `polling_event`: refreshes every running rebuild, until Copr turns out to be unavailable. */
-export async function refreshRunningRebuilds(
-  context: PluginContext,
-  copr: CoprClient = CoprClient.fromConfig(context.config),
-): Promise<void> {
+export async function refreshRunningRebuilds(context: PluginContext): Promise<void> {
   const db = (await context.database()).db;
   const running = await db
     .selectFrom("copr_rebuild")
@@ -34,6 +31,8 @@ export async function refreshRunningRebuilds(
     .orderBy("copr_build_id")
     .execute();
   context.log.info(`Polling copr: ${running.length} running builds`);
+  if (running.length === 0) return;
+  const copr = CoprClient.fromConfig(context.config);
   for (const rebuild of running) {
     try {
       await refreshRebuild(db, copr, rebuild, context.log);
@@ -55,7 +54,6 @@ export async function refreshRunningRebuilds(
 export async function onCoprMessage(
   message: BackendEvents["fedmsg_event"],
   context: PluginContext,
-  copr?: CoprClient,
 ): Promise<void> {
   const meaning = readCoprMessage(message, context.config.copr);
   if (meaning.kind === "unrelated") return;
@@ -76,7 +74,7 @@ export async function onCoprMessage(
   try {
     await refreshRebuild(
       db,
-      copr ?? CoprClient.fromConfig(context.config),
+      CoprClient.fromConfig(context.config),
       { ...rebuild, copr_build_id: meaning.buildId },
       context.log,
     );
