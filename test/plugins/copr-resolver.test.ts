@@ -26,6 +26,7 @@ import {
 } from "../../src/plugins/copr/resolution-comparison.js";
 import { runCoprResolverPass } from "../../src/plugins/copr/resolver.js";
 import type { InstalledPackage, Resolution } from "../../src/depsolve/pool.js";
+import { control } from "../sim/hub-fixture.js";
 import { startCoprSim, type CoprWorld } from "../support/copr-world.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import {
@@ -86,6 +87,10 @@ function binaryBuild({ name, evr, requires = [] }: FixturePackage) {
 async function startFileServer(root: string): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url!, "http://x").pathname));
+    if (path.startsWith("/unavailable/")) {
+      response.writeHead(503).end();
+      return;
+    }
     try {
       const content = readFileSync(join(root, path));
       response.writeHead(200).end(content);
@@ -195,6 +200,12 @@ before(async () => {
     name: "local",
     chroots: [RAWHIDE],
     chrootRepos: { [RAWHIDE]: `file://${join(repos, "user")}/` },
+  });
+  copr.sim.createProject({
+    ownername: "user",
+    name: "flaky",
+    chroots: [RAWHIDE],
+    chrootRepos: { [RAWHIDE]: `${files.url}/unavailable/` },
   });
   copr.sim.createProject({
     ownername: "user",
@@ -439,6 +450,42 @@ describe("what cannot be done now is done later", () => {
     await runPass();
     assert.equal((await requestRow(id)).state, "in progress");
     assert.deepEqual(await rebuildQueue(id), ["0 c1 3", "1 c3 5"]);
+  });
+
+  test("Koji failing ends the pass with the request new; the next pass completes it", async () => {
+    const id = await newRequest("copr:user/update");
+    const fault = await control(koji.sim.url, "/faults", {
+      method: "repoInfo",
+      count: 2,
+      httpStatus: 503,
+    });
+    assert.equal(fault.status, 200, JSON.stringify(fault.body));
+    await assert.rejects(runPass());
+    assert.equal((await requestRow(id)).state, "new");
+    assert.deepEqual(await rebuildQueue(id), []);
+    await runPass();
+    assert.equal((await requestRow(id)).state, "in progress");
+  });
+
+  test("a user repo server answering 503 (after retries) leaves the request new", async () => {
+    const id = await newRequest("copr:user/flaky");
+    await runPass();
+    const request = await requestRow(id);
+    assert.equal(request.state, "new");
+    assert.equal(request.error, null);
+  });
+
+  test("a baseline repo Koji no longer has leaves the request new", async () => {
+    await fresh.database.db
+      .updateTable("collection")
+      .set({ latest_repo_id: REPO_ID + 1000 })
+      .where("id", "=", collectionId)
+      .execute();
+    const id = await newRequest("copr:user/update");
+    await runPass();
+    const request = await requestRow(id);
+    assert.equal(request.state, "new");
+    assert.equal(request.error, null);
   });
 
   test("a collection without a repo leaves the request new", async () => {

@@ -76,9 +76,9 @@ export interface RebuildCandidate {
  * The rebuild queue: by priority, highest first (equal priorities keep their input order, the
  * packages' id order), each with its position as `order`.
  */
-export function rebuildQueue(
-  candidates: readonly RebuildCandidate[],
-): (RebuildCandidate & { order: number })[] {
+export function rebuildQueue<C extends RebuildCandidate>(
+  candidates: readonly C[],
+): (C & { order: number })[] {
   return [...candidates]
     .sort((a, b) => b.priority - a.priority)
     .map((candidate, order) => ({ ...candidate, order }));

@@ -191,6 +191,10 @@ async function resolveSteps(
   const yumRepo = await userRepoUrl(coprClient, request.repo_source);
   known.yumRepo = yumRepo;
   const resources = resolverResources(session);
+  if (!(await resources.repoAlive(collection, repoId))) {
+    // Koji deleted it: the collection's next repo will be the baseline.
+    throw new RequestDeferred(`repo ${repoId} of ${collection.name} is gone from Koji`);
+  }
   const buildGroup = await resources.buildGroup(collection, repoId);
   if (buildGroup === null) {
     throw new RequestRefused(
@@ -214,7 +218,8 @@ async function resolveSteps(
   try {
     const compsPath = requestCompsPath(cachedir, request.id);
     await requestComps(compsPath, resolutions.baselineDir, () => resources.repoCache, log);
-    const { changes, rebuilds } = await compareAll(resolutions, work, log);
+    const reportInterval = session.config.dependency.perf_report_interval;
+    const { changes, rebuilds } = await compareAll(resolutions, work, reportInterval, log);
     return { kind: "resolved", repoId, yumRepo, changes, rebuilds };
   } finally {
     await resolutions.release();
@@ -352,7 +357,7 @@ async function openResolutions(
   const before = await resources
     .openRepo(collection, repoId, buildGroup, { log, workers })
     .catch((error: unknown) => {
-      // Koji deleted the repo: the collection's next one will be the baseline.
+      // Koji deleted the repo since it was found alive.
       if (error instanceof RepoNotFoundError)
         throw new RequestDeferred(`baseline: ${error.message}`);
       throw error;
@@ -413,15 +418,21 @@ async function openAfterPool(
 async function compareAll(
   resolutions: Resolutions,
   work: PackageWork[],
+  reportIntervalSeconds: number,
   log: Logger,
 ): Promise<{ changes: ResolutionChangeRow[]; rebuilds: RebuildRow[] }> {
   const requests = work.map((item) => item.request);
   const changes: ResolutionChangeRow[] = [];
   const candidates: (RebuildCandidate & { prevState: number })[] = [];
   const afterResults = resolutions.after.resolveAll(requests);
+  let lastReport = Date.now();
   try {
     let index = 0;
     for await (const before of resolutions.before.pool.resolveAll(requests)) {
+      if (Date.now() - lastReport >= reportIntervalSeconds * 1000) {
+        lastReport = Date.now();
+        log.info(`resolved ${index} of ${work.length} packages with and without the user repo`);
+      }
       const after = await afterResults.next();
       if (after.done) throw new Error("the pool with the user repo gave fewer results");
       const { pkg } = work[index++]!;
@@ -444,13 +455,7 @@ async function compareAll(
     `${work.length} packages resolved: ${changes.length} resolution changes, ` +
       `${candidates.length} rebuilds`,
   );
-  const prevStates = new Map(candidates.map((c) => [c.packageId, c.prevState]));
-  const rebuilds = rebuildQueue(candidates).map(({ packageId, order }) => ({
-    packageId,
-    prevState: prevStates.get(packageId)!,
-    order,
-  }));
-  return { changes, rebuilds };
+  return { changes, rebuilds: rebuildQueue(candidates) };
 }
 
 /** Writes the outcome in the request's transaction. */
