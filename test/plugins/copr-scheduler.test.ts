@@ -358,5 +358,7 @@ describe("an unavailable Copr loses nothing and never leaves two builds", () => 
       JSON.stringify(held),
     );
     assert.deepEqual(held.flat().sort(), [...tracked].sort());
+    const buildCalls = copr.sim.calls.filter((call) => call.path.startsWith("/api_3/build/create"));
+    assert.equal(buildCalls.length, tracked.length, "one Copr build per submitted rebuild");
   });
 });
