@@ -13,6 +13,8 @@ import type { Logger } from "../../log/logger.js";
  * The content of the request's comps file, `target`, taken from the Koji repo at `repoUrl` first
  * when it does not exist. Null, with a warning, when the repo is gone from Koji or has no
  * comps: the project then gets no comps file. Other repo errors (outages) are thrown.
+ * `openRepoCache` is called only when the repo is needed; the cache's clean-up after the use
+ * is awaited (`close`), which leaves a shared cache usable.
  */
 export async function requestComps(
   target: string,
