@@ -3,7 +3,7 @@
 // its password. Used by the plugins that talk to web services (Pagure, Copr).
 import http from "node:http";
 import https from "node:https";
-import { limitRequest, type HttpTimeouts } from "./http-request.js";
+import { describeRequestFailure, limitRequest, type HttpTimeouts } from "./http-request.js";
 
 export interface JsonRequest {
   method?: "GET" | "POST" | "PUT" | "DELETE";
@@ -28,6 +28,14 @@ const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 /** A request that got no complete answer (network, time limit, size). */
 export class JsonRequestError extends Error {
   override name = "JsonRequestError";
+  constructor(
+    message: string,
+    /** Whether sending it again may succeed (not for a rejected certificate, say). */
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** The URL with any password replaced, for messages and logs. */
@@ -51,7 +59,9 @@ function isRawBody(body: unknown): body is { raw: Buffer; contentType: string } 
 export function requestJson(url: URL, options: JsonRequest): Promise<JsonAnswer> {
   const client = url.protocol === "https:" ? https : url.protocol === "http:" ? http : undefined;
   const where = maskedUrl(url);
-  if (!client) return Promise.reject(new JsonRequestError(`unsupported URL scheme in ${where}`));
+  if (!client) {
+    return Promise.reject(new JsonRequestError(`unsupported URL scheme in ${where}`, false));
+  }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let payload: Buffer | undefined;
   const headers: Record<string, string> = { accept: "application/json", ...options.headers };
@@ -64,8 +74,11 @@ export function requestJson(url: URL, options: JsonRequest): Promise<JsonAnswer>
   }
   if (payload) headers["content-length"] = String(payload.length);
   return new Promise((resolve, reject) => {
-    const fail = (error: Error) =>
-      reject(new JsonRequestError(`${options.method ?? "GET"} ${where}: ${error.message}`));
+    const fail = (error: Error) => {
+      const { reason, retryable } = describeRequestFailure(error);
+      const message = `${options.method ?? "GET"} ${where}: ${reason}`;
+      reject(new JsonRequestError(message, retryable, { cause: error }));
+    };
     const request = client.request(url, { method: options.method ?? "GET", headers }, (answer) => {
       const chunks: Buffer[] = [];
       let length = 0;

@@ -288,8 +288,9 @@ export class CoprClient {
     } catch (error) {
       if (!(error instanceof JsonRequestError)) throw error;
       // requestJson's message names the method and the URL already.
-      const permanent = /unsupported URL scheme/.test(error.message);
-      throw new CoprError(`Copr did not answer: ${error.message}`, { transient: !permanent });
+      throw new CoprError(`Copr did not answer: ${error.message}`, {
+        transient: error.retryable,
+      });
     }
     const where = `Copr ${method} ${maskedUrl(url)}`;
     const { status, body } = answer;
