@@ -116,7 +116,7 @@ export function kojiErrorMessage(error: unknown): string | undefined {
 }
 
 /** The user row of that name, created (not an admin) when missing. */
-async function adminUserId(db: Kysely<Schema>, name: string): Promise<number> {
+export async function adminUserId(db: Kysely<Schema>, name: string): Promise<number> {
   await db
     .insertInto("user")
     .values({ name })

@@ -2,6 +2,7 @@
 // the database), so that the failed pass is worth repeating later, rather than a defect that
 // repeating cannot fix.
 import { KojiConnectionError, KojiFault, XmlRpcParseError } from "@koschei/koji-protocol/faults.js";
+import { JsonRequestError, ServiceUnavailableError } from "../net/json-request.js";
 import { RepoUnavailableError } from "../repo/errors.js";
 
 /** Socket errors of an unreachable or vanished peer. */
@@ -37,7 +38,10 @@ const DATABASE_CONNECTION_MESSAGES = [
   /^Client has encountered a connection error/,
 ];
 
-/** Whether the error (or an error it was caused by) is an outage of Koji, the network or the database. */
+/**
+ * Whether the error (or an error it was caused by) is an outage of Koji, a web service, the
+ * network or the database.
+ */
 export function isOutage(error: unknown): boolean {
   for (let current = error; current instanceof Error; current = current.cause) {
     if (isOutageItself(current)) return true;
@@ -49,6 +53,9 @@ function isOutageItself(error: Error): boolean {
   if (error instanceof KojiConnectionError) return error.retryable;
   if (error instanceof XmlRpcParseError) return true; // a proxy's error page instead of the hub
   if (error instanceof RepoUnavailableError) return true; // the repo server failed every retry
+  // Web services of plugins (Copr, Pagure): no answer, or an answer saying "not now".
+  if (error instanceof JsonRequestError) return error.retryable;
+  if (error instanceof ServiceUnavailableError) return true;
   // ServerOffline, or a fault outside Koji's error classes: the hub itself failed (its
   // database, a traceback), not our request.
   if (error instanceof KojiFault) return error.is("ServerOffline") || !error.isKojiError;

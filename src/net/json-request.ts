@@ -38,6 +38,22 @@ export class JsonRequestError extends Error {
   }
 }
 
+/** An answer saying the service cannot serve now: its own or a proxy's failure, or overload. */
+export function isUnavailableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/** The service answered with an `isUnavailableStatus` status: worth asking again later. */
+export class ServiceUnavailableError extends Error {
+  override name = "ServiceUnavailableError";
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The URL with any password replaced, for messages and logs. */
 export function maskedUrl(url: URL): string {
   if (!url.password) return url.href;

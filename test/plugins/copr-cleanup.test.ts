@@ -1,6 +1,13 @@
 // The copr part of `koschei-admin cleanup` (spec 11 §2.7) against PostgreSQL and the Copr
 // simulator over HTTP: old requests go with their Copr projects and cache directories, and a
 // request whose project Copr would not delete stays, also while Copr is down.
+import {
+  adminEnvironment,
+  runAdminCommand,
+  type AdminCommand,
+} from "../../src/admin/admin-command.js";
+import { adminCommands } from "../../src/admin/commands.js";
+import { parseArgs } from "../../src/cli/command.js";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -199,4 +206,31 @@ test("a refused deletion keeps that request only; nothing old, no audit entry", 
   await request(1, [true]);
   await cleanupOldRequests(6, context, "admin-alice");
   assert.deepEqual(await auditLog(), []);
+});
+
+test("koschei-admin cleanup with the plugin enabled removes old requests after its own work", async () => {
+  const old = await request(7, [true]);
+  const recent = await request(1, [true]);
+  const printed: string[] = [];
+  const config = { ...context.config, plugins: ["copr"] };
+  const { env, close } = adminEnvironment(config, fresh.database, {
+    userName: "admin-bob",
+    readStdin: () => "",
+    print: (line) => printed.push(line),
+  });
+  try {
+    const command = (await adminCommands
+      .find((entry) => entry.name === "cleanup")!
+      .load()) as AdminCommand;
+    await runAdminCommand(command, env, parseArgs(command, ["--older-than", "6"]));
+  } finally {
+    await close();
+  }
+  assert.deepEqual(await remainingRequests(), [recent]);
+  assert.ok(!projectNames().some((name) => name.startsWith(`k-${old}-`)));
+  assert.ok(printed.includes("Cleanup: Deleted 0 builds"), printed.join("\n"));
+  assert.deepEqual(
+    (await auditLog()).filter((entry) => entry.message.includes("copr")),
+    [{ message: "Cleanup: Deleted 1 copr requests", environment: "admin", user: "admin-bob" }],
+  );
 });

@@ -2,6 +2,7 @@
 // and the baseline repo's comps) and the Copr simulator over HTTP: which rebuild goes first, the
 // fair share between users, the request's count, `max_builds`, the project Copr gets, and that
 // an unavailable, slow or refusing Copr loses nothing and never leaves two builds.
+import { isOutage } from "../../src/backend/outages.js";
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -275,7 +276,13 @@ describe("an unavailable Copr loses nothing and never leaves two builds", () => 
   test("Copr down: the pass fails as transient, nothing is recorded; the next pass submits once", async () => {
     const id = await request("alice", ["rnv"]);
     copr.sim.setFaults({ mode: "down" });
-    await assert.rejects(schedule(), (error) => error instanceof CoprError && error.transient);
+    // An outage for the service runner: the pass is repeated with back-off.
+    await assert.rejects(
+      schedule(),
+      (error) => error instanceof CoprError && error.transient && isOutage(error),
+    );
+    copr.sim.setFaults({ status: 503, count: 1 });
+    await assert.rejects(schedule(), (error) => isOutage(error));
     assert.equal((await rebuilds(id))[0]!.copr_build_id, null);
     copr.sim.setFaults(null);
     const outcome = await schedule();
@@ -298,7 +305,7 @@ describe("an unavailable Copr loses nothing and never leaves two builds", () => 
     copr.sim.setFaults({ path: "/api_3/project/add", mode: "hang", count: 1 });
     await assert.rejects(
       schedule(impatient),
-      (error) => error instanceof CoprError && error.transient,
+      (error) => error instanceof CoprError && error.transient && isOutage(error),
     );
     assert.equal((await rebuilds(id))[0]!.copr_build_id, null);
     const outcome = await schedule(impatient);

@@ -2,6 +2,7 @@
 // go, with the Copr projects of their rebuilds and their cache directories. A request whose
 // project Copr would not delete is kept for a later cleanup; once Copr turns out to be
 // unavailable, no more projects are tried and their requests are kept too.
+import { adminUserId } from "../../admin/admin-command.js";
 import { rm } from "node:fs/promises";
 import { sql, type Kysely } from "kysely";
 import type { Schema } from "../../db/index.js";
@@ -17,7 +18,7 @@ import { coprProjectName } from "./frontend/rebuild-logic.js";
 export async function cleanupOldRequests(
   olderThanMonths: number,
   context: PluginContext,
-  auditUserName?: string,
+  auditUserName: string,
 ): Promise<void> {
   const { config, log } = context;
   const db = (await context.database()).db;
@@ -40,14 +41,11 @@ export async function cleanupOldRequests(
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom("copr_rebuild_request").where("id", "in", deletable).execute();
     const message = `Cleanup: Deleted ${deletable.length} copr requests`;
-    const userId = auditUserName === undefined ? null : await auditUserId(trx, auditUserName);
-    if (userId === null) log.warn(`${message} (not audit-logged: no user name given)`);
-    else {
-      await trx
-        .insertInto("log_entry")
-        .values({ user_id: userId, environment: "admin", message })
-        .execute();
-    }
+    const userId = await adminUserId(trx, auditUserName);
+    await trx
+      .insertInto("log_entry")
+      .values({ user_id: userId, environment: "admin", message })
+      .execute();
   });
   for (const id of deletable) {
     await rm(requestCacheDir(config.directories.cachedir, id), { recursive: true, force: true });
@@ -93,19 +91,4 @@ async function requestsWithProjectsLeft(
     }
   }
   return kept;
-}
-
-/** The user row of that name, created when missing, as koschei-admin's audit log does. */
-async function auditUserId(db: Kysely<Schema>, name: string): Promise<number> {
-  await db
-    .insertInto("user")
-    .values({ name })
-    .onConflict((conflict) => conflict.column("name").doNothing())
-    .execute();
-  const user = await db
-    .selectFrom("user")
-    .select("id")
-    .where("name", "=", name)
-    .executeTakeFirstOrThrow();
-  return user.id;
 }

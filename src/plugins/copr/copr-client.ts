@@ -9,7 +9,13 @@
 import { randomBytes } from "node:crypto";
 import type { KoscheiConfig } from "../../config/index.js";
 import type { HttpTimeouts } from "../../net/http-request.js";
-import { maskedUrl, requestJson, JsonRequestError } from "../../net/json-request.js";
+import {
+  isUnavailableStatus,
+  JsonRequestError,
+  maskedUrl,
+  requestJson,
+  ServiceUnavailableError,
+} from "../../net/json-request.js";
 import { readCoprConfig } from "./copr-config.js";
 
 export interface CoprProject {
@@ -42,8 +48,12 @@ export class CoprError extends Error {
   /** The HTTP status of Copr's answer; null when there was none. */
   readonly status: number | null;
 
-  constructor(message: string, options: { transient: boolean; status?: number | null }) {
-    super(message);
+  /** `cause`: what made it transient, which the backend recognises as an outage. */
+  constructor(
+    message: string,
+    options: { transient: boolean; status?: number | null; cause?: Error },
+  ) {
+    super(message, options.cause ? { cause: options.cause } : undefined);
     this.transient = options.transient;
     this.status = options.status ?? null;
   }
@@ -79,10 +89,6 @@ function errorText(body: unknown, excerpt: string): string {
     .replace(/\s+/g, " ")
     .trim();
   return text === "" ? "no details" : text.slice(0, 200);
-}
-
-function isTransientStatus(status: number): boolean {
-  return status >= 500 || status === 408 || status === 429;
 }
 
 /** One multipart/form-data part. */
@@ -290,6 +296,7 @@ export class CoprClient {
       // requestJson's message names the method and the URL already.
       throw new CoprError(`Copr did not answer: ${error.message}`, {
         transient: error.retryable,
+        cause: error,
       });
     }
     const where = `Copr ${method} ${maskedUrl(url)}`;
@@ -298,7 +305,9 @@ export class CoprClient {
       const text = errorText(body, answer.excerpt);
       const message = `${where}: HTTP ${status}: ${text}`;
       if (status === 404) throw new CoprNotFoundError(message, { transient: false, status });
-      throw new CoprError(message, { transient: isTransientStatus(status), status });
+      if (!isUnavailableStatus(status)) throw new CoprError(message, { transient: false, status });
+      const cause = new ServiceUnavailableError(message, status);
+      throw new CoprError(message, { transient: true, status, cause });
     }
     if (body === undefined) throw this.unexpected(method, url, "not JSON", status);
     // python-copr treats any answer with "error" as a failure, whatever its status.

@@ -17,7 +17,8 @@ export const coprPlugin: KoscheiPlugin = {
     listeners: {
       polling_event: (_payload, context) => refreshRunningRebuilds(context),
       fedmsg_event: (message, context) => onCoprMessage(message, context),
-      cleanup: (payload, context) => cleanupOldRequests(payload.olderThanMonths, context),
+      cleanup: (payload, context) =>
+        cleanupOldRequests(payload.olderThanMonths, context, payload.userName),
     },
     messageTopics: (config) => [config.copr.fedmsg_topic],
     services: [coprResolverService, coprSchedulerService],
