@@ -231,6 +231,18 @@ describe("polling", () => {
     assert.deepEqual(await states(partly.id), { request: "scheduled", rebuilds: [COMPLETE, null] });
   });
 
+  test("a cancelled request keeps its state and reason when its last build ends", async () => {
+    const cancelled = await request(["running"]);
+    await db()
+      .updateTable("copr_rebuild_request")
+      .set({ state: "failed", error: "Cancelled by alice" })
+      .where("id", "=", cancelled.id)
+      .execute();
+    copr.sim.finishBuild(cancelled.builds[0]!, "succeeded");
+    await refreshRunningRebuilds(context);
+    assert.deepEqual(await states(cancelled.id), { request: "failed", rebuilds: [COMPLETE] });
+  });
+
   test("Copr down: logged, nothing changes; the next polling pass catches up", async () => {
     const { id, builds } = await request(["running", "running"]);
     copr.sim.finishBuild(builds[0]!, "succeeded");

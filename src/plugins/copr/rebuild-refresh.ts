@@ -126,10 +126,12 @@ async function refreshRebuild(
       .limit(1)
       .executeTakeFirst();
     if (!unfinished) {
+      // A cancelled request (failed, with who cancelled it) keeps its state and error.
       await trx
         .updateTable("copr_rebuild_request")
         .set({ state: "finished" })
         .where("id", "=", rebuild.request_id)
+        .where("state", "in", ["in progress", "scheduled"])
         .execute();
       log.info(`Request ${rebuild.request_id} finished`);
     }

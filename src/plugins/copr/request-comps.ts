@@ -41,26 +41,37 @@ export async function requestComps(
 }
 
 /**
- * Hard-links the repo's comps to `target` (a link outlives the repo's eviction from the cache),
- * or writes the uncompressed `group_gz`; false when the repo has neither.
+ * Hard-links the repo's comps to `target` (a link outlives the repo's eviction from the cache;
+ * a copy where the two are on different file systems), or writes the uncompressed
+ * `group_gz`; false when the repo has neither.
  */
 async function copyComps(repo: LocalRepo, target: string): Promise<boolean> {
   await mkdir(dirname(target), { recursive: true });
   const plain = repo.dataPath("group");
   if (plain) {
-    await link(plain, target).catch((error: NodeJS.ErrnoException) => {
-      // Another process linked it first: the same file.
-      if (error.code !== "EEXIST") throw error;
-    });
+    const linked = await link(plain, target).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        // Another process linked it first: the same file.
+        if (error.code === "EEXIST") return true;
+        if (error.code === "EXDEV") return false;
+        throw error;
+      },
+    );
+    if (!linked) await writeWhole(target, await readFile(plain));
     return true;
   }
   const compressed = repo.dataPath("group_gz");
   if (!compressed) return false;
-  // Written aside and renamed, so that a reader never sees half a file.
-  const partial = `${target}.${process.pid}.partial`;
-  await writeFile(partial, gunzipSync(await readFile(compressed)));
-  await rename(partial, target);
+  await writeWhole(target, gunzipSync(await readFile(compressed)));
   return true;
+}
+
+/** Written aside and renamed, so that a reader never sees half a file. */
+async function writeWhole(target: string, content: Buffer): Promise<void> {
+  const partial = `${target}.${process.pid}.partial`;
+  await writeFile(partial, content);
+  await rename(partial, target);
 }
 
 async function readIfExists(path: string): Promise<Buffer | null> {
