@@ -3,10 +3,9 @@
 // simulator over HTTP, and the user's repo served by a small file server.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join, normalize } from "node:path";
+import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { createHash } from "node:crypto";
@@ -29,78 +28,18 @@ import type { InstalledPackage, Resolution } from "../../src/depsolve/pool.js";
 import { control } from "../sim/hub-fixture.js";
 import { startCoprSim, type CoprWorld } from "../support/copr-world.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { resolverScenarioJson, tearDownWorld } from "../support/koji-world.js";
 import {
-  insertBuild,
-  insertF29Collection,
-  resolverScenarioJson,
-  tearDownWorld,
-} from "../support/koji-world.js";
-import { splitEvr, writeFixtureRepo, type FixturePackage } from "./fixtures/copr/repos.js";
-
-const REPO_ID = 123;
-const COMPLETE = 3;
-const FAILED = 5;
-const RAWHIDE = "fedora-rawhide-x86_64";
-
-/** The collection's Koji repo: the build group R and what c1–c4 need, in older versions. */
-const BASELINE: FixturePackage[] = [
-  { name: "R", evr: "0:3.3-2.fc22" },
-  { name: "copr-test1", evr: "0:1.0-1" },
-  { name: "copr-test3", evr: "0:1.0-1", requires: ["libfoo"] },
-  { name: "libfoo", evr: "0:1.0-1" },
-  { name: "copr-test4", evr: "0:1.0-1" },
-];
-
-/**
- * The user's Copr repo: a new copr-test1 pulling in libnew (c1 is rebuilt), the missing
- * copr-test2 (c2 becomes resolvable), a new libfoo (c3, through copr-test3, is rebuilt) and a
- * copr-test4 nothing can install (c4 breaks when the newer version overrides the older).
- */
-const USER_REPO: FixturePackage[] = [
-  { name: "copr-test1", evr: "2.0-1", requires: ["libnew"] },
-  { name: "libnew", evr: "1.0-1" },
-  { name: "copr-test2", evr: "1.0-1" },
-  { name: "libfoo", evr: "2.0-1" },
-  { name: "copr-test4", evr: "2.0-1", requires: ["missing-soname"] },
-];
-
-/** c1–c4, each BuildRequiring its copr-test package. */
-const SOURCES = Object.fromEntries(
-  [1, 2, 3, 4].map((n) => [
-    `c${n}`,
-    { version: "1", release: "1.fc29", buildRequires: [`copr-test${n}`] },
-  ]),
-);
-
-function binaryBuild({ name, evr, requires = [] }: FixturePackage) {
-  const { epoch, version, release } = splitEvr(evr);
-  return {
-    name,
-    epoch: epoch || null,
-    version,
-    release,
-    rpms: [{ name, arch: "x86_64", requires }],
-  };
-}
-
-/** Serves the files under `root` (GET only): the user repos. */
-async function startFileServer(root: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url!, "http://x").pathname));
-    if (path.startsWith("/unavailable/")) {
-      response.writeHead(503).end();
-      return;
-    }
-    try {
-      const content = readFileSync(join(root, path));
-      response.writeHead(200).end(content);
-    } catch {
-      response.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
+  BASELINE,
+  binaryBuild,
+  RAWHIDE,
+  REPO_ID,
+  seedCollection,
+  SOURCES,
+  startFileServer,
+  USER_REPO,
+} from "./fixtures/copr/collection.js";
+import { writeFixtureRepo } from "./fixtures/copr/repos.js";
 
 let scratch: string;
 let fresh: FreshDatabase;
@@ -245,36 +184,7 @@ beforeEach(async () => {
     'TRUNCATE collection, base_package, package, build, "user" RESTART IDENTITY CASCADE',
   );
   copr.sim.setFaults(null);
-  collectionId = await insertF29Collection(fresh.database.db, {
-    latest_repo_id: REPO_ID,
-    latest_repo_resolved: true,
-  });
-  packageIds = {};
-  let taskId = 1000;
-  for (const name of Object.keys(SOURCES)) {
-    const base = await fresh.database.db
-      .insertInto("base_package")
-      .values({ name })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const { id } = await fresh.database.db
-      .insertInto("package")
-      .values({ name, base_id: base.id, collection_id: collectionId, tracked: true })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    packageIds[name] = id;
-    await insertBuild(fresh.database.db, {
-      package_id: id,
-      // c3's last complete build failed: its rebuild's previous state says so.
-      state: name === "c3" ? FAILED : COMPLETE,
-      task_id: taskId++,
-      started: new Date(Date.UTC(2018, 3, 1)),
-      finished: new Date(Date.UTC(2018, 3, 2)),
-      repo_id: REPO_ID,
-      version: SOURCES[name]!.version,
-      release: SOURCES[name]!.release,
-    });
-  }
+  ({ collectionId, packageIds } = await seedCollection(fresh.database.db));
   ({ id: userId } = await fresh.database.db
     .insertInto("user")
     .values({ name: "someone" })
