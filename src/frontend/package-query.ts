@@ -266,8 +266,6 @@ function unifiedTerms(key: string, flags: BaseFlags, stateAlias: Map<string, str
 
 /** Where the unified view reads a base package `b`'s flags from. */
 interface BaseFlags {
-  /** The flags come from aggregating package rows (`agg`), not from base_package. */
-  aggregated: boolean;
   /** A WITH clause before the query, and a join after `base_package b`. */
   with: RawBuilder<unknown>;
   join: RawBuilder<unknown>;
@@ -279,7 +277,6 @@ interface BaseFlags {
 
 /** The flags the triggers keep on base_package, over every collection. */
 const STORED_FLAGS: BaseFlags = {
-  aggregated: false,
   with: sql``,
   join: sql``,
   running: "b.any_running",
@@ -304,7 +301,6 @@ function aggregatedFlags(filter: PackageFilter | undefined, collectionIds: RawBu
     ...filterConditions(filter, sql.raw("p.name"), sql.raw("p.base_id")),
   ];
   return {
-    aggregated: true,
     with: sql`WITH agg AS (
       SELECT p.base_id,
              bool_or(p.last_build_id IS DISTINCT FROM p.last_complete_build_id) AS running,
@@ -484,15 +480,10 @@ async function collectionView(
     ...statesCondition(options.filter?.states),
   ];
   const where = and(conditions);
-  // The total: the partial index ix_package_collection_id covers the collection's
-  // non-blocked packages.
-  const count = await sql<{ total: number }>`
-    SELECT CAST(count(*) AS integer) AS total FROM package p WHERE ${where}
-  `.execute(db);
-  const pagination = paginate(options.page, options.perPage, count.rows[0]?.total ?? 0);
-  if (pagination === null) throw notFound("No such page");
   // The page's ids: the last build is joined (one primary key probe per package) only when
-  // the order needs its task id; the database keeps just the top rows of the sort.
+  // the order needs its task id; the database keeps just the top rows of the sort. The total
+  // comes along (computed once; the partial index ix_package_collection_id covers the
+  // collection's non-blocked packages): no row means a page past the end, or no package.
   const needsBuild = order.some((k) => KEYS_NEEDING_LAST_BUILD.has(k.key));
   const needsPriority = order.some((k) => k.key === "current_priority");
   const sortPriority = currentPrioritySql(
@@ -500,8 +491,9 @@ async function collectionView(
     "statement_timestamp()",
     SORT_ALIASES,
   );
-  const pageIds = await sql<{ id: number }>`
-    SELECT p.id
+  const pageIds = await sql<{ id: number; total: number }>`
+    SELECT p.id,
+           (SELECT CAST(count(*) AS integer) FROM package p WHERE ${where}) AS total
     FROM package p
     ${
       needsPriority
@@ -523,6 +515,8 @@ async function collectionView(
     ])}
     LIMIT ${options.perPage} OFFSET ${offset}
   `.execute(db);
+  const pagination = paginate(options.page, options.perPage, pageIds.rows[0]?.total ?? 0);
+  if (pagination === null) throw notFound("No such page");
   const ids = pageIds.rows.map((row) => row.id);
   const result =
     ids.length === 0
@@ -589,10 +583,12 @@ async function unifiedView(db: Kysely<Schema>, options: PackageListOptions): Pro
   ];
   const where = and(baseConditions);
   const terms = (key: string) => unifiedTerms(key, flags, stateAlias);
-  const result = await sql<{ id: number; name: string; running: boolean; total?: number }>`
+  // The total comes along, computed once (a window would read every row of the index scan).
+  const result = await sql<{ id: number; name: string; running: boolean; total: number }>`
     ${flags.with}
-    SELECT b.id, b.name, ${sql.raw(flags.running)} AS running
-           ${flags.aggregated ? sql`, CAST(count(*) OVER () AS integer) AS total` : sql``}
+    SELECT b.id, b.name, ${sql.raw(flags.running)} AS running,
+           (SELECT CAST(count(*) AS integer) FROM base_package b ${flags.join} WHERE ${where})
+             AS total
     FROM base_package b
     ${flags.join}
     ${sql.join(stateJoins, sql` `)}
@@ -600,16 +596,7 @@ async function unifiedView(db: Kysely<Schema>, options: PackageListOptions): Pro
     ORDER BY ${orderBySql(order, terms, ["b.name ASC", "b.id ASC"])}
     LIMIT ${options.perPage} OFFSET ${offset}
   `.execute(db);
-  // The aggregate is counted by a window over it; base packages by a count of their own (a
-  // window there would read every row of the index scan).
-  const total = flags.aggregated
-    ? (result.rows[0]?.total ?? 0)
-    : ((
-        await sql<{ total: number }>`
-          SELECT CAST(count(*) AS integer) AS total FROM base_package b WHERE ${where}
-        `.execute(db)
-      ).rows[0]?.total ?? 0);
-  const pagination = paginate(options.page, options.perPage, total);
+  const pagination = paginate(options.page, options.perPage, result.rows[0]?.total ?? 0);
   if (pagination === null) throw notFound("No such page");
   const baseIds = result.rows.map((row) => row.id);
   const cells = new Map<number, (PackageCell | null)[]>();
