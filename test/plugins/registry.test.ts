@@ -194,5 +194,15 @@ describe("processes", () => {
     const help = run("koschei-admin", ["--help"], "plugins: []\n");
     assert.equal(help.status, 0);
     assert.match(help.stdout, /cleanup/);
+    assert.doesNotMatch(help.stdout, /build-group/);
+  });
+
+  it("koschei-admin offers an enabled plugin's commands", () => {
+    const help = run("koschei-admin", ["--help"], "plugins: [osci]\n");
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /create-build-group/);
+    const usage = run("koschei-admin", ["create-build-group", "--help"], "plugins: [osci]\n");
+    assert.equal(usage.status, 0, usage.stderr);
+    assert.match(usage.stdout, /--base-collection/);
   });
 });
