@@ -225,6 +225,7 @@ export function builtInDefaults(context: DefaultsContext): KoscheiConfig {
       frontpage_kwargs: {},
       packages_per_page: 100,
       builds_per_page: 15,
+      anonymous_page_cache: 2,
       auth: {
         user_re: "(.+)",
         user_env: "REMOTE_USER",

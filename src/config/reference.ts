@@ -115,6 +115,8 @@ const extraDescriptions: Record<string, string> = {
     "placeholder: set a long random secret.",
   "frontend.frontpage_kwargs": "Arguments of the front page view.",
   "frontend.packages_per_page": "Rows of package lists.",
+  "frontend.anonymous_page_cache":
+    "Seconds a package list or package page rendered for a visitor who is not logged in is served again to such visitors, so that many of them cost one rendering (0: every request renders its page). Logged-in users always get a fresh page.",
   "frontend.builds_per_page": "Rows of build lists.",
   "frontend.fedora_assets_url": "Fedora's shared web assets.",
   "frontend.fedmenu_url": "Fedora menu script; set with `fedmenu_data_url`.",

@@ -225,6 +225,11 @@ export interface FrontendConfig {
   frontpage_kwargs: ConfigMapping;
   packages_per_page: number;
   builds_per_page: number;
+  /**
+   * Seconds a package list or package page rendered for a visitor who is not logged in is
+   * served again to such visitors (0: never).
+   */
+  anonymous_page_cache: number;
   auth: {
     /** Must match the whole identity; group 1 is the user name. */
     user_re: string;

@@ -110,6 +110,7 @@ const rules: Record<string, Rule> = {
   "frontend.fedmenu_data_url": { kind: "string", nullable: true },
   "frontend.packages_per_page": numberRule(integer(1)),
   "frontend.builds_per_page": numberRule(integer(1)),
+  "frontend.anonymous_page_cache": numberRule({ min: 0, max: 3600 }),
   "frontend.auth.user_re": { kind: "string" },
   "frontend.auth.user_header": { kind: "string" },
   "frontend.auth.trusted_proxies": { kind: "string-list" },

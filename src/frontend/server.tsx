@@ -6,7 +6,12 @@ import { createRequire } from "node:module";
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
 import fastifyStatic from "@fastify/static";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from "fastify";
 import type { Logger } from "../log/logger.js";
 import { LoginRequired, loginUrl, registerAuthRoutes } from "./auth.js";
 import { HttpError } from "./errors.js";
@@ -14,6 +19,7 @@ import { ErrorPage, sendPage } from "./render.js";
 import { loadRequestState, type FrontendDeps } from "./request-state.js";
 import { loadPlugins } from "../plugins/registry.js";
 import { routeModules } from "./routes/index.js";
+import { CACHED_ROUTES, PageCache } from "./page-cache.js";
 import { Session } from "./session.js";
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -81,13 +87,31 @@ export async function createFrontend(options: FrontendOptions): Promise<FastifyI
   });
   const isStatic = (url: string) =>
     url.startsWith(`${staticUrl}/`) || url === "/robots.txt" || url === "/favicon.ico";
-  app.addHook("preHandler", async (request) => {
+  const pageCache = new PageCache(config.frontend.anonymous_page_cache * 1000);
+  /** Requests whose page, once rendered, may be served to other anonymous visitors. */
+  const rendersSharedPage = new WeakSet<FastifyRequest>();
+  /** An anonymous GET of a cached route, without flashes of its own and not asking for a fresh page. */
+  const sharesPages = (request: FastifyRequest) =>
+    pageCache.enabled &&
+    request.method === "GET" &&
+    CACHED_ROUTES.has(request.routeOptions.url ?? "") &&
+    request.koschei.user === undefined &&
+    !request.koschei.session.hasFlashes &&
+    !/no-cache/.test(request.headers["cache-control"] ?? "");
+  app.addHook("preHandler", async (request, reply) => {
     if (isStatic(request.url)) return;
     const session = Session.read(request);
     request.koschei = await loadRequestState(request, deps, session);
+    if (!sharesPages(request)) return;
+    const cached = pageCache.get(request.url);
+    if (cached !== undefined) return reply.type("text/html; charset=utf-8").send(cached);
+    rendersSharedPage.add(request);
   });
   app.addHook("onSend", async (request, reply, payload) => {
     request.koschei?.session.save(reply, request.protocol === "https");
+    if (rendersSharedPage.has(request) && reply.statusCode === 200 && typeof payload === "string") {
+      pageCache.set(request.url, payload);
+    }
     return payload;
   });
 

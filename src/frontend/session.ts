@@ -68,6 +68,11 @@ export class Session {
     );
   }
 
+  /** Whether flash messages wait to be shown (the page is then this visitor's own). */
+  get hasFlashes(): boolean {
+    return (this.data.flashes ?? []).length > 0;
+  }
+
   /** The pending flash messages, removed from the session (they are shown once). */
   takeFlashes(): Flash[] {
     const flashes = this.data.flashes ?? [];

@@ -40,6 +40,9 @@ export async function webWorld(
   config.flask.SECRET_KEY = TEST_SECRET;
   // The tests play the reverse proxy that authenticated the user (loginAs).
   config.frontend.auth.trusted_proxies = ["127.0.0.1"];
+  // Tests change the database between requests and look at the result at once; the page
+  // cache's own tests turn it on.
+  config.frontend.anonymous_page_cache = 0;
   options.configure?.(config);
   const fresh = await freshDatabase();
   const app = await createFrontend({ database: fresh.database, config, logger: silentLogger });
