@@ -5,8 +5,11 @@
 // and p99 latency and requests per second per URL beside the target (p95 < 150 ms).
 //
 //   npm run bench:web [-- --duration SECONDS] [--keep] [--database-url URL]
+//                     [--anonymous-page-cache SECONDS]
 //
-// The database server is KOSCHEI_BENCH_DATABASE_URL's, else KOSCHEI_TEST_DATABASE_URL's; the
+// The requests are anonymous, as most visitors' are: the frontend's anonymous page cache
+// (frontend.anonymous_page_cache, default 2 s) serves repeated list and package pages; 0
+// measures every request rendered. The database server is KOSCHEI_BENCH_DATABASE_URL's, else KOSCHEI_TEST_DATABASE_URL's; the
 // database is dropped afterwards unless --keep. --database-url measures an already seeded
 // database (e.g. one left by --keep) instead.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -92,10 +95,18 @@ async function freePort(): Promise<number> {
 async function startFrontend(
   databaseUrl: string,
   configDir: string,
+  pageCacheSeconds: string | undefined,
 ): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   const configFile = join(configDir, "frontend.yaml");
-  writeFileSync(configFile, "flask:\n  SECRET_KEY: bench-web-secret-0123456789abcdef\n");
+  const pageCache =
+    pageCacheSeconds === undefined
+      ? ""
+      : `frontend:\n  anonymous_page_cache: ${pageCacheSeconds}\n`;
+  writeFileSync(
+    configFile,
+    `flask:\n  SECRET_KEY: bench-web-secret-0123456789abcdef\n${pageCache}`,
+  );
   const child = spawn(koschei, ["frontend", "--listen", `127.0.0.1:${port}`], {
     env: { ...process.env, KOSCHEI_DATABASE_URL: databaseUrl, KOSCHEI_CONFIG: configFile },
     stdio: ["ignore", "ignore", "pipe"],
@@ -226,7 +237,10 @@ function printTable(rows: Measurement[]): void {
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
-    console.log("npm run bench:web [-- --duration SECONDS] [--keep] [--database-url URL]");
+    console.log(
+      "npm run bench:web [-- --duration SECONDS] [--keep] [--database-url URL] " +
+        "[--anonymous-page-cache SECONDS]",
+    );
     return;
   }
   const duration = Number(option("--duration") ?? DEFAULT_DURATION_S);
@@ -249,7 +263,11 @@ async function main(): Promise<void> {
       );
     }
     const paths = await benchPaths(database);
-    const frontend = await startFrontend(databaseUrl, configDir);
+    const pageCache = option("--anonymous-page-cache");
+    if (pageCache !== undefined && !/^\d+(\.\d+)?$/.test(pageCache)) {
+      throw new Error(`--anonymous-page-cache must be a number of seconds, not '${pageCache}'`);
+    }
+    const frontend = await startFrontend(databaseUrl, configDir, pageCache);
     child = frontend.child;
     console.log(
       `${CONNECTIONS} connections, ${duration} s per URL; load average before: ` +
