@@ -16,10 +16,10 @@ import { after, before, beforeEach, test } from "node:test";
 import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { cleanupOldRequests } from "../../src/plugins/copr/cleanup.js";
-import { CoprClient } from "../../src/plugins/copr/copr-client.js";
 import { requestCacheDir } from "../../src/plugins/copr/copr-names.js";
 import type { PluginContext } from "../../src/plugins/plugin.js";
-import { startCoprSim, type CoprWorld } from "../support/copr-world.js";
+import { createKoscheiProject, startCoprSim, type CoprWorld } from "../support/copr-world.js";
+import { insertPackage } from "../frontend/group-seed.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { insertF29Collection } from "../support/koji-world.js";
 
@@ -91,43 +91,21 @@ async function request(monthsAgo: number, projects: (boolean | null)[]): Promise
   mkdirSync(requestCacheDir(cachedir, id), { recursive: true });
   writeFileSync(join(requestCacheDir(cachedir, id), "comps.xml"), "<comps/>");
   for (const [order, project] of projects.entries()) {
-    const name = `p${id}-${order}`;
-    const base = await db()
-      .insertInto("base_package")
-      .values({ name })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const pkg = await db()
-      .insertInto("package")
-      .values({ name, base_id: base.id, collection_id: collectionId })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    if (project) await createProject(`k-${id}-${pkg.id}`);
+    const packageId = await insertPackage(db(), collectionId, `p${id}-${order}`);
+    if (project) await createKoscheiProject(copr, `k-${id}-${packageId}`);
     await db()
       .insertInto("copr_rebuild")
       .values({
         request_id: id,
-        package_id: pkg.id,
+        package_id: packageId,
         prev_state: 3,
         order,
-        copr_build_id: project === null ? null : 1000 + pkg.id,
+        copr_build_id: project === null ? null : 1000 + packageId,
         state: project === null ? null : 3,
       })
       .execute();
   }
   return id;
-}
-
-async function createProject(name: string): Promise<void> {
-  await new CoprClient({ url: copr.url, ...copr.user }).createProject("koschei", name, {
-    chroots: ["custom-1-x86_64"],
-    description: "",
-    instructions: "",
-    additionalRepos: [],
-    unlistedOnHomePage: true,
-    develMode: false,
-    enableNet: false,
-  });
 }
 
 async function remainingRequests(): Promise<number[]> {

@@ -22,7 +22,8 @@ import { coprPlugin } from "../../src/plugins/copr/index.js";
 import { onCoprMessage, refreshRunningRebuilds } from "../../src/plugins/copr/rebuild-refresh.js";
 import type { PluginContext } from "../../src/plugins/plugin.js";
 import { AMQP_URL, withChannel } from "../messaging/watcher-world.js";
-import { startCoprSim, type CoprWorld } from "../support/copr-world.js";
+import { createKoscheiProject, startCoprSim, type CoprWorld } from "../support/copr-world.js";
+import { insertPackage } from "../frontend/group-seed.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { insertF29Collection } from "../support/koji-world.js";
 
@@ -148,28 +149,11 @@ async function request(
   const builds: number[] = [];
   for (const [order, kind] of rebuilds.entries()) {
     const name = `p${id}-${order}`;
-    const base = await db()
-      .insertInto("base_package")
-      .values({ name })
-      .returning("id")
-      .executeTakeFirstOrThrow();
-    const pkg = await db()
-      .insertInto("package")
-      .values({ name, base_id: base.id, collection_id: collectionId })
-      .returning("id")
-      .executeTakeFirstOrThrow();
+    const packageId = await insertPackage(db(), collectionId, name);
     let buildId: number | null = null;
     if (kind === "running") {
-      const project = `k-${id}-${pkg.id}-${++projects}`;
-      await client().createProject("koschei", project, {
-        chroots: ["custom-1-x86_64"],
-        description: "",
-        instructions: "",
-        additionalRepos: [],
-        unlistedOnHomePage: true,
-        develMode: false,
-        enableNet: false,
-      });
+      const project = `k-${id}-${packageId}-${++projects}`;
+      await createKoscheiProject(copr, project);
       const srpm = `http://koji.example/${name}-1-1.fc29.src.rpm`;
       buildId = (
         await client().createBuildFromUrl("koschei", project, srpm, {
@@ -182,7 +166,7 @@ async function request(
       .insertInto("copr_rebuild")
       .values({
         request_id: id,
-        package_id: pkg.id,
+        package_id: packageId,
         prev_state: 3,
         order,
         copr_build_id: buildId,

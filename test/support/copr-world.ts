@@ -16,6 +16,7 @@ import {
   type CoprSimulator,
 } from "@koschei/copr-sim/server.js";
 import type { SimUser } from "@koschei/copr-sim/state.js";
+import { CoprClient } from "../../src/plugins/copr/copr-client.js";
 
 export interface CoprWorld {
   /** copr_url: the simulated frontend (the API is <url>/api_3). */
@@ -58,4 +59,17 @@ export async function startCoprSim(options: CoprSimOptions = {}): Promise<CoprWo
     },
     close: () => sim.close(),
   };
+}
+
+/** Creates a project of Koschei's own, as copr-scheduler does, with the simulator's user. */
+export async function createKoscheiProject(copr: CoprWorld, name: string): Promise<void> {
+  await new CoprClient({ url: copr.url, ...copr.user }).createProject("koschei", name, {
+    chroots: ["custom-1-x86_64"],
+    description: "",
+    instructions: "",
+    additionalRepos: [],
+    unlistedOnHomePage: true,
+    develMode: false,
+    enableNet: false,
+  });
 }

@@ -223,13 +223,25 @@ export type StateChange =
   | { refused: "state"; state: RebuildRequestState }
   | { from: RebuildRequestState; to: RebuildRequestState };
 
-/** A cancel or reschedule in a locking transaction. */
+/**
+ * A cancel or reschedule in a locking transaction: refused for an unknown request, a user who
+ * may not edit it, or a state other than `from`; else `apply` moves it and names the new state.
+ */
 async function changeState(
   db: Db,
   user: User,
-  body: (tx: AuditedChanges) => Promise<StateChange>,
+  id: number,
+  mayEdit: (request: RebuildRequest) => boolean,
+  from: readonly RebuildRequestState[],
+  apply: (tx: AuditedChanges, request: RebuildRequest) => Promise<RebuildRequestState>,
 ): Promise<StateChange> {
-  const change = await lockingTransaction(db, user, body);
+  const change = await lockingTransaction(db, user, async (tx): Promise<StateChange> => {
+    const request = await lockedRequest(tx, id);
+    if (request === undefined) return { refused: "not found" };
+    if (!mayEdit(request)) return { refused: "forbidden" };
+    if (!from.includes(request.state)) return { refused: "state", state: request.state };
+    return { from: request.state, to: await apply(tx, request) };
+  });
   return change === BUSY ? { refused: BUSY } : change;
 }
 
@@ -237,26 +249,20 @@ async function changeState(
  * Cancels a request: it fails with `Cancelled by <user>`, so neither the resolver nor the
  * scheduler takes it up again; rebuilds already running in Copr finish there.
  */
-export async function cancelRequest(
+export function cancelRequest(
   db: Db,
   user: User,
   id: number,
   mayEdit: (request: RebuildRequest) => boolean,
 ): Promise<StateChange> {
-  return changeState(db, user, async (tx) => {
-    const request = await lockedRequest(tx, id);
-    if (request === undefined) return { refused: "not found" };
-    if (!mayEdit(request)) return { refused: "forbidden" };
-    if (!CANCELLABLE_STATES.includes(request.state)) {
-      return { refused: "state", state: request.state };
-    }
+  return changeState(db, user, id, mayEdit, CANCELLABLE_STATES, async (tx, request) => {
     await tx.db
       .updateTable("copr_rebuild_request")
       .set({ state: "failed", error: `Cancelled by ${user.name}` })
       .where("id", "=", id)
       .execute();
     await tx.audit(`${requestName(id)} cancelled (was ${request.state})`);
-    return { from: request.state, to: "failed" };
+    return "failed";
   });
 }
 
@@ -264,19 +270,13 @@ export async function cancelRequest(
  * Puts a request the services are done with back to work: to the scheduler when it has been
  * resolved, else to the resolver. Its error, if any, is cleared.
  */
-export async function rescheduleRequest(
+export function rescheduleRequest(
   db: Db,
   user: User,
   id: number,
   mayEdit: (request: RebuildRequest) => boolean,
 ): Promise<StateChange> {
-  return changeState(db, user, async (tx) => {
-    const request = await lockedRequest(tx, id);
-    if (request === undefined) return { refused: "not found" };
-    if (!mayEdit(request)) return { refused: "forbidden" };
-    if (!RESCHEDULABLE_STATES.includes(request.state)) {
-      return { refused: "state", state: request.state };
-    }
+  return changeState(db, user, id, mayEdit, RESCHEDULABLE_STATES, async (tx, request) => {
     const hasRow = async (table: "copr_rebuild" | "copr_resolution_change") =>
       (await tx.db
         .selectFrom(table)
@@ -292,6 +292,6 @@ export async function rescheduleRequest(
       .where("id", "=", id)
       .execute();
     await tx.audit(`${requestName(id)} rescheduled (${request.state} → ${state})`);
-    return { from: request.state, to: state };
+    return state;
   });
 }
