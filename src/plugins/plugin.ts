@@ -1,7 +1,8 @@
 // What a plugin is (spec 11 §1): optional behaviour enabled by the `plugins` configuration
 // key. A plugin declares everything it adds — the backend events it listens to, backend
-// services, web routes and user tabs, user-package sources, admin commands and the tables it
-// keeps — so that the processes can wire it in and a disabled plugin adds nothing.
+// services, web routes and user tabs, user-package sources, documentation, admin commands and
+// the migrations of its tables — so that the processes can wire it in and a disabled plugin adds
+// nothing.
 import type { VNode } from "preact";
 import type { CommandEntry } from "../cli/command.js";
 import type { KoscheiConfig } from "../config/index.js";
@@ -77,8 +78,9 @@ export interface KoscheiPlugin {
   /** Commands `koschei-admin` offers when the plugin is enabled. */
   readonly adminCommands?: readonly CommandEntry[];
   /**
-   * Tables the plugin keeps. The core migrations create them whether or not the plugin is
-   * enabled, so enabling it later needs no schema change.
+   * Its migrations (ids of src/db/migrations) and the tables they create. `koschei-admin
+   * migrate` applies them whether or not the plugin is enabled, so enabling it later needs no
+   * schema change.
    */
-  readonly tables?: readonly string[];
+  readonly migrations?: readonly { readonly id: string; readonly tables: readonly string[] }[];
 }

@@ -1,10 +1,10 @@
-// Every table of the data model (spec 01 §2), with server defaults for every column that
+// Every core table of the data model (spec 01 §2; the plugins' tables come in migrations of
+// their own, 0008 and 0009), with server defaults for every column that
 // has one (bulk inserts omit them) and times as timestamptz (stored and compared in UTC).
 // Serial primary keys keep PostgreSQL's `<table>_id_seq` sequence names, which the
 // collection-copy code calls by name.
 export const sql = `
 CREATE TYPE log_environment AS ENUM ('admin', 'backend', 'frontend');
-CREATE TYPE rebuild_request_state AS ENUM ('new', 'in progress', 'scheduled', 'finished', 'failed');
 
 CREATE TABLE "user" (
     id serial PRIMARY KEY,
@@ -221,51 +221,5 @@ CREATE TABLE repo_mapping (
     secondary_id integer PRIMARY KEY,
     primary_id integer,
     task_id integer NOT NULL
-);
-
-CREATE TABLE copr_rebuild_request (
-    id serial PRIMARY KEY,
-    user_id integer NOT NULL REFERENCES "user" (id) ON DELETE CASCADE,
-    collection_id integer NOT NULL REFERENCES collection (id) ON DELETE CASCADE,
-    repo_source varchar NOT NULL,
-    yum_repo varchar,
-    "timestamp" timestamptz NOT NULL DEFAULT clock_timestamp(),
-    description varchar,
-    repo_id integer,
-    schedule_count integer,
-    scheduler_queue_index integer,
-    state rebuild_request_state NOT NULL DEFAULT 'new',
-    error varchar
-);
-
-CREATE TABLE copr_resolution_change (
-    request_id integer NOT NULL REFERENCES copr_rebuild_request (id) ON DELETE CASCADE,
-    package_id integer NOT NULL REFERENCES package (id) ON DELETE CASCADE,
-    prev_resolved boolean NOT NULL,
-    curr_resolved boolean NOT NULL,
-    problems varchar[],
-    PRIMARY KEY (request_id, package_id)
-);
-
-CREATE TABLE copr_rebuild (
-    request_id integer NOT NULL REFERENCES copr_rebuild_request (id) ON DELETE CASCADE,
-    package_id integer NOT NULL REFERENCES package (id) ON DELETE CASCADE,
-    copr_build_id integer,
-    prev_state integer NOT NULL,
-    state integer,
-    approved boolean,
-    "order" integer NOT NULL,
-    PRIMARY KEY (request_id, package_id),
-    CONSTRAINT copr_rebuild_order UNIQUE (request_id, package_id, "order"),
-    CONSTRAINT copr_rebuild_state_check CHECK (state IS NULL OR copr_build_id IS NOT NULL),
-    CONSTRAINT copr_rebuild_state_range_check CHECK (state BETWEEN 2 AND 5)
-);
-
-CREATE TABLE build_group (
-    id serial PRIMARY KEY,
-    repo_id integer,
-    collection_id integer REFERENCES collection (id) ON DELETE SET NULL,
-    base_collection_id integer REFERENCES collection (id) ON DELETE SET NULL,
-    state varchar
 );
 `;

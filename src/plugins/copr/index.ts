@@ -28,5 +28,10 @@ export const coprPlugin: KoscheiPlugin = {
     userTabs: [userRebuildsTab],
     documentation: [userRebuildsSection],
   },
-  tables: ["copr_rebuild_request", "copr_resolution_change", "copr_rebuild"],
+  migrations: [
+    {
+      id: "0008_copr_tables",
+      tables: ["copr_rebuild_request", "copr_resolution_change", "copr_rebuild"],
+    },
+  ],
 };

@@ -30,5 +30,5 @@ export const osciPlugin: KoscheiPlugin = {
     listeners: { polling_event: (_payload, context) => pollBuildGroups(context) },
   },
   adminCommands,
-  tables: ["build_group"],
+  migrations: [{ id: "0009_build_group", tables: ["build_group"] }],
 };

@@ -10,5 +10,4 @@ export const repoRegenPlugin: KoscheiPlugin = {
   backend: {
     listeners: { polling_event: (_payload, context) => mirrorSecondaryRepos(context) },
   },
-  tables: ["repo_mapping"],
 };
