@@ -9,7 +9,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import amqp from "amqplib";
+import { listenOnTopic, type TopicListener } from "../support/amqp-listener.js";
 import type { KoscheiConfig } from "../../src/config/index.js";
 import {
   CoprClient,
@@ -584,31 +584,11 @@ describe("the simulator's own HTTP rules", () => {
 
 describe("the build-end message", () => {
   const topic = `org.koschei-test-${randomUUID().slice(0, 8)}.copr.build.end`;
-  let broker: amqp.ChannelModel;
+  let listener: TopicListener;
   let publishing: CoprWorld;
-  const received: {
-    routingKey: string;
-    properties: amqp.MessageProperties;
-    body: Record<string, unknown>;
-  }[] = [];
 
   before(async () => {
-    broker = await amqp.connect(AMQP_URL);
-    const channel = await broker.createChannel();
-    const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, "amq.topic", topic);
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        received.push({
-          routingKey: message.fields.routingKey,
-          properties: message.properties,
-          body: JSON.parse(message.content.toString("utf8")),
-        });
-      },
-      { noAck: true },
-    );
+    listener = await listenOnTopic(AMQP_URL, topic);
     publishing = await startCoprSim({
       amqpUrl: AMQP_URL,
       buildEndTopic: topic,
@@ -618,7 +598,7 @@ describe("the build-end message", () => {
 
   after(async () => {
     await publishing?.close();
-    await broker?.close();
+    await listener?.close();
   });
 
   it("is published as copr.build.end to amq.topic when a build ends, and again when asked", async () => {
@@ -634,7 +614,7 @@ describe("the build-end message", () => {
     publishing.sim.finishBuild(build.id, "succeeded");
     await publishing.sim.flush();
     const [message] = await waitFor("the build.end message", async () =>
-      received.length >= 1 ? received : undefined,
+      listener.messages.length >= 1 ? listener.messages : undefined,
     );
     assert.equal(message!.routingKey, topic);
     assert.deepEqual(
@@ -670,12 +650,14 @@ describe("the build-end message", () => {
     publishing.sim.state.setState(publishing.sim.state.builds.get(build.id)!, "failed");
     await publishing.sim.flush();
     const again = await waitFor("the second message", async () =>
-      received.length >= 2 ? received[1] : undefined,
+      listener.messages.length >= 2 ? listener.messages[1] : undefined,
     );
     assert.equal(again.body.status, 0);
     publishing.sim.publishBuildEndOf(publishing.sim.state.builds.get(build.id)!);
     await publishing.sim.flush();
-    await waitFor("the third message", async () => (received.length >= 3 ? true : undefined));
+    await waitFor("the third message", async () =>
+      listener.messages.length >= 3 ? true : undefined,
+    );
     assert.equal(publishing.sim.messages.length, 3);
   });
 });

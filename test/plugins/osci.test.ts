@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import Ajv from "ajv";
-import amqp from "amqplib";
+import { listenOnTopic, type HeardMessage, type TopicListener } from "../support/amqp-listener.js";
 import { parseScenario } from "@koschei/koji-sim/scenario.js";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import {
@@ -210,50 +210,17 @@ describe("OSCI messages", () => {
 
 // ---- the whole path
 
-interface Received {
-  routingKey: string;
-  body: Record<string, unknown>;
-  headers: Record<string, unknown>;
-}
-
-/** An exclusive queue bound to the CI topics under this run's prefix. */
-class CiConsumer {
-  readonly messages: Received[] = [];
-  private constructor(private readonly connection: amqp.ChannelModel) {}
-
-  static async start(): Promise<CiConsumer> {
-    const connection = await amqp.connect(AMQP_URL, { timeout: 10_000 });
-    const consumer = new CiConsumer(connection);
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue("", { exclusive: true });
-    await channel.bindQueue(queue, "amq.topic", `${TOPIC_PREFIX}.ci.#`);
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        consumer.messages.push({
-          routingKey: message.fields.routingKey,
-          body: JSON.parse(message.content.toString("utf8")) as Record<string, unknown>,
-          headers: message.properties.headers ?? {},
-        });
-      },
-      { noAck: true },
-    );
-    return consumer;
-  }
-
-  /** The messages that arrived after the first `seen`, once `count` of them are there and no more come. */
-  async receiveAfter(seen: number, count: number): Promise<Received[]> {
-    const deadline = Date.now() + 10_000;
-    while (this.messages.length < seen + count && Date.now() < deadline) await sleep(20);
-    // Anything sent twice would arrive right behind.
-    await sleep(200);
-    return this.messages.slice(seen);
-  }
-
-  close(): Promise<void> {
-    return this.connection.close();
-  }
+/** The messages that arrived after the first `seen`, once `count` of them are there and no more come. */
+async function receiveAfter(
+  listener: TopicListener,
+  seen: number,
+  count: number,
+): Promise<HeardMessage[]> {
+  const deadline = Date.now() + 10_000;
+  while (listener.messages.length < seen + count && Date.now() < deadline) await sleep(20);
+  // Anything sent twice would arrive right behind.
+  await sleep(200);
+  return listener.messages.slice(seen);
 }
 
 function sleep(ms: number): Promise<void> {
@@ -298,7 +265,7 @@ let sim: Simulator;
 let fresh: FreshDatabase;
 let koji: KojiSessions;
 let config: KoscheiConfig;
-let consumer: CiConsumer;
+let consumer: TopicListener;
 let relay: OutboxRelay;
 
 before(async () => {
@@ -321,7 +288,7 @@ before(async () => {
     null,
   );
   fresh = await freshDatabase();
-  consumer = await CiConsumer.start();
+  consumer = await listenOnTopic(AMQP_URL, `${TOPIC_PREFIX}.ci.#`);
   const broker = join(scratch, "broker.toml");
   writeFileSync(broker, `amqp_url = "${AMQP_URL}"\ntopic_prefix = "${TOPIC_PREFIX}"\n`);
   relay = new OutboxRelay(
@@ -442,16 +409,16 @@ async function groupRow(id: number) {
 }
 
 /** Polls, relays the outbox to RabbitMQ and returns what arrived. */
-async function pollAndReceive(expected: number): Promise<Received[]> {
+async function pollAndReceive(expected: number): Promise<HeardMessage[]> {
   const seen = consumer.messages.length;
   await poll();
   await relay.runPass(db());
-  return consumer.receiveAfter(seen, expected);
+  return receiveAfter(consumer, seen, expected);
 }
 
-function assertMessage(message: Received, kind: string, repoId: number, result?: string): void {
+function assertMessage(message: HeardMessage, kind: string, repoId: number, result?: string): void {
   assert.equal(message.routingKey, `${TOPIC_PREFIX}.ci.osci.koji-build-group.test.${kind}`);
-  assert.equal(message.headers.fedora_messaging_schema, "base.message");
+  assert.equal(message.properties.headers!.fedora_messaging_schema, "base.message");
   assertValid(`koji-build-group.test.${kind}`, message.body);
   const artifact = message.body.artifact as { repository: string; id: string; builds: unknown[] };
   assert.equal(artifact.repository, `${sim.topurl}/repos/side-build/${repoId}/x86_64`);
