@@ -8,7 +8,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import amqp from "amqplib";
 import { pino } from "pino";
 import { EventBus, type BackendEvents } from "../../src/backend/events.js";
 import { builtInDefaults } from "../../src/config/defaults.js";
@@ -20,6 +19,7 @@ import { installOutbox } from "../../src/messaging/outbox.js";
 import { BrokerError, publishOutbox } from "../../src/messaging/publisher.js";
 import { OutboxRelay } from "../../src/messaging/service.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { listenOnTopic, type TopicListener } from "../support/amqp-listener.js";
 
 const AMQP_URL = process.env.KOSCHEI_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/%2F";
 // Each run its own prefix, so that no other run's messages reach this test's queue.
@@ -52,62 +52,14 @@ function hash(text: string): number {
   return [...text].reduce((sum, c) => (sum * 31 + c.charCodeAt(0)) | 0, 0);
 }
 
-interface Received {
-  routingKey: string;
-  body: unknown;
-  properties: amqp.MessageProperties;
-}
-
-/** A fresh exclusive queue on amq.topic with the Koschei topics under this run's prefix. */
-class Consumer {
-  readonly messages: Received[] = [];
-  private waiters: (() => void)[] = [];
-
-  private constructor(private readonly connection: amqp.ChannelModel) {}
-
-  static async start(): Promise<Consumer> {
-    const connection = await amqp.connect(AMQP_URL);
-    const consumer = new Consumer(connection);
-    const channel = await connection.createChannel();
-    const { queue } = await channel.assertQueue("", { exclusive: true });
-    await channel.bindQueue(queue, "amq.topic", `${TOPIC_PREFIX}.koschei.#`);
-    await channel.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        consumer.messages.push({
-          routingKey: message.fields.routingKey,
-          body: JSON.parse(message.content.toString("utf8")),
-          properties: message.properties,
-        });
-        for (const wake of consumer.waiters.splice(0)) wake();
-      },
-      { noAck: true },
-    );
-    return consumer;
-  }
-
-  /** Waits until `count` messages have arrived in all; the test runner's timeout bounds it. */
-  async receive(count: number): Promise<Received[]> {
-    while (this.messages.length < count) {
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    return this.messages;
-  }
-
-  close(): Promise<void> {
-    return this.connection.close();
-  }
-}
-
 let fresh: FreshDatabase;
-let consumer: Consumer;
+let consumer: TopicListener;
 let collectionId: number;
 let packagesMade = 0;
 
 before(async () => {
   fresh = await freshDatabase();
-  consumer = await Consumer.start();
+  consumer = await listenOnTopic(AMQP_URL, `${TOPIC_PREFIX}.koschei.#`);
   ({ id: collectionId } = await fresh.database.db
     .insertInto("collection")
     .values({

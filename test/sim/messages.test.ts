@@ -4,41 +4,19 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, test } from "node:test";
-import amqp from "amqplib";
 import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { APP_SRC, TestSession, control, distScenario } from "./hub-fixture.js";
+import { listenOnTopic, type HeardMessage, type TopicListener } from "../support/amqp-listener.js";
 
 const AMQP_URL = process.env.KOSCHEI_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/%2F";
 // A prefix of our own, so parallel test runs do not see each other's messages.
 const PREFIX = `org.koschei-test-${randomUUID().slice(0, 8)}`;
 
-interface Received {
-  routingKey: string;
-  properties: amqp.MessageProperties;
-  body: Record<string, unknown>;
-}
-
 let sim: Simulator;
-let connection: amqp.ChannelModel;
-const received: Received[] = [];
+let listener: TopicListener;
 
 before(async () => {
-  connection = await amqp.connect(AMQP_URL);
-  const channel = await connection.createChannel();
-  const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, "amq.topic", `${PREFIX}.buildsys.#`);
-  await channel.consume(
-    queue,
-    (message) => {
-      if (!message) return;
-      received.push({
-        routingKey: message.fields.routingKey,
-        properties: message.properties,
-        body: JSON.parse(message.content.toString("utf8")),
-      });
-    },
-    { noAck: true },
-  );
+  listener = await listenOnTopic(AMQP_URL, `${PREFIX}.buildsys.#`);
   sim = await startSimulator({
     listen: "127.0.0.1:0",
     scenario: distScenario(),
@@ -50,13 +28,13 @@ before(async () => {
 
 after(async () => {
   await sim.close();
-  await connection.close();
+  await listener.close();
 });
 
 /** Waits until `count` messages with the topic arrived (the broker delivers asynchronously). */
-async function messages(topic: string, count: number): Promise<Received[]> {
+async function messages(topic: string, count: number): Promise<HeardMessage[]> {
   await sim.publisher!.flush();
-  const matching = () => received.filter((m) => m.routingKey === `${PREFIX}.${topic}`);
+  const matching = () => listener.messages.filter((m) => m.routingKey === `${PREFIX}.${topic}`);
   for (let waited = 0; matching().length < count && waited < 10_000; waited += 20) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

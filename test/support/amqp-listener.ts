@@ -11,12 +11,15 @@ export interface HeardMessage {
 
 export interface TopicListener {
   readonly messages: HeardMessage[];
+  /** Waits until `count` messages have arrived in all; the test runner's timeout bounds it. */
+  receive(count: number): Promise<HeardMessage[]>;
   close(): Promise<void>;
 }
 
 export async function listenOnTopic(url: string, bindingKey: string): Promise<TopicListener> {
   const connection = await amqp.connect(url, { timeout: 10_000 });
   const messages: HeardMessage[] = [];
+  const waiters: (() => void)[] = [];
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue("", { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, "amq.topic", bindingKey);
@@ -29,8 +32,16 @@ export async function listenOnTopic(url: string, bindingKey: string): Promise<To
         properties: message.properties,
         body: JSON.parse(message.content.toString("utf8")) as Record<string, unknown>,
       });
+      for (const wake of waiters.splice(0)) wake();
     },
     { noAck: true },
   );
-  return { messages, close: () => connection.close() };
+  return {
+    messages,
+    async receive(count) {
+      while (messages.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+      return messages;
+    },
+    close: () => connection.close(),
+  };
 }
