@@ -29,7 +29,7 @@ import {
   USER_REPO,
 } from "../plugins/fixtures/copr/collection.js";
 import { writeFixtureRepo } from "../plugins/fixtures/copr/repos.js";
-import { BIN_DIR } from "./loop-world.js";
+import { BIN_DIR, productEnvironment } from "./loop-world.js";
 import { Component, waitFor } from "./production-world.js";
 
 let dir: string;
@@ -108,15 +108,7 @@ before(async () => {
       "",
     ].join("\n"),
   );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    KOSCHEI_CONFIG_DIR: dir,
-    KOSCHEI_CONFIG: "",
-    KOSCHEI_DATABASE_URL: fresh.url,
-    FEDORA_MESSAGING_CONF: "",
-    WATCHDOG_PATH: "",
-    HOME: dir,
-  };
+  const env = productEnvironment(dir, fresh.url);
   start("backend", ["backend", "copr-resolver", "copr-scheduler", "polling"], env);
   const frontend = start("frontend", ["frontend", "--listen", "127.0.0.1:0"], env);
   const line = await frontend.waitForLog(/^frontend listening$/);

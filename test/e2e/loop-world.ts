@@ -31,6 +31,23 @@ import { runAdmin, tearDownWorld, type AdminRun } from "../support/koji-world.js
 
 export const BIN_DIR = fileURLToPath(new URL("../../../bin/", import.meta.url));
 
+/**
+ * The environment of the product's processes in a test: the configuration of `dir` alone (no
+ * file from this machine's home, no fedora-messaging config.toml, no watchdog), the given
+ * database.
+ */
+export function productEnvironment(dir: string, databaseUrl: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KOSCHEI_CONFIG_DIR: dir,
+    KOSCHEI_CONFIG: "",
+    KOSCHEI_DATABASE_URL: databaseUrl,
+    FEDORA_MESSAGING_CONF: "",
+    WATCHDOG_PATH: "",
+    HOME: dir,
+  };
+}
+
 export const RUNNING = 2;
 export const COMPLETE = 3;
 export const FAILED = 5;

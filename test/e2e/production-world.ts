@@ -15,7 +15,13 @@ import amqp from "amqplib";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { resolverScenarioJson } from "../support/koji-world.js";
 import { binaryBuild, type Binary } from "./resolver-loop-world.js";
-import { backendConfigYaml, BIN_DIR, controlRequest, runAdminBin } from "./loop-world.js";
+import {
+  backendConfigYaml,
+  BIN_DIR,
+  controlRequest,
+  productEnvironment,
+  runAdminBin,
+} from "./loop-world.js";
 
 export const AMQP_URL =
   process.env.KOSCHEI_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/%2F";
@@ -280,15 +286,7 @@ export class ProductionWorld {
           ],
         }),
       );
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KOSCHEI_CONFIG_DIR: dir,
-        KOSCHEI_CONFIG: "",
-        KOSCHEI_DATABASE_URL: fresh.url,
-        FEDORA_MESSAGING_CONF: "",
-        WATCHDOG_PATH: "",
-        HOME: dir,
-      };
+      const env = productEnvironment(dir, fresh.url);
       const world = new ProductionWorld(dir, prefix, queue, env, fresh, connection, {
         ...banner,
         component: sim,
