@@ -488,10 +488,10 @@ async function readCachedCopy(
   dir: string,
   url: string,
 ): Promise<ParsedRepomd | "damaged" | undefined> {
-  if (!(await isCacheEntry(dir))) {
-    if (await exists(dir)) throw foreignDirectoryError(dir, url);
-    return undefined;
-  }
+  // Existence first: another process's copy appears by one rename with its marker inside, so
+  // the other order could see no marker, then the directory just renamed into place.
+  if (!(await exists(dir))) return undefined;
+  if (!(await isCacheEntry(dir))) throw foreignDirectoryError(dir, url);
   try {
     return parseRepomd(await readFile(join(dir, REPOMD_PATH), "utf8"));
   } catch {
