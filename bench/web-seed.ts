@@ -199,7 +199,9 @@ async function seedBuilds(trx: Kysely<Schema>, builds: number): Promise<void> {
   await sql`ALTER TABLE build ENABLE TRIGGER update_last_build_trigger`.execute(trx);
   // Without statistics of the rows just inserted, the function's cached plan scans every build.
   await sql`ANALYZE package, build`.execute(trx);
-  await sql`SELECT update_last_build(id) FROM package WHERE id IN (SELECT package_id FROM build)`.execute(trx);
+  await sql`SELECT update_last_build(id) FROM package WHERE id IN (SELECT package_id FROM build)`.execute(
+    trx,
+  );
   await sql`
     INSERT INTO koji_task (build_id, task_id, arch, state, started, finished)
     SELECT b.id, b.task_id + k, arch, CASE b.state WHEN 2 THEN 1 WHEN 3 THEN 2 ELSE 5 END,
