@@ -36,6 +36,12 @@ export interface OpenOptions {
   maxConnections?: number;
   /** Where problems noticed in the background go (an idle connection lost). */
   logger?: Logger;
+  /**
+   * false turns PostgreSQL's JIT compilation off in every session of the pool: for short
+   * queries whose estimated cost triggers it (sorting a whole collection), compiling takes
+   * longer than running them.
+   */
+  jit?: boolean;
 }
 
 /** A PostgreSQL server that cannot be reached, refuses us, or does not answer in time. */
@@ -85,6 +91,7 @@ function openPostgresql(url: string, timeouts: DatabaseTimeouts, options: OpenOp
       "-c TimeZone=UTC",
       `-c statement_timeout=${milliseconds(timeouts.statement_timeout)}`,
       `-c idle_in_transaction_session_timeout=${milliseconds(timeouts.idle_in_transaction_timeout)}`,
+      ...(options.jit === false ? ["-c jit=off"] : []),
     ].join(" "),
     types: pgTypes,
     // A server that vanishes mid-session, without a reset ever arriving, is noticed by the

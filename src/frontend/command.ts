@@ -31,7 +31,8 @@ export function frontendCommand(): Command {
       const config = loadConfig("frontend");
       checkProductionSecret(config);
       const logger = createLogger({ name: "frontend" });
-      const database = await openDatabase(databaseTarget(config), { logger });
+      // JIT off: a page's queries are short, and a SET per request would cost round trips.
+      const database = await openDatabase(databaseTarget(config), { logger, jit: false });
       const app = await createFrontend({ database, config, logger });
       const address = await app.listen(listen);
       logger.info({ address }, "frontend listening");

@@ -435,34 +435,17 @@ export async function queryPackageList(
   options: PackageListOptions,
 ): Promise<PackageList> {
   if (options.collections.length === 0) throw badRequest("No collection selected");
-  return withoutJit(db, async (trx) => {
-    const list =
-      options.collections.length === 1
-        ? await collectionView(trx, options)
-        : await unifiedView(trx, options);
-    const groups = await visibleGroups(
-      trx,
-      list.rows.map((row) => row.baseId),
-      options.user,
-    );
-    for (const row of list.rows) row.groups = groups.get(row.baseId) ?? [];
-    return list;
-  });
-}
-
-/**
- * Runs read queries in one transaction with PostgreSQL's JIT compilation off: sorting a
- * whole collection is estimated expensive enough to trigger JIT, whose compilation costs
- * more (tens of milliseconds) than the query itself.
- */
-export async function withoutJit<T>(
-  db: Kysely<Schema>,
-  body: (trx: Kysely<Schema>) => Promise<T>,
-): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    await sql`SET LOCAL jit = off`.execute(trx);
-    return body(trx);
-  });
+  const list =
+    options.collections.length === 1
+      ? await collectionView(db, options)
+      : await unifiedView(db, options);
+  const groups = await visibleGroups(
+    db,
+    list.rows.map((row) => row.baseId),
+    options.user,
+  );
+  for (const row of list.rows) row.groups = groups.get(row.baseId) ?? [];
+  return list;
 }
 
 async function collectionView(

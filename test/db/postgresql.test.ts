@@ -95,3 +95,23 @@ describe("PostgreSQL: create-db with a missing unpriv_db_username role", () => {
     assert.equal((await createDb(empty.database)).current, migrations.at(-1)!.id);
   });
 });
+
+describe("PostgreSQL: session settings", () => {
+  it("jit: false turns JIT compilation off in every session; by default the server's setting holds", async () => {
+    await fresh.database.query(
+      `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET jit = on', current_database()); END $$`,
+    );
+    const pools = [
+      await openDatabase({ kind: "postgresql", url: fresh.url }),
+      await openDatabase({ kind: "postgresql", url: fresh.url }, { jit: false }),
+    ];
+    try {
+      const settings = await Promise.all(
+        pools.map((pool) => pool.query<{ jit: string }>("SELECT current_setting('jit') AS jit")),
+      );
+      assert.deepEqual(settings, [[{ jit: "on" }], [{ jit: "off" }]]);
+    } finally {
+      await Promise.all(pools.map((pool) => pool.close()));
+    }
+  });
+});

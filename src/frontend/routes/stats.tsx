@@ -9,7 +9,6 @@ import { StateChart } from "../components/state-chart.js";
 import { notFound } from "../errors.js";
 import { formatDate, intcomma, naturalDelta, naturalTime, percentage } from "../format.js";
 import { Layout, PageTitle } from "../layout.js";
-import { withoutJit } from "../package-query.js";
 import { pageContext, type PageContext } from "../page-context.js";
 import { paginate, parsePage, type Pagination } from "../pagination.js";
 import { sendPage } from "../render.js";
@@ -44,9 +43,7 @@ async function cachedHistory(deps: FrontendDeps, collectionId: number): Promise<
   if (hit !== undefined && now - hit.at < HISTORY_CACHE_MS && hitDay === today) {
     return hit.history;
   }
-  const history = await withoutJit(deps.database.db, (trx) =>
-    stateHistory(trx, collectionId, HISTORY_DAYS),
-  );
+  const history = await stateHistory(deps.database.db, collectionId, HISTORY_DAYS);
   cache.set(collectionId, { at: now, history });
   return history;
 }
