@@ -2,7 +2,7 @@
 // simulator: scratch builds are submitted to the simulated hub, simulated time runs them to
 // their end, and the build rows follow.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, test } from "node:test";
@@ -18,6 +18,7 @@ import { silentLogger } from "../../src/log/logger.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
 import { insertF29Collection } from "../support/koji-world.js";
 import { control } from "../sim/hub-fixture.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 
 const RUNNING = 2;
 const COMPLETE = 3;
@@ -77,18 +78,7 @@ before(async () => {
     plainLoginUser: "koschei",
   });
   scratchDir = mkdtempSync(join(tmpdir(), "koschei-build-state-"));
-  // Over plain HTTP the simulator logs anyone in; the client still reads a certificate file.
-  writeFileSync(join(scratchDir, "unused.pem"), "");
-  koji = await KojiSessions.open(
-    {
-      server: sim.hubUrl,
-      topurl: sim.topurl,
-      login_method: "ssl_login",
-      login_args: { cert: join(scratchDir, "unused.pem") },
-      retry: { retry_interval: 0, max_retries: 1 },
-    },
-    null,
-  );
+  koji = await KojiSessions.open(simKojiOptions(sim, scratchDir, "ssl_login"), null);
   config = loadConfig("backend", { KOSCHEI_CONFIG_DIR: scratchDir, HOME: scratchDir });
   fresh = await freshDatabase();
 });

@@ -24,6 +24,7 @@ import {
   resolutionHistory,
   resolverScenarioJson,
 } from "../support/koji-world.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 
 export const FIRST_REPO_ID = 100;
 export const COMPLETE = 3;
@@ -111,7 +112,6 @@ export class ResolverWorld {
         "\n",
       ),
     );
-    writeFileSync(join(scratchDir, "unused.pem"), "");
     const config = loadConfig("backend", { KOSCHEI_CONFIG_DIR: scratchDir, HOME: scratchDir });
     const fresh = await freshDatabase();
     return new ResolverWorld(fresh, config, scratchDir);
@@ -170,18 +170,8 @@ export class ResolverWorld {
     this.overrides = change;
   }
 
-  private kojiSessions(sim: Simulator, loginMethod: string): Promise<KojiSessions> {
-    return KojiSessions.open(
-      {
-        server: sim.hubUrl,
-        topurl: sim.topurl,
-        login_method: loginMethod,
-        // Over plain HTTP the simulator logs anyone in; the client still reads a certificate.
-        login_args: { cert: join(this.scratchDir, "unused.pem") },
-        retry: { retry_interval: 0, max_retries: 1, timeout: 30 },
-      },
-      null,
-    );
+  private kojiSessions(sim: Simulator, loginMethod: "ssl_login" | "logout"): Promise<KojiSessions> {
+    return KojiSessions.open(simKojiOptions(sim, this.scratchDir, loginMethod, 30), null);
   }
 
   /**

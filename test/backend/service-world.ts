@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from "@koschei/koji-sim/server.js";
 import { EventBus, type BackendEvents } from "../../src/backend/events.js";
 import type { BackendSession } from "../../src/backend/session.js";
 import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
-import type { KojiClientOptions } from "../../src/koji/client.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import { control } from "../sim/hub-fixture.js";
@@ -170,9 +170,10 @@ export class ServiceWorld {
         "",
       ].join("\n"),
     );
-    // Over plain HTTP the simulator logs anyone in; the client still reads a certificate file.
-    writeFileSync(join(scratchDir, "unused.pem"), "");
-    const koji = await KojiSessions.open(kojiOptions(sim, scratchDir, "ssl_login"), null);
+    const koji = await KojiSessions.open(
+      simKojiOptions(sim, scratchDir, "ssl_login", TIMEOUT_SECONDS),
+      null,
+    );
     const config = loadConfig("backend", { KOSCHEI_CONFIG_DIR: scratchDir, HOME: scratchDir });
     const fresh = await freshDatabase();
     return new ServiceWorld(sim, fresh, koji, config, scratchDir);
@@ -180,7 +181,10 @@ export class ServiceWorld {
 
   /** Sessions that stay anonymous (login_method logout). */
   anonymousKoji(): Promise<KojiSessions> {
-    return KojiSessions.open(kojiOptions(this.sim, this.scratchDir, "logout"), null);
+    return KojiSessions.open(
+      simKojiOptions(this.sim, this.scratchDir, "logout", TIMEOUT_SECONDS),
+      null,
+    );
   }
 
   async close(): Promise<void> {
@@ -367,15 +371,4 @@ export class ServiceWorld {
     const [last] = await this.koji.primary.listTasks({}, { order: "-id", limit: 1 });
     return last?.id ?? 0;
   }
-}
-
-function kojiOptions(sim: Simulator, scratchDir: string, loginMethod: string): KojiClientOptions {
-  return {
-    server: sim.hubUrl,
-    topurl: sim.topurl,
-    login_method: loginMethod,
-    login_args: { cert: join(scratchDir, "unused.pem") },
-    // One quick retry, and a short limit so that delayed answers time out.
-    retry: { retry_interval: 0, max_retries: 1, timeout: TIMEOUT_SECONDS },
-  };
 }

@@ -40,6 +40,7 @@ import {
   USER_REPO,
 } from "./fixtures/copr/collection.js";
 import { writeFixtureRepo } from "./fixtures/copr/repos.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 
 let scratch: string;
 let fresh: FreshDatabase;
@@ -85,17 +86,7 @@ before(async () => {
     listen: "127.0.0.1:0",
     scenario: parseScenario(scenario, "copr-resolver"),
   });
-  writeFileSync(join(scratch, "unused.pem"), "");
-  const sessions = await KojiSessions.open(
-    {
-      server: sim.hubUrl,
-      topurl: sim.topurl,
-      login_method: "logout",
-      login_args: { cert: join(scratch, "unused.pem") },
-      retry: { retry_interval: 0, max_retries: 1, timeout: 30 },
-    },
-    null,
-  );
+  const sessions = await KojiSessions.open(simKojiOptions(sim, scratch, "logout", 30), null);
   koji = { sim, sessions };
   copr = await startCoprSim();
   const repos = join(scratch, "served");

@@ -19,7 +19,7 @@ import {
   type CoprSchedulerOutcome,
 } from "../../src/plugins/copr/scheduler.js";
 import { silentLogger } from "../../src/log/logger.js";
-import { startCoprSim, type CoprWorld } from "../support/copr-world.js";
+import { createKoscheiProject, startCoprSim, type CoprWorld } from "../support/copr-world.js";
 import { REPO_ID, RUNNING, ServiceWorld, useServiceWorld } from "../backend/service-world.js";
 
 const USER_REPO = "http://copr.example/results/alice/update/fedora-rawhide-x86_64/";
@@ -318,16 +318,8 @@ describe("an unavailable Copr loses nothing and never leaves two builds", () => 
     const id = await request("alice", ["rnv"]);
     const project = `k-${id}-${packageIds.get("rnv")}`;
     // What a scheduler that crashed before its commit left behind.
+    await createKoscheiProject(copr, project, CHROOT);
     const client = new CoprClient({ url: copr.url, ...copr.user });
-    await client.createProject("koschei", project, {
-      chroots: [CHROOT],
-      description: "",
-      instructions: "",
-      additionalRepos: [],
-      unlistedOnHomePage: true,
-      develMode: false,
-      enableNet: false,
-    });
     const untracked = await client.createBuildFromUrl("koschei", project, srpmUrl(RNV_SRPM), {
       chroots: [CHROOT],
     });

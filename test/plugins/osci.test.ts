@@ -41,6 +41,7 @@ import { osciPlugin } from "../../src/plugins/osci/index.js";
 import type { PluginContext } from "../../src/plugins/plugin.js";
 import { control } from "../sim/hub-fixture.js";
 import { freshDatabase, type FreshDatabase } from "../support/database.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 
 const AMQP_URL = process.env.KOSCHEI_TEST_AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672/%2F";
 // Each run its own prefix, so that no other run's messages reach this test's queue.
@@ -274,19 +275,9 @@ before(async () => {
     scenario: scenario(),
     plainLoginUser: "koschei",
   });
-  writeFileSync(join(scratch, "unused.pem"), "");
   writeFileSync(join(scratch, "config.yaml"), `koji_config:\n  topurl: "${sim.topurl}"\n`);
   config = loadConfig("backend", { KOSCHEI_CONFIG_DIR: scratch, HOME: scratch });
-  koji = await KojiSessions.open(
-    {
-      server: sim.hubUrl,
-      topurl: sim.topurl,
-      login_method: "ssl_login",
-      login_args: { cert: join(scratch, "unused.pem") },
-      retry: { retry_interval: 0, max_retries: 1, timeout: 4 },
-    },
-    null,
-  );
+  koji = await KojiSessions.open(simKojiOptions(sim, scratch, "ssl_login", 4), null);
   fresh = await freshDatabase();
   consumer = await listenOnTopic(AMQP_URL, `${TOPIC_PREFIX}.ci.#`);
   const broker = join(scratch, "broker.toml");

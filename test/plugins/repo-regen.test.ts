@@ -13,7 +13,7 @@ import { EventBus } from "../../src/backend/events.js";
 import type { BackendSession } from "../../src/backend/session.js";
 import { loadConfig, type KoscheiConfig } from "../../src/config/index.js";
 import type { KojiApi } from "../../src/koji/api.js";
-import type { KojiClientOptions } from "../../src/koji/client.js";
+import { simKojiOptions } from "../support/sim-koji.js";
 import { KojiSessions } from "../../src/koji/sessions.js";
 import { silentLogger } from "../../src/log/logger.js";
 import type { PluginContext } from "../../src/plugins/plugin.js";
@@ -110,7 +110,6 @@ let secondarySim: Simulator;
 let koji: KojiSessions;
 
 before(async () => {
-  writeFileSync(join(scratch, "unused.pem"), "");
   writeFileSync(
     join(scratch, "config.yaml"),
     [
@@ -130,16 +129,6 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function kojiOptions(sim: Simulator, loginMethod: string): KojiClientOptions {
-  return {
-    server: sim.hubUrl,
-    topurl: sim.topurl,
-    login_method: loginMethod,
-    login_args: { cert: join(scratch, "unused.pem") },
-    retry: { retry_interval: 0, max_retries: 1, timeout: 4 },
-  };
-}
-
 // Every test gets hubs of its own: the plugin changes the primary one.
 beforeEach(async () => {
   primarySim = await startSimulator({
@@ -149,8 +138,8 @@ beforeEach(async () => {
   });
   secondarySim = await startSimulator({ listen: "127.0.0.1:0", scenario: secondaryScenario() });
   koji = await KojiSessions.open(
-    kojiOptions(primarySim, "ssl_login"),
-    kojiOptions(secondarySim, "logout"),
+    simKojiOptions(primarySim, scratch, "ssl_login", 4),
+    simKojiOptions(secondarySim, scratch, "logout", 4),
   );
   await fresh.database.query("TRUNCATE collection, repo_mapping RESTART IDENTITY CASCADE");
   for (const [name, secondaryMode] of [

@@ -62,9 +62,13 @@ export async function startCoprSim(options: CoprSimOptions = {}): Promise<CoprWo
 }
 
 /** Creates a project of Koschei's own, as copr-scheduler does, with the simulator's user. */
-export async function createKoscheiProject(copr: CoprWorld, name: string): Promise<void> {
+export async function createKoscheiProject(
+  copr: CoprWorld,
+  name: string,
+  chroot = "custom-1-x86_64",
+): Promise<void> {
   await new CoprClient({ url: copr.url, ...copr.user }).createProject("koschei", name, {
-    chroots: ["custom-1-x86_64"],
+    chroots: [chroot],
     description: "",
     instructions: "",
     additionalRepos: [],
